@@ -1,0 +1,451 @@
+//! The C ABI: the only file with exported symbols. Every export is listed once in `exports`
+//! (name, function), gets the `mlxts_` prefix, and contributes to the signature string that
+//! `mlxts_abi_signatures` returns, which the TypeScript tests compare with `ffi/symbols.ts`.
+//!
+//! Conventions:
+//! - Arrays cross as 32-bit handles (see handles.zig). A function that makes an array returns
+//!   its handle, or 0 on failure. A function that makes nothing returns a `Status`.
+//! - After a failure, `mlxts_last_status` and `mlxts_last_error_*` describe it, on the calling
+//!   thread. Every export clears them on entry.
+//! - No input can make the library panic: every argument is validated here or below.
+
+const std = @import("std");
+const assert = std.debug.assert;
+const errors = @import("errors.zig");
+const memory = @import("memory.zig");
+const handles = @import("handles.zig");
+const shape_mod = @import("shape.zig");
+const graph = @import("graph.zig");
+const DType = @import("dtype.zig").DType;
+const Array = @import("array.zig").Array;
+const binary = @import("primitives/binary.zig");
+const reduce = @import("primitives/reduce.zig");
+const astype = @import("primitives/astype.zig");
+
+const Handle = handles.Handle;
+
+pub const version_major = 0;
+pub const version_minor = 1;
+pub const version_patch = 0;
+
+/// Result of a call. The values cross the ABI and match `ffi/status.ts`.
+pub const Status = enum(i32) {
+    ok = 0,
+    invalid_handle = 1,
+    invalid_argument = 2,
+    shape_mismatch = 3,
+    dtype_mismatch = 4,
+    out_of_memory = 5,
+    limit_exceeded = 6,
+    unsupported = 7,
+};
+
+fn statusOf(err: errors.Error) Status {
+    // Exhaustive: a new error breaks the build until it is mapped here.
+    return switch (err) {
+        error.InvalidHandle => .invalid_handle,
+        error.InvalidArgument => .invalid_argument,
+        error.ShapeMismatch => .shape_mismatch,
+        error.DTypeMismatch => .dtype_mismatch,
+        error.OutOfMemory => .out_of_memory,
+        error.LimitExceeded => .limit_exceeded,
+        error.Unsupported => .unsupported,
+    };
+}
+
+threadlocal var last_status: Status = .ok;
+
+fn begin() void {
+    last_status = .ok;
+    errors.clear();
+}
+
+fn statusResult(result: errors.Error!void) Status {
+    result catch |err| {
+        last_status = statusOf(err);
+        return last_status;
+    };
+    return .ok;
+}
+
+fn handleResult(result: errors.Error!*Array) Handle {
+    const array = result catch |err| {
+        last_status = statusOf(err);
+        return 0;
+    };
+    return handles.insert(array) catch |err| {
+        last_status = statusOf(err);
+        return 0;
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Library and errors
+
+fn version() callconv(.c) u32 {
+    return (version_major << 16) | (version_minor << 8) | version_patch;
+}
+
+fn lastStatus() callconv(.c) i32 {
+    return @intFromEnum(last_status);
+}
+
+fn lastErrorLength() callconv(.c) u32 {
+    return @intCast(errors.message().len);
+}
+
+/// Copies up to `capacity_bytes` of the last error message; returns the bytes copied.
+fn lastErrorCopy(out: ?[*]u8, capacity_bytes: u32) callconv(.c) u32 {
+    const message = errors.message();
+    const count = @min(message.len, capacity_bytes);
+    if (count > 0) @memcpy(out.?[0..count], message[0..count]);
+    return @intCast(count);
+}
+
+/// Copies the export signature string (see the file comment); returns its full length.
+fn abiSignatures(out: ?[*]u8, capacity_bytes: u32) callconv(.c) u32 {
+    const count = @min(signatures.len, capacity_bytes);
+    if (count > 0) @memcpy(out.?[0..count], signatures[0..count]);
+    return signatures.len;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arrays
+
+/// A new evaluated array holding a copy of `size_bytes` bytes (row-major) at `data`.
+fn arrayFromBytes(
+    data: ?[*]const u8,
+    size_bytes: u64,
+    dtype_code: u32,
+    dims: ?[*]const i32,
+    ndim: u32,
+) callconv(.c) Handle {
+    begin();
+    return handleResult(arrayFromBytesChecked(data, size_bytes, dtype_code, dims, ndim));
+}
+
+fn arrayFromBytesChecked(
+    data: ?[*]const u8,
+    size_bytes: u64,
+    dtype_code: u32,
+    dims: ?[*]const i32,
+    ndim: u32,
+) errors.Error!*Array {
+    const dtype = try dtypeFromCode("array", dtype_code);
+    const shape = try shapeFromAbi("array", dims, ndim);
+    const expected_bytes = @as(u64, @intCast(shape.size())) * dtype.sizeBytes();
+    if (size_bytes != expected_bytes) {
+        return errors.fail(error.ShapeMismatch, "[array] {d} bytes given for shape {f} of " ++
+            "{s}, which needs {d} bytes", .{ size_bytes, shape, dtype.name(), expected_bytes });
+    }
+    if (size_bytes > 0 and data == null) {
+        return errors.fail(error.InvalidArgument, "[array] no data pointer for {d} bytes", .{
+            size_bytes,
+        });
+    }
+    const bytes: []const u8 = if (size_bytes == 0) &.{} else data.?[0..@intCast(size_bytes)];
+    return Array.createFromBytes(dtype, shape, bytes);
+}
+
+fn arrayFree(handle: Handle) callconv(.c) Status {
+    begin();
+    return statusResult(handles.remove(handle));
+}
+
+/// Number of dimensions, or -1 on failure.
+fn arrayNdim(handle: Handle) callconv(.c) i32 {
+    begin();
+    const array = handles.acquire(handle) catch |err| return failInt(err);
+    defer array.release();
+    return array.shape.ndim;
+}
+
+/// Dtype code, or -1 on failure.
+fn arrayDtype(handle: Handle) callconv(.c) i32 {
+    begin();
+    const array = handles.acquire(handle) catch |err| return failInt(err);
+    defer array.release();
+    return @intFromEnum(array.dtype);
+}
+
+fn failInt(err: errors.Error) i32 {
+    last_status = statusOf(err);
+    return -1;
+}
+
+/// Writes the dimensions into `out` (room for `capacity` of them).
+fn arrayShape(handle: Handle, out: ?[*]i32, capacity: u32) callconv(.c) Status {
+    begin();
+    return statusResult(arrayShapeChecked(handle, out, capacity));
+}
+
+fn arrayShapeChecked(handle: Handle, out: ?[*]i32, capacity: u32) errors.Error!void {
+    const array = try handles.acquire(handle);
+    defer array.release();
+    const ndim = array.shape.ndim;
+    if (capacity < ndim or (ndim > 0 and out == null)) {
+        return errors.fail(error.InvalidArgument, "[shape] room for {d} dimensions, need {d}", .{
+            capacity, ndim,
+        });
+    }
+    if (ndim > 0) @memcpy(out.?[0..ndim], array.shape.slice());
+}
+
+/// 1 if evaluated, 0 if lazy, -1 on failure.
+fn arrayIsEvaluated(handle: Handle) callconv(.c) i32 {
+    begin();
+    const array = handles.acquire(handle) catch |err| return failInt(err);
+    defer array.release();
+    return @intFromBool(array.isEvaluated());
+}
+
+/// Evaluates the `count` arrays whose handles are at `handle_list`.
+fn eval(handle_list: ?[*]const u32, count: u32) callconv(.c) Status {
+    begin();
+    return statusResult(evalChecked(handle_list, count));
+}
+
+/// Most arrays one eval call takes.
+const eval_arrays_max = 4096;
+
+fn evalChecked(handle_list: ?[*]const u32, count: u32) errors.Error!void {
+    if (count == 0) return;
+    if (count > eval_arrays_max or handle_list == null) {
+        return errors.fail(error.InvalidArgument, "[eval] {d} arrays given; the limit is {d}", .{
+            count, eval_arrays_max,
+        });
+    }
+    var arrays: [eval_arrays_max]*Array = undefined;
+    var acquired: usize = 0;
+    defer for (arrays[0..acquired]) |array| array.release();
+    for (handle_list.?[0..count]) |handle| {
+        arrays[acquired] = try handles.acquire(handle);
+        acquired += 1;
+    }
+    try graph.eval(arrays[0..acquired]);
+}
+
+/// Evaluates the array and copies its elements, row-major, into `out`, which must hold
+/// exactly its size in bytes.
+fn arrayRead(handle: Handle, out: ?[*]u8, size_bytes: u64) callconv(.c) Status {
+    begin();
+    return statusResult(arrayReadChecked(handle, out, size_bytes));
+}
+
+fn arrayReadChecked(handle: Handle, out: ?[*]u8, size_bytes: u64) errors.Error!void {
+    const array = try evaluated(handle);
+    defer array.release();
+    if (size_bytes != array.sizeBytes() or (size_bytes > 0 and out == null)) {
+        return errors.fail(error.InvalidArgument, "[read] the destination holds {d} bytes; " ++
+            "the array of shape {f} and dtype {s} has {d}", .{
+            size_bytes, array.shape, array.dtype.name(), array.sizeBytes(),
+        });
+    }
+    if (size_bytes == 0) return;
+    @memcpy(out.?[0..@intCast(size_bytes)], (try contiguous(array)).contiguousBytes());
+}
+
+/// A pointer to the elements of the evaluated, row-contiguous array: valid, and unchanged,
+/// until the handle is freed (the handle's reference keeps the buffer alive, and a buffer
+/// with outside references is never reused). Null on failure or for an empty array.
+fn arrayData(handle: Handle) callconv(.c) ?[*]u8 {
+    begin();
+    const array = evaluated(handle) catch |err| {
+        last_status = statusOf(err);
+        return null;
+    };
+    defer array.release();
+    const view = contiguous(array) catch |err| {
+        last_status = statusOf(err);
+        return null;
+    };
+    return view.contiguousBytes().ptr;
+}
+
+fn evaluated(handle: Handle) errors.Error!*Array {
+    const array = try handles.acquire(handle);
+    errdefer array.release();
+    try graph.eval(&.{array});
+    return array;
+}
+
+fn contiguous(array: *Array) errors.Error!*Array {
+    if (array.isRowContiguous()) return array;
+    // No op creates strided views yet; the copy path arrives with them.
+    return errors.fail(error.Unsupported, "[read] the array is not row-contiguous", .{});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ops
+
+fn add(a: Handle, b: Handle) callconv(.c) Handle {
+    begin();
+    return handleResult(binaryOp(.add, a, b));
+}
+
+fn multiply(a: Handle, b: Handle) callconv(.c) Handle {
+    begin();
+    return handleResult(binaryOp(.multiply, a, b));
+}
+
+fn binaryOp(op: binary.Op, a_handle: Handle, b_handle: Handle) errors.Error!*Array {
+    const a = try handles.acquire(a_handle);
+    defer a.release();
+    const b = try handles.acquire(b_handle);
+    defer b.release();
+    return binary.create(op, a, b);
+}
+
+/// Sums over `axis_count` axes at `axes` (none: all axes); keepdims is 0 or 1.
+fn sum(input: Handle, axes: ?[*]const i32, axis_count: u32, keepdims: u32) callconv(.c) Handle {
+    begin();
+    return handleResult(sumChecked(input, axes, axis_count, keepdims));
+}
+
+fn sumChecked(input: Handle, axes: ?[*]const i32, axis_count: u32, keepdims: u32) errors.Error!*Array {
+    if (axis_count > shape_mod.ndim_max or (axis_count > 0 and axes == null) or keepdims > 1) {
+        return errors.fail(error.InvalidArgument, "[sum] {d} axes (keepdims {d}) is not a " ++
+            "valid axis list", .{ axis_count, keepdims });
+    }
+    const array = try handles.acquire(input);
+    defer array.release();
+    const axis_list: []const i32 = if (axis_count == 0) &.{} else axes.?[0..axis_count];
+    return reduce.create(.sum, array, axis_list, keepdims == 1);
+}
+
+fn astypeOp(input: Handle, dtype_code: u32) callconv(.c) Handle {
+    begin();
+    return handleResult(astypeChecked(input, dtype_code));
+}
+
+fn astypeChecked(input: Handle, dtype_code: u32) errors.Error!*Array {
+    const dtype = try dtypeFromCode("astype", dtype_code);
+    const array = try handles.acquire(input);
+    defer array.release();
+    return astype.create(array, dtype);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+
+fn memoryActiveBytes() callconv(.c) u64 {
+    return memory.activeBytes();
+}
+
+fn memoryPeakBytes() callconv(.c) u64 {
+    return memory.peakBytes();
+}
+
+fn memoryResetPeak() callconv(.c) void {
+    memory.resetPeak();
+}
+
+/// Sets the limit on active bytes (0: none); returns the previous limit.
+fn memorySetLimit(limit_bytes: u64) callconv(.c) u64 {
+    return memory.setLimit(limit_bytes);
+}
+
+fn liveHandles() callconv(.c) u32 {
+    return handles.liveCount();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Argument checks
+
+fn dtypeFromCode(op: []const u8, code: u32) errors.Error!DType {
+    return DType.fromCode(code) orelse errors.fail(error.InvalidArgument, "[{s}] unknown " ++
+        "dtype code {d}", .{ op, code });
+}
+
+fn shapeFromAbi(op: []const u8, dims: ?[*]const i32, ndim: u32) errors.Error!shape_mod.Shape {
+    if (ndim > shape_mod.ndim_max) {
+        return errors.fail(error.LimitExceeded, "[{s}] {d} dimensions exceed the limit of {d}", .{
+            op, ndim, shape_mod.ndim_max,
+        });
+    }
+    if (ndim > 0 and dims == null) {
+        return errors.fail(error.InvalidArgument, "[{s}] no shape given for {d} dimensions", .{
+            op, ndim,
+        });
+    }
+    return shape_mod.Shape.init(if (ndim == 0) &.{} else dims.?[0..ndim]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export table
+
+const exports = .{
+    .{ "version", version },
+    .{ "last_status", lastStatus },
+    .{ "last_error_length", lastErrorLength },
+    .{ "last_error_copy", lastErrorCopy },
+    .{ "abi_signatures", abiSignatures },
+    .{ "array_from_bytes", arrayFromBytes },
+    .{ "array_free", arrayFree },
+    .{ "array_ndim", arrayNdim },
+    .{ "array_dtype", arrayDtype },
+    .{ "array_shape", arrayShape },
+    .{ "array_is_evaluated", arrayIsEvaluated },
+    .{ "array_read", arrayRead },
+    .{ "array_data", arrayData },
+    .{ "eval", eval },
+    .{ "add", add },
+    .{ "multiply", multiply },
+    .{ "sum", sum },
+    .{ "astype", astypeOp },
+    .{ "memory_active_bytes", memoryActiveBytes },
+    .{ "memory_peak_bytes", memoryPeakBytes },
+    .{ "memory_reset_peak", memoryResetPeak },
+    .{ "memory_set_limit", memorySetLimit },
+    .{ "live_handles", liveHandles },
+};
+
+pub const symbol_prefix = "mlxts_";
+
+comptime {
+    for (exports) |entry| {
+        const function = entry[1];
+        @export(&function, .{ .name = symbol_prefix ++ entry[0] });
+    }
+}
+
+/// `name(arg,arg)result;` for every export, in table order, with types as `i32`, `u32`,
+/// `u64`, `f64`, `ptr`, `void`.
+const signatures: []const u8 = blk: {
+    @setEvalBranchQuota(100_000);
+    var text: []const u8 = "";
+    for (exports) |entry| {
+        const info = @typeInfo(@TypeOf(entry[1])).@"fn";
+        assert(info.calling_convention.eql(.c));
+        text = text ++ entry[0] ++ "(";
+        for (info.params, 0..) |param, index| {
+            text = text ++ (if (index > 0) "," else "") ++ abiTypeName(param.type.?);
+        }
+        text = text ++ ")" ++ abiTypeName(info.return_type.?) ++ ";";
+    }
+    break :blk text;
+};
+
+fn abiTypeName(comptime T: type) []const u8 {
+    return switch (@typeInfo(T)) {
+        .pointer, .optional => "ptr",
+        .void => "void",
+        .@"enum" => abiTypeName(@typeInfo(T).@"enum".tag_type),
+        .int, .float => @typeName(T),
+        else => @compileError("type not allowed at the ABI: " ++ @typeName(T)),
+    };
+}
+
+test {
+    std.testing.refAllDecls(@This());
+    _ = @import("dtype.zig");
+    _ = @import("errors.zig");
+    _ = @import("memory.zig");
+    _ = @import("shape.zig");
+    _ = @import("array.zig");
+    _ = @import("handles.zig");
+    _ = @import("backend/cpu/cast.zig");
+    _ = @import("backend/cpu/strided.zig");
+    _ = @import("backend/cpu/pool.zig");
+    _ = @import("graph_test.zig");
+}

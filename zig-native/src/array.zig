@@ -1,0 +1,184 @@
+//! The array node: a refcounted record of dtype, shape, and either a buffer view (evaluated)
+//! or a primitive with its inputs (lazy). Ops only create nodes; `graph.eval` runs them.
+
+const std = @import("std");
+const assert = std.debug.assert;
+const errors = @import("errors.zig");
+const memory = @import("memory.zig");
+const shape_mod = @import("shape.zig");
+const DType = @import("dtype.zig").DType;
+const Storage = @import("dtype.zig").Storage;
+const Primitive = @import("primitive.zig").Primitive;
+
+const Shape = shape_mod.Shape;
+const Strides = shape_mod.Strides;
+
+pub const Array = struct {
+    ref_count: std.atomic.Value(u32),
+    dtype: DType,
+    shape: Shape,
+    /// Element strides into `buffer`; meaningful once evaluated.
+    strides: Strides,
+    /// Element offset of the first element into `buffer`; meaningful once evaluated.
+    offset: i64,
+    /// Set when evaluated; shared with other views of the same data.
+    buffer: ?*memory.Buffer,
+    /// What computes this array; `.none` for evaluated arrays.
+    primitive: Primitive,
+    /// References held on the inputs of `primitive`; empty once evaluated.
+    inputs: []*Array,
+    /// Marks nodes already visited by the running graph walk (see graph.zig).
+    visit_epoch: u32,
+    /// Intrusive link used while freeing chains of nodes without recursion.
+    next_to_free: ?*Array,
+
+    /// A lazy node computing `primitive` from `inputs` (each gets one more reference).
+    pub fn createLazy(
+        dtype: DType,
+        shape: Shape,
+        primitive: Primitive,
+        inputs: []const *Array,
+    ) errors.Error!*Array {
+        assert(primitive != .none);
+        assert(inputs.len > 0);
+        const self = try createNode(dtype, shape);
+        errdefer memory.allocator.destroy(self);
+        self.inputs = memory.allocator.dupe(*Array, inputs) catch
+            return memory.outOfMemory(inputs.len * @sizeOf(*Array));
+        self.primitive = primitive;
+        for (inputs) |input| input.retain();
+        return self;
+    }
+
+    /// An evaluated array holding a copy of `bytes` (row-major, `dtype`, `shape`).
+    pub fn createFromBytes(dtype: DType, shape: Shape, bytes: []const u8) errors.Error!*Array {
+        const size_bytes = @as(usize, @intCast(shape.size())) * dtype.sizeBytes();
+        assert(bytes.len == size_bytes);
+        const self = try createNode(dtype, shape);
+        errdefer memory.allocator.destroy(self);
+        try self.allocateOutput();
+        @memcpy(self.buffer.?.bytes, bytes);
+        if (dtype == .bool_) {
+            for (self.buffer.?.bytes) |*byte| byte.* = @intFromBool(byte.* != 0);
+        }
+        return self;
+    }
+
+    fn createNode(dtype: DType, shape: Shape) errors.Error!*Array {
+        const self = memory.allocator.create(Array) catch
+            return memory.outOfMemory(@sizeOf(Array));
+        self.* = .{
+            .ref_count = .init(1),
+            .dtype = dtype,
+            .shape = shape,
+            .strides = shape_mod.rowMajorStrides(shape),
+            .offset = 0,
+            .buffer = null,
+            .primitive = .none,
+            .inputs = &.{},
+            .visit_epoch = 0,
+            .next_to_free = null,
+        };
+        return self;
+    }
+
+    pub fn retain(self: *Array) void {
+        const previous = self.ref_count.fetchAdd(1, .monotonic);
+        assert(previous > 0);
+    }
+
+    /// Drops one reference; frees the node, and any inputs it held last, iteratively.
+    pub fn release(self: *Array) void {
+        const previous = self.ref_count.fetchSub(1, .acq_rel);
+        assert(previous > 0);
+        if (previous != 1) return;
+        var pending: ?*Array = self;
+        while (pending) |node| {
+            pending = node.next_to_free;
+            for (node.inputs) |input| {
+                if (input.ref_count.fetchSub(1, .acq_rel) == 1) {
+                    input.next_to_free = pending;
+                    pending = input;
+                }
+            }
+            node.destroyNode();
+        }
+    }
+
+    fn destroyNode(self: *Array) void {
+        if (self.inputs.len > 0) memory.allocator.free(self.inputs);
+        if (self.buffer) |buffer| buffer.release();
+        memory.allocator.destroy(self);
+    }
+
+    pub fn isEvaluated(self: *const Array) bool {
+        return self.buffer != null;
+    }
+
+    /// Gives this (lazy) node a fresh row-major buffer to be written by a kernel.
+    pub fn allocateOutput(self: *Array) errors.Error!void {
+        assert(self.buffer == null);
+        const size_bytes = @as(usize, @intCast(self.shape.size())) * self.dtype.sizeBytes();
+        self.buffer = try memory.Buffer.create(size_bytes);
+        self.strides = shape_mod.rowMajorStrides(self.shape);
+        self.offset = 0;
+    }
+
+    /// Drops the primitive and the references on inputs once the node is evaluated, so the
+    /// graph behind it can be freed.
+    pub fn detach(self: *Array) void {
+        assert(self.isEvaluated());
+        const inputs = self.inputs;
+        self.inputs = &.{};
+        self.primitive = .none;
+        for (inputs) |input| input.release();
+        if (inputs.len > 0) memory.allocator.free(inputs);
+    }
+
+    /// True when the elements sit in row-major order with no gaps from `offset` on.
+    pub fn isRowContiguous(self: *const Array) bool {
+        assert(self.isEvaluated());
+        var expected: i64 = 1;
+        var axis: usize = self.shape.ndim;
+        while (axis > 0) {
+            axis -= 1;
+            const dim = self.shape.dims[axis];
+            if (dim == 1) continue;
+            if (self.strides[axis] != expected) return false;
+            expected *= dim;
+        }
+        return true;
+    }
+
+    pub fn sizeBytes(self: *const Array) usize {
+        return @as(usize, @intCast(self.shape.size())) * self.dtype.sizeBytes();
+    }
+
+    /// Pointer to the first element as `T`; the array must be evaluated.
+    pub fn dataPtr(self: *const Array, comptime T: type) [*]T {
+        const buffer = self.buffer.?;
+        const base: [*]T = @ptrCast(@alignCast(buffer.bytes.ptr));
+        return base + @as(usize, @intCast(self.offset));
+    }
+
+    /// The bytes of an evaluated row-contiguous array.
+    pub fn contiguousBytes(self: *const Array) []u8 {
+        assert(self.isRowContiguous());
+        const start = @as(usize, @intCast(self.offset)) * self.dtype.sizeBytes();
+        return self.buffer.?.bytes[start..][0..self.sizeBytes()];
+    }
+};
+
+test "release frees a chain of nodes without recursion" {
+    const before = memory.activeBytes();
+    const shape = try Shape.init(&.{2});
+    const leaf = try Array.createFromBytes(.float32, shape, std.mem.asBytes(&[_]f32{ 1, 2 }));
+    var top = leaf;
+    for (0..100_000) |_| {
+        const next = try Array.createLazy(.float32, shape, .add, &.{ top, top });
+        top.release();
+        top = next;
+    }
+    top.release();
+    try std.testing.expectEqual(before, memory.activeBytes());
+}

@@ -1,0 +1,24 @@
+//! astype: converts elements to another dtype (a no-op reference when it already has it).
+
+const std = @import("std");
+const assert = std.debug.assert;
+const errors = @import("../errors.zig");
+const DType = @import("../dtype.zig").DType;
+const Array = @import("../array.zig").Array;
+const cpu_copy = @import("../backend/cpu/copy.zig");
+
+/// Records `input` converted to `dtype`. Returns a new reference to `input` itself when the
+/// dtype already matches.
+pub fn create(input: *Array, dtype: DType) errors.Error!*Array {
+    if (input.dtype == dtype) {
+        input.retain();
+        return input;
+    }
+    return Array.createLazy(dtype, input.shape, .astype, &.{input});
+}
+
+pub fn evalCpu(out: *Array) errors.Error!void {
+    assert(out.inputs.len == 1);
+    try out.allocateOutput();
+    cpu_copy.run(out, out.inputs[0]);
+}
