@@ -1,0 +1,38 @@
+/**
+ * mlx-ts: MLX-style arrays and machine learning for TypeScript on Deno and Bun.
+ *
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const a = mx.array([[1, 2], [3, 4]]);
+ * const b = mx.sum(mx.multiply(a, a), { axis: 0 });
+ * console.log(String(b)); // array([10, 20], dtype=float32)
+ * ```
+ *
+ * @module
+ */
+
+export { array, type ArrayData, type ArrayLike, MxArray } from "./src/array.ts";
+export {
+  bfloat16,
+  bool,
+  complex64,
+  Dtype,
+  type DtypeCategory,
+  type DtypeName,
+  float16,
+  float32,
+  float64,
+  int16,
+  int32,
+  int64,
+  int8,
+  uint16,
+  uint32,
+  uint64,
+  uint8,
+} from "./src/dtype.ts";
+export { MxError, type MxErrorCode } from "./src/errors.ts";
+export type { Complex, NestedList, Scalar, TypedArray } from "./src/host.ts";
+export { add, astype, evaluate as eval, isEvaluated, multiply, type ReduceOptions, sum } from "./src/ops.ts";
+export * as memory from "./src/memory.ts";
+export { libraryPath, native as _native } from "./ffi/loader.ts";

@@ -1,0 +1,159 @@
+/**
+ * Array operations. Each validates its arguments natively, records a lazy node and returns
+ * a new array; nothing is computed until a value is needed or `mx.eval` runs.
+ *
+ * @module
+ */
+
+import { native } from "../ffi/loader.ts";
+import { array, type ArrayLike, MxArray } from "./array.ts";
+import { type Dtype, float32, int32 } from "./dtype.ts";
+import { checkHandle, checkStatus, MxError } from "./errors.ts";
+
+/**
+ * Turns an op argument into an array. A JavaScript number next to an array takes that
+ * array's dtype when it can (MLX's weak scalar typing): `int8 + 1` stays int8, `int8 + 1.5`
+ * becomes float32. Returns whether the array is a temporary the caller must dispose.
+ */
+function asArray(value: ArrayLike, other: ArrayLike): { array: MxArray; temporary: boolean } {
+  if (value instanceof MxArray) return { array: value, temporary: false };
+  if (typeof value === "boolean") return { array: array(value), temporary: true };
+  if (typeof value !== "number") {
+    throw new MxError("invalid_argument", `expected an MxArray, number or boolean; got ${typeof value}`);
+  }
+  let dtype = float32;
+  if (other instanceof MxArray) {
+    const category = other.dtype.category;
+    if (category === "floating" || category === "complexfloating") dtype = other.dtype;
+    else if (Number.isInteger(value)) dtype = category === "bool" ? int32 : other.dtype;
+  }
+  return { array: array(value, dtype), temporary: true };
+}
+
+function binary(op: "add" | "multiply", a: ArrayLike, b: ArrayLike): MxArray {
+  const left = asArray(a, b);
+  const right = asArray(b, a);
+  try {
+    const fn = op === "add" ? native.add : native.multiply;
+    return new MxArray(checkHandle(fn(left.array.handle(op), right.array.handle(op))));
+  } finally {
+    if (left.temporary) left.array.dispose();
+    if (right.temporary) right.array.dispose();
+  }
+}
+
+/**
+ * Element-wise `a + b`, with NumPy broadcasting and MLX type promotion.
+ *
+ * @param a An array or scalar.
+ * @param b An array or scalar.
+ * @returns The sum, lazily.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const c = mx.add(mx.array([[1], [2]]), mx.array([10, 20]));
+ * console.log(c.tolist()); // [[11, 21], [12, 22]]
+ * ```
+ */
+export function add(a: ArrayLike, b: ArrayLike): MxArray {
+  return binary("add", a, b);
+}
+
+/**
+ * Element-wise `a * b`, with NumPy broadcasting and MLX type promotion.
+ *
+ * @param a An array or scalar.
+ * @param b An array or scalar.
+ * @returns The product, lazily.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * console.log(mx.multiply(mx.array([1, 2, 3]), 2).tolist()); // [2, 4, 6]
+ * ```
+ */
+export function multiply(a: ArrayLike, b: ArrayLike): MxArray {
+  return binary("multiply", a, b);
+}
+
+/** Options of reductions. */
+export interface ReduceOptions {
+  /** The axis or axes to reduce (negative counts from the end); all when omitted. */
+  axis?: number | readonly number[];
+  /** Keep reduced axes as size 1 (default false). */
+  keepdims?: boolean;
+}
+
+/**
+ * Sum over the given axes (all by default). Integers narrower than 32 bits and bool sum
+ * as int32 (uint32 for unsigned), as in MLX.
+ *
+ * @param a The array.
+ * @param options `axis` and `keepdims`.
+ * @returns The sum, lazily.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const a = mx.array([[1, 2, 3], [4, 5, 6]]);
+ * console.log(mx.sum(a).item(), mx.sum(a, { axis: -1 }).tolist()); // 21 [6, 15]
+ * ```
+ */
+export function sum(a: MxArray, options: ReduceOptions = {}): MxArray {
+  const axes = options.axis === undefined ? [] : typeof options.axis === "number" ? [options.axis] : options.axis;
+  for (const axis of axes) {
+    if (!Number.isInteger(axis)) {
+      throw new MxError("invalid_argument", `[sum] axes must be integers; got ${axis}`);
+    }
+  }
+  const handle = native.sum(a.handle("sum"), new Int32Array(axes), axes.length, options.keepdims ? 1 : 0);
+  return new MxArray(checkHandle(handle));
+}
+
+/**
+ * The array converted to `dtype`. Float to integer truncates toward zero and saturates
+ * (NaN gives 0); integer to narrower integer wraps; anything to bool tests for non-zero.
+ *
+ * @param a The array.
+ * @param dtype The dtype to convert to.
+ * @returns The converted array (lazily), or a new reference if it already has `dtype`.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * console.log(mx.astype(mx.array([1.7, -2.5, 300]), mx.int8).tolist()); // [1, -2, 127]
+ * ```
+ */
+export function astype(a: MxArray, dtype: Dtype): MxArray {
+  return new MxArray(checkHandle(native.astype(a.handle("astype"), dtype.code)));
+}
+
+/**
+ * Computes the given arrays (and what they depend on) now. Accepts arrays and nested
+ * arrays/objects of arrays; other values are ignored.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const a = mx.add(mx.array([1, 2]), 1);
+ * mx.eval(a); // a is now computed; reading it copies only.
+ * ```
+ */
+export function evaluate(...trees: unknown[]): void {
+  const handles: number[] = [];
+  const collect = (node: unknown): void => {
+    if (node instanceof MxArray) handles.push(node.handle("eval"));
+    else if (Array.isArray(node)) node.forEach(collect);
+    else if (node !== null && typeof node === "object" && Object.getPrototypeOf(node) === Object.prototype) {
+      Object.values(node).forEach(collect);
+    }
+  };
+  trees.forEach(collect);
+  if (handles.length > 0) checkStatus(native.eval(new Uint32Array(handles), handles.length));
+}
+
+/** Whether `a` has been computed. */
+export function isEvaluated(a: MxArray): boolean {
+  return native.array_is_evaluated(a.handle("isEvaluated")) === 1;
+}
