@@ -19,6 +19,7 @@ export {
   Dtype,
   type DtypeCategory,
   type DtypeName,
+  dtypes,
   float16,
   float32,
   float64,
