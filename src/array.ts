@@ -118,6 +118,7 @@ export class MxArray {
    * ```
    */
   item(): Scalar {
+    this.handle("item");
     if (this.size !== 1) {
       throw new MxError(
         "invalid_argument",
@@ -139,6 +140,7 @@ export class MxArray {
    * ```
    */
   tolist(): NestedList {
+    this.handle("tolist");
     return nest(decodeElements(this.dtype, this.#readBytes("tolist")), this.#knownShape());
   }
 
@@ -155,6 +157,7 @@ export class MxArray {
    * ```
    */
   toTypedArray(): TypedArray {
+    this.handle("toTypedArray");
     return typedView(this.dtype, this.#readBytes("toTypedArray"));
   }
 
@@ -276,7 +279,7 @@ export function array(data: ArrayData, dtype?: Dtype): MxArray {
     return convertTo(fromBytes(typed, dtypeOfTypedArray(typed), [typed.length]), dtype);
   }
   const { shape, flat } = flatten(data, "array");
-  let kind: "bool" | "number" | "bigint" = "bool";
+  let kind: "bool" | "number" | "bigint" = flat.length === 0 ? "number" : "bool";
   for (const element of flat) {
     if (typeof element === "number") kind = kind === "bigint" ? "bigint" : "number";
     else if (typeof element === "bigint") kind = "bigint";

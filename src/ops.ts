@@ -31,6 +31,9 @@ function asArray(value: ArrayLike, other: ArrayLike): { array: MxArray; temporar
 }
 
 function binary(op: "add" | "multiply", a: ArrayLike, b: ArrayLike): MxArray {
+  // Check for disposed arrays first, so the error names this op.
+  if (a instanceof MxArray) a.handle(op);
+  if (b instanceof MxArray) b.handle(op);
   const left = asArray(a, b);
   const right = asArray(b, a);
   try {
