@@ -1,0 +1,47 @@
+/**
+ * The mlx-ts demo: build arrays, record a lazy graph, evaluate it, print the results.
+ *
+ *   scripts/demo          (Deno)      scripts/demo --bun      (Bun)
+ */
+
+import * as mx from "mlx-ts";
+
+const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "Bun" : "Deno";
+console.log(`mlx-ts on ${runtime}, native library: ${mx.libraryPath}\n`);
+
+// Arrays from nested lists and typed arrays; numbers default to float32.
+using a = mx.array([[1, 2, 3], [4, 5, 6]]);
+using b = mx.array(new Int32Array([10, 20, 30]));
+console.log("a =", String(a));
+console.log("b =", String(b));
+
+// Ops only record a graph: nothing is computed yet.
+using c = mx.add(a, b); // broadcasts [2,3] + [3]; int32 + float32 promotes to float32
+using d = mx.multiply(c, c);
+using rowSums = mx.sum(d, { axis: 1 });
+console.log(`\nrecorded c = a + b, d = c * c, rowSums = sum(d, axis 1); evaluated yet? ${mx.isEvaluated(rowSums)}`);
+
+// eval computes what is asked for (and what it depends on), once.
+mx.eval(rowSums);
+console.log(`after mx.eval: ${mx.isEvaluated(rowSums)}`);
+console.log("c =", String(c));
+console.log("rowSums =", String(rowSums), "->", rowSums.tolist());
+
+// Reading a value (item, tolist, printing) evaluates on demand.
+using total = mx.sum(d);
+console.log("sum(d) =", total.item());
+
+// Integer dtypes wrap like MLX's; astype converts.
+using small = mx.array([100, 120, -128], mx.int8);
+using doubled = mx.add(small, small);
+console.log("\nint8 [100, 120, -128] * 2 =", String(doubled));
+using half = mx.astype(doubled, mx.float16);
+console.log("as float16:", String(half));
+
+// Errors explain themselves.
+try {
+  mx.add(a, mx.array([1, 2]));
+} catch (error) {
+  console.log(`\n${error}`);
+}
+console.log(`\nnative memory in use: ${mx.memory.activeBytes()} bytes in ${mx.memory.liveArrays()} arrays`);
