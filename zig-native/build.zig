@@ -17,6 +17,7 @@ pub fn build(b: *std.Build) void {
         .target = target,
         .optimize = optimize,
         .link_libc = true,
+        .strip = optimize != .Debug,
     });
     const library = b.addLibrary(.{
         .name = "mlxts",
