@@ -18,8 +18,12 @@ import {
   type TypedArray,
   typedView,
 } from "./host.ts";
+import { int32Arg, ndimMax } from "./native_args.ts";
 import { formatArray } from "./print.ts";
 import * as ops from "./ops.ts";
+
+/** Receives shapes from the library (reused: see native_args.ts). */
+const shapeOut = new Int32Array(ndimMax);
 
 /** Frees the native side of arrays that were garbage-collected without `dispose()`. */
 const backstop = new FinalizationRegistry<number>((handle) => {
@@ -71,9 +75,8 @@ export class MxArray {
       const handle = this.handle("shape");
       const ndim = native.array_ndim(handle);
       if (ndim < 0) checkStatus(-1);
-      const dims = new Int32Array(ndim);
-      checkStatus(native.array_shape(handle, dims, ndim));
-      this.#shape = Object.freeze(Array.from(dims));
+      checkStatus(native.array_shape(handle, shapeOut, shapeOut.length));
+      this.#shape = Object.freeze(Array.from(shapeOut.subarray(0, ndim)));
     }
     return this.#shape;
   }
@@ -321,18 +324,12 @@ function describe(value: unknown): string {
 
 /** @internal An evaluated array with a copy of a typed array's bytes. */
 export function fromBytes(data: ArrayBufferView, dtype: Dtype, shape: readonly number[]): MxArray {
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   for (const dim of shape) {
-    if (!Number.isInteger(dim) || dim < 0 || dim > 0x7fffffff) {
+    if (!Number.isInteger(dim) || dim < 0) {
       throw new MxError("invalid_argument", `[array] invalid shape [${shape}]`);
     }
   }
-  const handle = native.array_from_bytes(
-    bytes,
-    BigInt(bytes.byteLength),
-    dtype.code,
-    new Int32Array(shape),
-    shape.length,
-  );
+  const dims = int32Arg("array", shape, "dimensions");
+  const handle = native.array_from_bytes(data, BigInt(data.byteLength), dtype.code, dims, shape.length);
   return new MxArray(checkHandle(handle));
 }

@@ -9,6 +9,7 @@ import { native } from "../ffi/loader.ts";
 import { array, type ArrayLike, MxArray } from "./array.ts";
 import { type Dtype, float32, int32 } from "./dtype.ts";
 import { checkHandle, checkStatus, MxError } from "./errors.ts";
+import { handlesArg, int32Arg } from "./native_args.ts";
 
 /**
  * Turns an op argument into an array. A JavaScript number next to an array takes that
@@ -105,12 +106,8 @@ export interface ReduceOptions {
  */
 export function sum(a: MxArray, options: ReduceOptions = {}): MxArray {
   const axes = options.axis === undefined ? [] : typeof options.axis === "number" ? [options.axis] : options.axis;
-  for (const axis of axes) {
-    if (!Number.isInteger(axis)) {
-      throw new MxError("invalid_argument", `[sum] axes must be integers; got ${axis}`);
-    }
-  }
-  const handle = native.sum(a.handle("sum"), new Int32Array(axes), axes.length, options.keepdims ? 1 : 0);
+  const axisArg = int32Arg("sum", axes, "axes");
+  const handle = native.sum(a.handle("sum"), axisArg, axes.length, options.keepdims ? 1 : 0);
   return new MxArray(checkHandle(handle));
 }
 
@@ -153,7 +150,7 @@ export function evaluate(...trees: unknown[]): void {
     }
   };
   trees.forEach(collect);
-  if (handles.length > 0) checkStatus(native.eval(new Uint32Array(handles), handles.length));
+  if (handles.length > 0) checkStatus(native.eval(handlesArg(handles), handles.length));
 }
 
 /** Whether `a` has been computed. */
