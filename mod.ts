@@ -34,6 +34,8 @@ export {
 } from "./src/dtype.ts";
 export { MxError, type MxErrorCode } from "./src/errors.ts";
 export type { Complex, NestedList, Scalar, TypedArray } from "./src/host.ts";
-export { add, astype, evaluate as eval, isEvaluated, multiply, type ReduceOptions, sum } from "./src/ops.ts";
+export { astype, evaluate as eval, isEvaluated, type ReduceOptions, sum } from "./src/ops.ts";
+export * from "./src/elementwise.ts";
+export { transpose, type TransposeOptions } from "./src/shapes.ts";
 export * as memory from "./src/memory.ts";
 export { libraryPath, native as _native } from "./ffi/loader.ts";

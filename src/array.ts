@@ -21,6 +21,8 @@ import {
 import { int32Arg, ndimMax } from "./native_args.ts";
 import { formatArray } from "./print.ts";
 import * as ops from "./ops.ts";
+import * as elementwise from "./elementwise.ts";
+import * as shapes from "./shapes.ts";
 
 /** Receives shapes from the library (reused: see native_args.ts). */
 const shapeOut = new Int32Array(ndimMax);
@@ -216,17 +218,27 @@ export class MxArray {
 
   /** `a + b` with broadcasting; see `mx.add`. */
   add(other: ArrayLike): MxArray {
-    return ops.add(this, other);
+    return elementwise.add(this, other);
   }
 
   /** `a * b` with broadcasting; see `mx.multiply`. */
   multiply(other: ArrayLike): MxArray {
-    return ops.multiply(this, other);
+    return elementwise.multiply(this, other);
   }
 
   /** Sum over axes; see `mx.sum`. */
   sum(options?: ops.ReduceOptions): MxArray {
     return ops.sum(this, options);
+  }
+
+  /** The array with its axes reversed (a view); see `mx.transpose`. */
+  get T(): MxArray {
+    return shapes.transpose(this);
+  }
+
+  /** The array with permuted axes (a view); see `mx.transpose`. */
+  transpose(options?: shapes.TransposeOptions): MxArray {
+    return shapes.transpose(this, options);
   }
 
   /** The array converted to `dtype`; see `mx.astype`. */

@@ -10,13 +10,15 @@ import { array, type ArrayLike, MxArray } from "./array.ts";
 import { type Dtype, float32, int32 } from "./dtype.ts";
 import { checkHandle, checkStatus, MxError } from "./errors.ts";
 import { handlesArg, int32Arg } from "./native_args.ts";
+import { binaryOpNames, unaryOpNames } from "./op_codes.ts";
 
 /**
  * Turns an op argument into an array. A JavaScript number next to an array takes that
  * array's dtype when it can (MLX's weak scalar typing): `int8 + 1` stays int8, `int8 + 1.5`
  * becomes float32. Returns whether the array is a temporary the caller must dispose.
+ * @internal
  */
-function asArray(value: ArrayLike, other: ArrayLike): { array: MxArray; temporary: boolean } {
+export function asArray(value: ArrayLike, other: ArrayLike): { array: MxArray; temporary: boolean } {
   if (value instanceof MxArray) return { array: value, temporary: false };
   if (typeof value === "boolean") return { array: array(value), temporary: true };
   if (typeof value !== "number") {
@@ -31,15 +33,28 @@ function asArray(value: ArrayLike, other: ArrayLike): { array: MxArray; temporar
   return { array: array(value, dtype), temporary: true };
 }
 
-function binary(op: "add" | "multiply", a: ArrayLike, b: ArrayLike): MxArray {
+const unaryCodes = new Map(unaryOpNames.split(",").map((name, code) => [name, code]));
+const binaryCodes = new Map(binaryOpNames.split(",").map((name, code) => [name, code]));
+
+/** @internal Records the unary op with this native name (see op_codes.ts). */
+export function unaryOp(name: string, a: MxArray): MxArray {
+  const code = unaryCodes.get(name)!;
+  if (!(a instanceof MxArray)) {
+    throw new MxError("invalid_argument", `[${name}] expected an MxArray; got ${typeof a}`);
+  }
+  return new MxArray(checkHandle(native.unary(code, a.handle(name))));
+}
+
+/** @internal Records the binary op with this native name, turning scalars into arrays. */
+export function binaryOp(name: string, a: ArrayLike, b: ArrayLike): MxArray {
+  const code = binaryCodes.get(name)!;
   // Check for disposed arrays first, so the error names this op.
-  if (a instanceof MxArray) a.handle(op);
-  if (b instanceof MxArray) b.handle(op);
+  if (a instanceof MxArray) a.handle(name);
+  if (b instanceof MxArray) b.handle(name);
   const left = asArray(a, b);
   const right = asArray(b, a);
   try {
-    const fn = op === "add" ? native.add : native.multiply;
-    return new MxArray(checkHandle(fn(left.array.handle(op), right.array.handle(op))));
+    return new MxArray(checkHandle(native.binary(code, left.array.handle(name), right.array.handle(name))));
   } finally {
     if (left.temporary) left.array.dispose();
     if (right.temporary) right.array.dispose();
@@ -47,38 +62,31 @@ function binary(op: "add" | "multiply", a: ArrayLike, b: ArrayLike): MxArray {
 }
 
 /**
- * Element-wise `a + b`, with NumPy broadcasting and MLX type promotion.
+ * Picks elements from `x` where `condition` is true and from `y` elsewhere, broadcasting all
+ * three; `x` and `y` promote to a common dtype.
  *
- * @param a An array or scalar.
- * @param b An array or scalar.
- * @returns The sum, lazily.
- *
- * @example
- * ```ts
- * import * as mx from "mlx-ts";
- * const c = mx.add(mx.array([[1], [2]]), mx.array([10, 20]));
- * console.log(c.tolist()); // [[11, 21], [12, 22]]
- * ```
- */
-export function add(a: ArrayLike, b: ArrayLike): MxArray {
-  return binary("add", a, b);
-}
-
-/**
- * Element-wise `a * b`, with NumPy broadcasting and MLX type promotion.
- *
- * @param a An array or scalar.
- * @param b An array or scalar.
- * @returns The product, lazily.
+ * @param condition Where to take `x` (converted to bool).
+ * @param x Values where the condition holds.
+ * @param y Values elsewhere.
+ * @returns A new array (lazy).
  *
  * @example
  * ```ts
  * import * as mx from "mlx-ts";
- * console.log(mx.multiply(mx.array([1, 2, 3]), 2).tolist()); // [2, 4, 6]
+ * console.log(mx.where(mx.array([true, false]), mx.array([1, 2]), 0).tolist()); // [1, 0]
  * ```
  */
-export function multiply(a: ArrayLike, b: ArrayLike): MxArray {
-  return binary("multiply", a, b);
+export function where(condition: ArrayLike, x: ArrayLike, y: ArrayLike): MxArray {
+  for (const value of [condition, x, y]) if (value instanceof MxArray) value.handle("where");
+  const c = asArray(condition, condition);
+  const left = asArray(x, y);
+  const right = asArray(y, x);
+  try {
+    const handle = native.where(c.array.handle("where"), left.array.handle("where"), right.array.handle("where"));
+    return new MxArray(checkHandle(handle));
+  } finally {
+    for (const item of [c, left, right]) if (item.temporary) item.array.dispose();
+  }
 }
 
 /** Options of reductions. */

@@ -49,22 +49,26 @@ export function decode(value: unknown, complex: boolean, depth: number): unknown
   return value;
 }
 
-/** The array a fixture input describes. */
-export function makeArray(spec: TensorSpec): mx.MxArray {
+/** The array a fixture input describes (transposed when the spec says so). */
+export function makeArray(spec: TensorSpec & { transpose?: number[] }): mx.MxArray {
   const dtype = dtypeByName(spec.dtype);
   const size = spec.shape.reduce((a, b) => a * b, 1);
-  let values: Float64Array | Uint8Array;
+  let host: mx.MxArray;
   if (spec.gen) {
     const { scale, offset, mod } = spec.gen;
-    values = Float64Array.from({ length: size }, (_, i) => (mod === null ? i : i % mod) * scale + offset);
+    const values = Float64Array.from({ length: size }, (_, i) => (mod === null ? i : i % mod) * scale + offset);
+    host = fromBytes(values, mx.float64, spec.shape);
   } else {
     const flat = [spec.data].flat(Infinity).map((v) => decode(v, false, 0)) as (number | boolean)[];
-    // Complex inputs in the fixtures have zero imaginary parts: flat() spread them as pairs.
-    const reals = dtype === mx.complex64 ? flat.filter((_, i) => i % 2 === 0) : flat;
-    values = dtype === mx.bool
-      ? Uint8Array.from(reals, (v) => (v ? 1 : 0))
-      : Float64Array.from(reals, Number);
+    if (dtype === mx.complex64) {
+      host = fromBytes(Float32Array.from(flat, Number), mx.complex64, spec.shape); // [re, im] pairs
+    } else if (dtype === mx.bool) {
+      host = fromBytes(Uint8Array.from(flat, (v) => (v ? 1 : 0)), mx.bool, spec.shape);
+    } else {
+      host = fromBytes(Float64Array.from(flat, Number), mx.float64, spec.shape);
+    }
   }
-  using host = fromBytes(values, values instanceof Uint8Array ? mx.bool : mx.float64, spec.shape);
-  return mx.astype(host, dtype);
+  using converted = mx.astype(host, dtype);
+  host.dispose();
+  return spec.transpose ? mx.transpose(converted, { axes: spec.transpose }) : mx.astype(converted, dtype);
 }

@@ -18,9 +18,12 @@ const shape_mod = @import("shape.zig");
 const graph = @import("graph.zig");
 const DType = @import("dtype.zig").DType;
 const Array = @import("array.zig").Array;
+const unary = @import("primitives/unary.zig");
 const binary = @import("primitives/binary.zig");
+const ternary = @import("primitives/ternary.zig");
 const reduce = @import("primitives/reduce.zig");
 const astype = @import("primitives/astype.zig");
+const view = @import("primitives/view.zig");
 
 const Handle = handles.Handle;
 
@@ -242,7 +245,14 @@ fn arrayReadChecked(handle: Handle, out: ?[*]u8, size_bytes: u64) errors.Error!v
         });
     }
     if (size_bytes == 0) return;
-    @memcpy(out.?[0..@intCast(size_bytes)], (try contiguous(array)).contiguousBytes());
+    if (array.isRowContiguous()) {
+        @memcpy(out.?[0..@intCast(size_bytes)], array.contiguousBytes());
+        return;
+    }
+    const copy = try astype.createCopy(array);
+    defer copy.release();
+    try graph.eval(&.{copy});
+    @memcpy(out.?[0..@intCast(size_bytes)], copy.contiguousBytes());
 }
 
 /// A pointer to the elements of the evaluated, row-contiguous array: valid, and unchanged,
@@ -255,11 +265,13 @@ fn arrayData(handle: Handle) callconv(.c) ?[*]u8 {
         return null;
     };
     defer array.release();
-    const view = contiguous(array) catch |err| {
+    if (!array.isRowContiguous()) {
+        const err = errors.fail(error.Unsupported, "[dataView] the array is a strided view " ++
+            "(shape {f}); copy it with toTypedArray() instead", .{array.shape});
         last_status = statusOf(err);
         return null;
-    };
-    return view.contiguousBytes().ptr;
+    }
+    return array.contiguousBytes().ptr;
 }
 
 fn evaluated(handle: Handle) errors.Error!*Array {
@@ -269,31 +281,78 @@ fn evaluated(handle: Handle) errors.Error!*Array {
     return array;
 }
 
-fn contiguous(array: *Array) errors.Error!*Array {
-    if (array.isRowContiguous()) return array;
-    // No op creates strided views yet; the copy path arrives with them.
-    return errors.fail(error.Unsupported, "[read] the array is not row-contiguous", .{});
-}
-
 // ---------------------------------------------------------------------------------------------
 // Ops
 
-fn add(a: Handle, b: Handle) callconv(.c) Handle {
+/// `op(input)` for the unary op with code `op_code` (see `op_names`).
+fn unaryOp(op_code: u32, input: Handle) callconv(.c) Handle {
     begin();
-    return handleResult(binaryOp(.add, a, b));
+    return handleResult(unaryChecked(op_code, input));
 }
 
-fn multiply(a: Handle, b: Handle) callconv(.c) Handle {
-    begin();
-    return handleResult(binaryOp(.multiply, a, b));
+fn unaryChecked(op_code: u32, input_handle: Handle) errors.Error!*Array {
+    const op = try opFromCode(unary.Op, "unary", op_code);
+    const input = try handles.acquire(input_handle);
+    defer input.release();
+    return unary.create(op, input);
 }
 
-fn binaryOp(op: binary.Op, a_handle: Handle, b_handle: Handle) errors.Error!*Array {
+/// `a op b` for the binary op with code `op_code` (see `op_names`).
+fn binaryOp(op_code: u32, a_handle: Handle, b_handle: Handle) callconv(.c) Handle {
+    begin();
+    return handleResult(binaryChecked(op_code, a_handle, b_handle));
+}
+
+fn binaryChecked(op_code: u32, a_handle: Handle, b_handle: Handle) errors.Error!*Array {
+    const op = try opFromCode(binary.Op, "binary", op_code);
     const a = try handles.acquire(a_handle);
     defer a.release();
     const b = try handles.acquire(b_handle);
     defer b.release();
     return binary.create(op, a, b);
+}
+
+fn where(condition: Handle, x: Handle, y: Handle) callconv(.c) Handle {
+    begin();
+    return handleResult(whereChecked(condition, x, y));
+}
+
+fn whereChecked(condition_handle: Handle, x_handle: Handle, y_handle: Handle) errors.Error!*Array {
+    const condition = try handles.acquire(condition_handle);
+    defer condition.release();
+    const x = try handles.acquire(x_handle);
+    defer x.release();
+    const y = try handles.acquire(y_handle);
+    defer y.release();
+    return ternary.createWhere(condition, x, y);
+}
+
+fn opFromCode(comptime Op: type, kind: []const u8, code: u32) errors.Error!Op {
+    if (code >= @typeInfo(Op).@"enum".fields.len) {
+        return errors.fail(error.InvalidArgument, "unknown {s} op code {d}", .{ kind, code });
+    }
+    return @enumFromInt(code);
+}
+
+/// The op names of a kind (0 unary, 1 binary) in code order, comma-separated: copies up to
+/// `capacity_bytes` and returns the full length, so the TS side can check its code lists.
+fn opNames(kind: u32, out: ?[*]u8, capacity_bytes: u32) callconv(.c) u32 {
+    const text: []const u8 = switch (kind) {
+        0 => comptime enumNames(unary.Op),
+        1 => comptime enumNames(binary.Op),
+        else => "",
+    };
+    const count = @min(text.len, capacity_bytes);
+    if (count > 0) @memcpy(out.?[0..count], text[0..count]);
+    return @intCast(text.len);
+}
+
+fn enumNames(comptime E: type) []const u8 {
+    var text: []const u8 = "";
+    for (@typeInfo(E).@"enum".fields, 0..) |field, index| {
+        text = text ++ (if (index > 0) "," else "") ++ field.name;
+    }
+    return text;
 }
 
 /// Sums over `axis_count` axes at `axes` (none: all axes); keepdims is 0 or 1.
@@ -303,14 +362,26 @@ fn sum(input: Handle, axes: ?[*]const i32, axis_count: u32, keepdims: u32) callc
 }
 
 fn sumChecked(input: Handle, axes: ?[*]const i32, axis_count: u32, keepdims: u32) errors.Error!*Array {
-    if (axis_count > shape_mod.ndim_max or (axis_count > 0 and axes == null) or keepdims > 1) {
-        return errors.fail(error.InvalidArgument, "[sum] {d} axes (keepdims {d}) is not a " ++
-            "valid axis list", .{ axis_count, keepdims });
+    if (keepdims > 1) {
+        return errors.fail(error.InvalidArgument, "[sum] keepdims must be 0 or 1, got {d}", .{keepdims});
     }
+    const axis_list = try axesFromAbi("sum", axes, axis_count);
     const array = try handles.acquire(input);
     defer array.release();
-    const axis_list: []const i32 = if (axis_count == 0) &.{} else axes.?[0..axis_count];
     return reduce.create(.sum, array, axis_list, keepdims == 1);
+}
+
+/// Permutes axes (`axis_count` of them at `axes`; none: reverse them). A view: no copy.
+fn transpose(input: Handle, axes: ?[*]const i32, axis_count: u32) callconv(.c) Handle {
+    begin();
+    return handleResult(transposeChecked(input, axes, axis_count));
+}
+
+fn transposeChecked(input: Handle, axes: ?[*]const i32, axis_count: u32) errors.Error!*Array {
+    const axis_list = try axesFromAbi("transpose", axes, axis_count);
+    const array = try handles.acquire(input);
+    defer array.release();
+    return view.createTranspose(array, axis_list);
 }
 
 fn astypeOp(input: Handle, dtype_code: u32) callconv(.c) Handle {
@@ -357,6 +428,15 @@ fn dtypeFromCode(op: []const u8, code: u32) errors.Error!DType {
         "dtype code {d}", .{ op, code });
 }
 
+fn axesFromAbi(op: []const u8, axes: ?[*]const i32, count: u32) errors.Error![]const i32 {
+    if (count > shape_mod.ndim_max or (count > 0 and axes == null)) {
+        return errors.fail(error.InvalidArgument, "[{s}] {d} axes is not a valid axis list", .{
+            op, count,
+        });
+    }
+    return if (count == 0) &.{} else axes.?[0..count];
+}
+
 fn shapeFromAbi(op: []const u8, dims: ?[*]const i32, ndim: u32) errors.Error!shape_mod.Shape {
     if (ndim > shape_mod.ndim_max) {
         return errors.fail(error.LimitExceeded, "[{s}] {d} dimensions exceed the limit of {d}", .{
@@ -389,10 +469,13 @@ const exports = .{
     .{ "array_read", arrayRead },
     .{ "array_data", arrayData },
     .{ "eval", eval },
-    .{ "add", add },
-    .{ "multiply", multiply },
+    .{ "op_names", opNames },
+    .{ "unary", unaryOp },
+    .{ "binary", binaryOp },
+    .{ "where", where },
     .{ "sum", sum },
     .{ "astype", astypeOp },
+    .{ "transpose", transpose },
     .{ "memory_active_bytes", memoryActiveBytes },
     .{ "memory_peak_bytes", memoryPeakBytes },
     .{ "memory_reset_peak", memoryResetPeak },
@@ -447,5 +530,6 @@ test {
     _ = @import("backend/cpu/cast.zig");
     _ = @import("backend/cpu/strided.zig");
     _ = @import("backend/cpu/pool.zig");
+    _ = @import("backend/cpu/special.zig");
     _ = @import("graph_test.zig");
 }

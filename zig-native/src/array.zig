@@ -154,11 +154,17 @@ pub const Array = struct {
         return @as(usize, @intCast(self.shape.size())) * self.dtype.sizeBytes();
     }
 
-    /// Pointer to the first element as `T`; the array must be evaluated.
-    pub fn dataPtr(self: *const Array, comptime T: type) [*]T {
+    /// Pointer to the start of the buffer as `T` (elements begin `offset` further); the
+    /// array must be evaluated. Kernels index from here with absolute offsets, so views with
+    /// negative strides work.
+    pub fn basePtr(self: *const Array, comptime T: type) [*]T {
         const buffer = self.buffer.?;
-        const base: [*]T = @ptrCast(@alignCast(buffer.bytes.ptr));
-        return base + @as(usize, @intCast(self.offset));
+        return @ptrCast(@alignCast(buffer.bytes.ptr));
+    }
+
+    /// Pointer to the first element as `T`, for row-contiguous arrays.
+    pub fn dataPtr(self: *const Array, comptime T: type) [*]T {
+        return self.basePtr(T) + @as(usize, @intCast(self.offset));
     }
 
     /// The bytes of an evaluated row-contiguous array.
@@ -175,7 +181,7 @@ test "release frees a chain of nodes without recursion" {
     const leaf = try Array.createFromBytes(.float32, shape, std.mem.asBytes(&[_]f32{ 1, 2 }));
     var top = leaf;
     for (0..100_000) |_| {
-        const next = try Array.createLazy(.float32, shape, .add, &.{ top, top });
+        const next = try Array.createLazy(.float32, shape, .{ .binary = .add }, &.{ top, top });
         top.release();
         top = next;
     }

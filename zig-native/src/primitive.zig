@@ -5,16 +5,23 @@
 const std = @import("std");
 const errors = @import("errors.zig");
 const Array = @import("array.zig").Array;
+const unary = @import("primitives/unary.zig");
 const binary = @import("primitives/binary.zig");
+const ternary = @import("primitives/ternary.zig");
 const reduce = @import("primitives/reduce.zig");
 const astype = @import("primitives/astype.zig");
+const view = @import("primitives/view.zig");
 
 pub const Primitive = union(enum) {
     /// Not computed by a primitive: a leaf, or a node already evaluated and detached.
     none,
     astype,
-    add,
-    multiply,
+    /// A row-major copy (same dtype).
+    copy,
+    transpose: view.Permutation,
+    unary: unary.Op,
+    binary: binary.Op,
+    where,
     sum: reduce.Params,
 
     pub fn name(self: Primitive) []const u8 {
@@ -27,9 +34,11 @@ pub const Primitive = union(enum) {
 pub fn evalCpu(out: *Array) errors.Error!void {
     switch (out.primitive) {
         .none => unreachable,
-        .astype => try astype.evalCpu(out),
-        .add => try binary.evalCpu(.add, out),
-        .multiply => try binary.evalCpu(.multiply, out),
+        .astype, .copy => try astype.evalCpu(out),
+        .transpose => |permutation| view.evalTranspose(permutation, out),
+        .unary => |op| try unary.evalCpu(op, out),
+        .binary => |op| try binary.evalCpu(op, out),
+        .where => try ternary.evalWhereCpu(out),
         .sum => |params| try reduce.evalCpu(.sum, params, out),
     }
 }

@@ -1,4 +1,5 @@
-//! astype: converts elements to another dtype (a no-op reference when it already has it).
+//! astype: converts elements to another dtype (a no-op reference when it already has it);
+//! copy: the same elements, row-major.
 
 const std = @import("std");
 const assert = std.debug.assert;
@@ -15,6 +16,11 @@ pub fn create(input: *Array, dtype: DType) errors.Error!*Array {
         return input;
     }
     return Array.createLazy(dtype, input.shape, .astype, &.{input});
+}
+
+/// Records a row-major copy of `input` (for reading views out as contiguous bytes).
+pub fn createCopy(input: *Array) errors.Error!*Array {
+    return Array.createLazy(input.dtype, input.shape, .copy, &.{input});
 }
 
 pub fn evalCpu(out: *Array) errors.Error!void {

@@ -33,13 +33,14 @@ fn Kernel(comptime in_dtype: DType, comptime out_dtype: DType) type {
                 const count = @min(row_length - column, end - index);
                 const offsets = self.loop.rowOffsets(@intCast(row));
                 const col: i64 = @intCast(column);
-                const out = self.out[@intCast(offsets[0] + col)..][0..count];
-                const input = self.input + @as(usize, @intCast(offsets[1] + col * stride));
+                const out = strided.ptrAt(Out, self.out, offsets[0] + col)[0..count];
+                const first = offsets[1] + col * stride;
                 if (in_dtype == out_dtype and stride == 1) {
-                    @memcpy(out, input[0..count]);
+                    @memcpy(out, strided.ptrAt(In, @constCast(self.input), first)[0..count]);
                 } else {
                     for (out, 0..) |*slot, i| {
-                        const element = input[@intCast(@as(i64, @intCast(i)) * stride)];
+                        const at = first + @as(i64, @intCast(i)) * stride;
+                        const element = strided.at(In, @constCast(self.input), at).*;
                         slot.* = cast.convert(out_dtype, in_dtype, element);
                     }
                 }
@@ -68,9 +69,9 @@ fn runTyped(comptime in_dtype: DType, comptime out_dtype: DType, out: *Array, in
         .loop = strided.Loop(2).init(out.shape, .{
             out.strides,
             shape_mod.broadcastStrides(input.shape, input.strides, out.shape),
-        }),
-        .input = input.dataPtr(Storage(in_dtype)),
-        .out = out.dataPtr(Storage(out_dtype)),
+        }, .{ out.offset, input.offset }),
+        .input = input.basePtr(Storage(in_dtype)),
+        .out = out.basePtr(Storage(out_dtype)),
     };
     pool.parallelFor(total, simd.parallel_grain_elements, &kernel, K.runRange);
 }

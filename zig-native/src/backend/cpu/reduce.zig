@@ -55,7 +55,7 @@ fn Kernel(comptime in_dtype: DType, comptime out_dtype: DType) type {
                 const rows: usize = @intCast(self.reduced.rowCount());
                 for (0..rows) |row| {
                     const offset = base + self.reduced.rowOffsets(@intCast(row))[0];
-                    acc = add(acc_dtype, acc, self.reduceRow(self.input + @as(usize, @intCast(offset))));
+                    acc = add(acc_dtype, acc, self.reduceRow(offset));
                 }
                 self.out[out_index] = cast.convert(out_dtype, acc_dtype, acc);
             }
@@ -68,12 +68,14 @@ fn Kernel(comptime in_dtype: DType, comptime out_dtype: DType) type {
             return self.kept.rowOffsets(@intCast(row))[0] + column * self.kept.rowStride(0);
         }
 
-        fn reduceRow(self: *const @This(), row: [*]const In) Acc {
+        /// Reduces the reduced-axes row that starts at absolute element index `first`.
+        fn reduceRow(self: *const @This(), first: i64) Acc {
             const length: usize = @intCast(self.reduced.rowLength());
             const stride = self.reduced.rowStride(0);
             var acc: Acc = zero(acc_dtype);
             var i: usize = 0;
             if (vectorizable and stride == 1) {
+                const row = strided.ptrAt(In, @constCast(self.input), first);
                 const n = simd.lanes(Acc);
                 var vacc: simd.Vec(Acc) = @splat(zero(acc_dtype));
                 while (i + n <= length) : (i += n) {
@@ -83,7 +85,7 @@ fn Kernel(comptime in_dtype: DType, comptime out_dtype: DType) type {
                 acc = @reduce(.Add, vacc);
             }
             while (i < length) : (i += 1) {
-                const element = row[@intCast(@as(i64, @intCast(i)) * stride)];
+                const element = strided.at(In, @constCast(self.input), first + @as(i64, @intCast(i)) * stride).*;
                 acc = add(acc_dtype, acc, cast.convert(acc_dtype, in_dtype, element));
             }
             return acc;
@@ -143,9 +145,9 @@ fn runTyped(
         return;
     }
     const kernel: K = .{
-        .kept = strided.Loop(1).init(kept_shape, .{kept_strides}),
-        .reduced = strided.Loop(1).init(reduced_shape, .{reduced_strides}),
-        .input = input.dataPtr(Storage(in_dtype)),
+        .kept = strided.Loop(1).init(kept_shape, .{kept_strides}, .{input.offset}),
+        .reduced = strided.Loop(1).init(reduced_shape, .{reduced_strides}, .{0}),
+        .input = input.basePtr(Storage(in_dtype)),
         .out = out_ptr,
     };
     const reduced_count: usize = @intCast(reduced_shape.size());

@@ -17,9 +17,17 @@ pub fn Loop(comptime operand_count: usize) type {
         ndim: u8,
         dims: [ndim_max]i64,
         strides: [operand_count][ndim_max]i64,
+        /// Element offset of each operand's first element from its buffer's start.
+        starts: [operand_count]i64,
 
-        pub fn init(shape: shape_mod.Shape, strides: [operand_count]shape_mod.Strides) Self {
-            var self: Self = .{ .ndim = 0, .dims = @splat(1), .strides = undefined };
+        /// Strides may be negative (flipped views): offsets are absolute element indices into
+        /// each operand's buffer, and every element's index is >= 0.
+        pub fn init(
+            shape: shape_mod.Shape,
+            strides: [operand_count]shape_mod.Strides,
+            starts: [operand_count]i64,
+        ) Self {
+            var self: Self = .{ .ndim = 0, .dims = @splat(1), .strides = undefined, .starts = starts };
             for (&self.strides) |*row| row.* = @splat(0);
             for (0..shape.ndim) |axis| {
                 const dim = shape.dims[axis];
@@ -68,10 +76,10 @@ pub fn Loop(comptime operand_count: usize) type {
         }
 
         /// Element offsets, per operand, of the start of row `row_index` (0 <= row_index <
-        /// rowCount()).
+        /// rowCount()), from the start of the operand's buffer.
         pub fn rowOffsets(self: *const Self, row_index: i64) [operand_count]i64 {
             assert(row_index >= 0 and row_index < self.rowCount());
-            var offsets: [operand_count]i64 = @splat(0);
+            var offsets: [operand_count]i64 = self.starts;
             var rest = row_index;
             var axis: usize = self.ndim - 1;
             while (axis > 0) {
@@ -89,7 +97,7 @@ test "contiguous and broadcast operands collapse to one row" {
     const shape = try shape_mod.Shape.init(&.{ 2, 3, 4 });
     const contiguous = shape_mod.rowMajorStrides(shape);
     const scalar: shape_mod.Strides = @splat(0);
-    const loop = Loop(2).init(shape, .{ contiguous, scalar });
+    const loop = Loop(2).init(shape, .{ contiguous, scalar }, .{ 0, 0 });
     try std.testing.expectEqual(@as(u8, 1), loop.ndim);
     try std.testing.expectEqual(@as(i64, 24), loop.rowLength());
     try std.testing.expectEqual(@as(i64, 1), loop.rowCount());
@@ -100,9 +108,21 @@ test "a transposed operand keeps its own row offsets" {
     var transposed: shape_mod.Strides = @splat(0);
     transposed[0] = 1;
     transposed[1] = 3;
-    const loop = Loop(2).init(shape, .{ shape_mod.rowMajorStrides(shape), transposed });
+    const loop = Loop(2).init(shape, .{ shape_mod.rowMajorStrides(shape), transposed }, .{ 0, 0 });
     try std.testing.expectEqual(@as(u8, 2), loop.ndim);
     try std.testing.expectEqual(@as(i64, 3), loop.rowCount());
     try std.testing.expectEqual([2]i64{ 4, 2 }, loop.rowOffsets(2));
     try std.testing.expectEqual(@as(i64, 3), loop.rowStride(1));
+}
+
+/// The element at absolute index `index` (>= 0) of a buffer that starts at `base`.
+pub inline fn at(comptime T: type, base: [*]T, index: i64) *T {
+    assert(index >= 0);
+    return &base[@intCast(index)];
+}
+
+/// A pointer `index` elements into the buffer at `base`.
+pub inline fn ptrAt(comptime T: type, base: [*]T, index: i64) [*]T {
+    assert(index >= 0);
+    return base + @as(usize, @intCast(index));
 }
