@@ -36,6 +36,25 @@ export { MxError, type MxErrorCode } from "./src/errors.ts";
 export type { Complex, NestedList, Scalar, TypedArray } from "./src/host.ts";
 export { astype, evaluate as eval, isEvaluated, type ReduceOptions, sum } from "./src/ops.ts";
 export * from "./src/elementwise.ts";
-export { transpose, type TransposeOptions } from "./src/shapes.ts";
+export {
+  atleast1d,
+  atleast2d,
+  atleast3d,
+  broadcastArrays,
+  broadcastShapes,
+  broadcastTo,
+  copy,
+  expandDims,
+  flatten,
+  moveaxis,
+  reshape,
+  type ShapeLike,
+  squeeze,
+  swapaxes,
+  transpose,
+  type TransposeOptions,
+  unflatten,
+} from "./src/shapes.ts";
+export * from "./src/creation.ts";
 export * as memory from "./src/memory.ts";
 export { libraryPath, native as _native } from "./ffi/loader.ts";

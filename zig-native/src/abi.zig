@@ -24,6 +24,7 @@ const ternary = @import("primitives/ternary.zig");
 const reduce = @import("primitives/reduce.zig");
 const astype = @import("primitives/astype.zig");
 const view = @import("primitives/view.zig");
+const creation = @import("primitives/creation.zig");
 
 const Handle = handles.Handle;
 
@@ -249,10 +250,10 @@ fn arrayReadChecked(handle: Handle, out: ?[*]u8, size_bytes: u64) errors.Error!v
         @memcpy(out.?[0..@intCast(size_bytes)], array.contiguousBytes());
         return;
     }
-    const copy = try astype.createCopy(array);
-    defer copy.release();
-    try graph.eval(&.{copy});
-    @memcpy(out.?[0..@intCast(size_bytes)], copy.contiguousBytes());
+    const row_major = try astype.createCopy(array);
+    defer row_major.release();
+    try graph.eval(&.{row_major});
+    @memcpy(out.?[0..@intCast(size_bytes)], row_major.contiguousBytes());
 }
 
 /// A pointer to the elements of the evaluated, row-contiguous array: valid, and unchanged,
@@ -384,6 +385,69 @@ fn transposeChecked(input: Handle, axes: ?[*]const i32, axis_count: u32) errors.
     return view.createTranspose(array, axis_list);
 }
 
+/// `input` with shape `dims` (`ndim` of them); a view when the input's layout allows.
+fn reshape(input: Handle, dims: ?[*]const i32, ndim: u32) callconv(.c) Handle {
+    begin();
+    return handleResult(reshapeChecked(input, dims, ndim));
+}
+
+fn reshapeChecked(input: Handle, dims: ?[*]const i32, ndim: u32) errors.Error!*Array {
+    const target = try shapeFromAbi("reshape", dims, ndim);
+    const array = try handles.acquire(input);
+    defer array.release();
+    return view.createReshape(array, target);
+}
+
+/// `input` broadcast to shape `dims`: a view (stride 0 on broadcast axes).
+fn broadcastTo(input: Handle, dims: ?[*]const i32, ndim: u32) callconv(.c) Handle {
+    begin();
+    return handleResult(broadcastToChecked(input, dims, ndim));
+}
+
+fn broadcastToChecked(input: Handle, dims: ?[*]const i32, ndim: u32) errors.Error!*Array {
+    const target = try shapeFromAbi("broadcast_to", dims, ndim);
+    const array = try handles.acquire(input);
+    defer array.release();
+    return view.createBroadcastTo(array, target);
+}
+
+/// A strided view: `params` holds ndim starts, then ndim sizes, then ndim steps.
+fn slice(input: Handle, params: ?[*]const i32, ndim: u32) callconv(.c) Handle {
+    begin();
+    return handleResult(sliceChecked(input, params, ndim));
+}
+
+fn sliceChecked(input: Handle, params: ?[*]const i32, ndim: u32) errors.Error!*Array {
+    if (ndim > shape_mod.ndim_max or (ndim > 0 and params == null)) {
+        return errors.fail(error.InvalidArgument, "[slice] {d} dimensions is not valid", .{ndim});
+    }
+    const array = try handles.acquire(input);
+    defer array.release();
+    const values: []const i32 = if (ndim == 0) &.{} else params.?[0 .. 3 * ndim];
+    return view.createSlice(array, values[0..ndim], values[ndim .. 2 * ndim], values[2 * ndim ..]);
+}
+
+/// A row-major copy of `input` (which then owns its memory).
+fn copyOp(input: Handle) callconv(.c) Handle {
+    begin();
+    return handleResult(copyChecked(input));
+}
+
+fn copyChecked(input: Handle) errors.Error!*Array {
+    const array = try handles.acquire(input);
+    defer array.release();
+    return astype.createCopy(array);
+}
+
+fn arange(start: f64, stop: f64, step: f64, dtype_code: u32) callconv(.c) Handle {
+    begin();
+    const dtype = dtypeFromCode("arange", dtype_code) catch |err| {
+        last_status = statusOf(err);
+        return 0;
+    };
+    return handleResult(creation.createArange(start, stop, step, dtype));
+}
+
 fn astypeOp(input: Handle, dtype_code: u32) callconv(.c) Handle {
     begin();
     return handleResult(astypeChecked(input, dtype_code));
@@ -476,6 +540,11 @@ const exports = .{
     .{ "sum", sum },
     .{ "astype", astypeOp },
     .{ "transpose", transpose },
+    .{ "reshape", reshape },
+    .{ "broadcast_to", broadcastTo },
+    .{ "slice", slice },
+    .{ "copy", copyOp },
+    .{ "arange", arange },
     .{ "memory_active_bytes", memoryActiveBytes },
     .{ "memory_peak_bytes", memoryPeakBytes },
     .{ "memory_reset_peak", memoryResetPeak },

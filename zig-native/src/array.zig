@@ -32,7 +32,8 @@ pub const Array = struct {
     /// Intrusive link used while freeing chains of nodes without recursion.
     next_to_free: ?*Array,
 
-    /// A lazy node computing `primitive` from `inputs` (each gets one more reference).
+    /// A lazy node computing `primitive` from `inputs` (each gets one more reference; none
+    /// for primitives that make data, like arange).
     pub fn createLazy(
         dtype: DType,
         shape: Shape,
@@ -40,7 +41,6 @@ pub const Array = struct {
         inputs: []const *Array,
     ) errors.Error!*Array {
         assert(primitive != .none);
-        assert(inputs.len > 0);
         const self = try createNode(dtype, shape);
         errdefer memory.allocator.destroy(self);
         self.inputs = memory.allocator.dupe(*Array, inputs) catch

@@ -11,6 +11,7 @@ const ternary = @import("primitives/ternary.zig");
 const reduce = @import("primitives/reduce.zig");
 const astype = @import("primitives/astype.zig");
 const view = @import("primitives/view.zig");
+const creation = @import("primitives/creation.zig");
 
 pub const Primitive = union(enum) {
     /// Not computed by a primitive: a leaf, or a node already evaluated and detached.
@@ -19,6 +20,10 @@ pub const Primitive = union(enum) {
     /// A row-major copy (same dtype).
     copy,
     transpose: view.Permutation,
+    broadcast_to,
+    slice: view.SliceParams,
+    reshape,
+    arange: creation.Arange,
     unary: unary.Op,
     binary: binary.Op,
     where,
@@ -36,6 +41,10 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .none => unreachable,
         .astype, .copy => try astype.evalCpu(out),
         .transpose => |permutation| view.evalTranspose(permutation, out),
+        .broadcast_to => view.evalBroadcastTo(out),
+        .slice => |params| view.evalSlice(params, out),
+        .reshape => try view.evalReshape(out),
+        .arange => |params| try creation.evalArange(params, out),
         .unary => |op| try unary.evalCpu(op, out),
         .binary => |op| try binary.evalCpu(op, out),
         .where => try ternary.evalWhereCpu(out),

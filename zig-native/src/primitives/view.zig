@@ -1,15 +1,25 @@
-//! View primitives: outputs that share their input's buffer with new shape/strides/offset,
-//! computing nothing. (transpose; more views join here: slices, broadcasts, reshapes.)
+//! View primitives: outputs that share their input's buffer with new shape, strides and
+//! offset, computing nothing: transpose, broadcast_to, slice, and reshape (which copies only
+//! when its input is a strided view whose layout cannot be reshaped in place).
 
 const std = @import("std");
 const assert = std.debug.assert;
 const errors = @import("../errors.zig");
 const shape_mod = @import("../shape.zig");
 const Array = @import("../array.zig").Array;
+const cpu_copy = @import("../backend/cpu/copy.zig");
+
+const ndim_max = shape_mod.ndim_max;
 
 pub const Permutation = struct {
     /// Output axis i is input axis axes[i].
-    axes: [shape_mod.ndim_max]u8,
+    axes: [ndim_max]u8,
+};
+
+/// Per axis: the first element taken and the step between taken elements.
+pub const SliceParams = struct {
+    start: [ndim_max]i32,
+    step: [ndim_max]i32,
 };
 
 /// Records `input` with its axes permuted; `axes` empty reverses them (MLX's default).
@@ -41,13 +51,106 @@ pub fn createTranspose(input: *Array, axes: []const i32) errors.Error!*Array {
 
 pub fn evalTranspose(permutation: Permutation, out: *Array) void {
     const input = out.inputs[0];
-    assert(input.isEvaluated());
     shareBuffer(out, input);
     for (0..out.shape.ndim) |i| out.strides[i] = input.strides[permutation.axes[i]];
 }
 
+/// Records `input` broadcast to `target` (NumPy rules; `target` must be the broadcast shape).
+pub fn createBroadcastTo(input: *Array, target: shape_mod.Shape) errors.Error!*Array {
+    const combined = shape_mod.broadcast("broadcast_to", input.shape, target) catch {
+        return errors.fail(error.ShapeMismatch, "[broadcast_to] shape {f} cannot be broadcast " ++
+            "to {f}", .{ input.shape, target });
+    };
+    if (!combined.eql(target)) {
+        return errors.fail(error.ShapeMismatch, "[broadcast_to] shape {f} cannot be broadcast " ++
+            "to {f}", .{ input.shape, target });
+    }
+    if (input.shape.eql(target)) {
+        input.retain();
+        return input;
+    }
+    return Array.createLazy(input.dtype, target, .broadcast_to, &.{input});
+}
+
+pub fn evalBroadcastTo(out: *Array) void {
+    const input = out.inputs[0];
+    shareBuffer(out, input);
+    out.strides = shape_mod.broadcastStrides(input.shape, input.strides, out.shape);
+}
+
+/// Records the slice taking, on each axis, `sizes[i]` elements from `starts[i]` every
+/// `steps[i]` (negative: backwards). Every element taken must be inside the input.
+pub fn createSlice(
+    input: *Array,
+    starts: []const i32,
+    sizes: []const i32,
+    steps: []const i32,
+) errors.Error!*Array {
+    const ndim = input.shape.ndim;
+    if (starts.len != ndim or sizes.len != ndim or steps.len != ndim) {
+        return errors.fail(error.InvalidArgument, "[slice] {d} starts, {d} sizes and {d} steps " ++
+            "given for an array of shape {f}", .{ starts.len, sizes.len, steps.len, input.shape });
+    }
+    var params: SliceParams = .{ .start = @splat(0), .step = @splat(1) };
+    var out_shape: shape_mod.Shape = .{ .ndim = ndim };
+    for (0..ndim) |axis| {
+        const dim: i64 = input.shape.dims[axis];
+        const start: i64 = starts[axis];
+        const size: i64 = sizes[axis];
+        const step: i64 = steps[axis];
+        const last = start + (size - 1) * step;
+        const inside = size == 0 or (start >= 0 and start < dim and last >= 0 and last < dim);
+        if (step == 0 or size < 0 or !inside) {
+            return errors.fail(error.InvalidArgument, "[slice] start {d}, size {d}, step {d} " ++
+                "reaches outside axis {d} of shape {f}", .{ start, size, step, axis, input.shape });
+        }
+        params.start[axis] = if (size == 0) 0 else starts[axis];
+        params.step[axis] = steps[axis];
+        out_shape.dims[axis] = sizes[axis];
+    }
+    return Array.createLazy(input.dtype, out_shape, .{ .slice = params }, &.{input});
+}
+
+pub fn evalSlice(params: SliceParams, out: *Array) void {
+    const input = out.inputs[0];
+    shareBuffer(out, input);
+    if (out.shape.size() == 0) return;
+    for (0..out.shape.ndim) |axis| {
+        out.offset += @as(i64, params.start[axis]) * input.strides[axis];
+        out.strides[axis] = input.strides[axis] * params.step[axis];
+    }
+    assert(out.offset >= 0);
+}
+
+/// Records `input` with a new shape of the same size.
+pub fn createReshape(input: *Array, target: shape_mod.Shape) errors.Error!*Array {
+    if (target.size() != input.shape.size()) {
+        return errors.fail(error.ShapeMismatch, "[reshape] cannot reshape an array of shape {f} " ++
+            "({d} elements) to {f} ({d} elements)", .{
+            input.shape, input.shape.size(), target, target.size(),
+        });
+    }
+    if (input.shape.eql(target)) {
+        input.retain();
+        return input;
+    }
+    return Array.createLazy(input.dtype, target, .reshape, &.{input});
+}
+
+pub fn evalReshape(out: *Array) errors.Error!void {
+    const input = out.inputs[0];
+    if (input.isRowContiguous()) {
+        shareBuffer(out, input);
+        out.strides = shape_mod.rowMajorStrides(out.shape);
+        return;
+    }
+    try out.allocateOutput();
+    cpu_copy.runFlat(out, input);
+}
+
 fn shareBuffer(out: *Array, input: *const Array) void {
     assert(out.buffer == null);
+    assert(input.isEvaluated());
     const buffer = input.buffer.?;
     buffer.retain();
     out.buffer = buffer;

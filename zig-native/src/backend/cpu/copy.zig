@@ -61,15 +61,44 @@ pub fn run(out: *Array, input: *const Array) void {
     }
 }
 
+/// Writes the elements of `input` in its own row-major order into `out` (allocated
+/// row-major, same element count, any shape): the copy behind a reshape of a strided view.
+pub fn runFlat(out: *Array, input: *const Array) void {
+    assert(out.isRowContiguous());
+    assert(out.shape.size() == input.shape.size());
+    switch (input.dtype) {
+        inline else => |in_dtype| switch (out.dtype) {
+            inline else => |out_dtype| {
+                const loop = strided.Loop(2).init(input.shape, .{
+                    shape_mod.rowMajorStrides(input.shape),
+                    input.strides,
+                }, .{ out.offset, input.offset });
+                runLoop(in_dtype, out_dtype, loop, out, input);
+            },
+        },
+    }
+}
+
 fn runTyped(comptime in_dtype: DType, comptime out_dtype: DType, out: *Array, input: *const Array) void {
+    const loop = strided.Loop(2).init(out.shape, .{
+        out.strides,
+        shape_mod.broadcastStrides(input.shape, input.strides, out.shape),
+    }, .{ out.offset, input.offset });
+    runLoop(in_dtype, out_dtype, loop, out, input);
+}
+
+fn runLoop(
+    comptime in_dtype: DType,
+    comptime out_dtype: DType,
+    loop: strided.Loop(2),
+    out: *Array,
+    input: *const Array,
+) void {
     const total: usize = @intCast(out.shape.size());
     if (total == 0) return;
     const K = Kernel(in_dtype, out_dtype);
     const kernel: K = .{
-        .loop = strided.Loop(2).init(out.shape, .{
-            out.strides,
-            shape_mod.broadcastStrides(input.shape, input.strides, out.shape),
-        }, .{ out.offset, input.offset }),
+        .loop = loop,
         .input = input.basePtr(Storage(in_dtype)),
         .out = out.basePtr(Storage(out_dtype)),
     };
