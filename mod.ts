@@ -34,7 +34,32 @@ export {
 } from "./src/dtype.ts";
 export { MxError, type MxErrorCode } from "./src/errors.ts";
 export type { Complex, NestedList, Scalar, TypedArray } from "./src/host.ts";
-export { astype, evaluate as eval, isEvaluated, type ReduceOptions, sum } from "./src/ops.ts";
+export { astype, evaluate as eval, isEvaluated } from "./src/ops.ts";
+export {
+  all,
+  any,
+  argmax,
+  argmin,
+  type ArgReduceOptions,
+  cummax,
+  cummin,
+  cumprod,
+  cumsum,
+  logcumsumexp,
+  logsumexp,
+  max,
+  mean,
+  min,
+  prod,
+  type ReduceOptions,
+  type ScanOptions,
+  softmax,
+  std,
+  sum,
+  variance,
+  variance as var,
+  type VarianceOptions,
+} from "./src/reductions.ts";
 export * from "./src/elementwise.ts";
 export {
   atleast1d,

@@ -31,6 +31,9 @@ const bunTypes: Record<ArgType | ResultType, FFIType> = {
   void: FFIType.void,
 };
 
+/** Opened libraries, kept reachable for the life of the process (see deno.ts). */
+const openLibraries: unknown[] = [];
+
 function open(path: string): NativeLib {
   const table: Record<string, { args: FFIType[]; returns: FFIType }> = {};
   for (const [name, spec] of Object.entries(symbols as Record<string, SymbolSpec>)) {
@@ -40,6 +43,7 @@ function open(path: string): NativeLib {
     };
   }
   const library = dlopen(path, table);
+  openLibraries.push(library);
   const native: Record<string, unknown> = {};
   for (const name of Object.keys(symbols)) {
     native[name] = library.symbols[symbolPrefix + name];

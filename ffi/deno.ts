@@ -26,6 +26,13 @@ const denoTypes = {
   void: "void",
 } as const satisfies Record<ArgType | ResultType, Deno.NativeResultType>;
 
+/**
+ * Opened libraries, kept reachable for the life of the process: Deno closes (dlclose) a
+ * library whose handle is garbage-collected, which would unmap code the native thread pool
+ * is running.
+ */
+const openLibraries: Deno.DynamicLibrary<Record<string, Deno.ForeignFunction>>[] = [];
+
 function open(path: string): NativeLib {
   const table: Record<string, Deno.ForeignFunction> = {};
   for (const [name, spec] of Object.entries(symbols as Record<string, SymbolSpec>)) {
@@ -35,6 +42,7 @@ function open(path: string): NativeLib {
     };
   }
   const library = Deno.dlopen(path, table);
+  openLibraries.push(library);
   const native: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(symbols as Record<string, SymbolSpec>)) {
     const fn = library.symbols[symbolPrefix + name] as (...args: unknown[]) => unknown;

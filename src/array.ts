@@ -23,6 +23,7 @@ import { formatArray } from "./print.ts";
 import * as ops from "./ops.ts";
 import * as elementwise from "./elementwise.ts";
 import * as shapes from "./shapes.ts";
+import * as reductions from "./reductions.ts";
 
 /** Receives shapes from the library (reused: see native_args.ts). */
 const shapeOut = new Int32Array(ndimMax);
@@ -227,8 +228,8 @@ export class MxArray {
   }
 
   /** Sum over axes; see `mx.sum`. */
-  sum(options?: ops.ReduceOptions): MxArray {
-    return ops.sum(this, options);
+  sum(options?: reductions.ReduceOptions): MxArray {
+    return reductions.sum(this, options);
   }
 
   /** The array with its axes reversed (a view); see `mx.transpose`. */

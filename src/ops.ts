@@ -89,36 +89,6 @@ export function where(condition: ArrayLike, x: ArrayLike, y: ArrayLike): MxArray
   }
 }
 
-/** Options of reductions. */
-export interface ReduceOptions {
-  /** The axis or axes to reduce (negative counts from the end); all when omitted. */
-  axis?: number | readonly number[];
-  /** Keep reduced axes as size 1 (default false). */
-  keepdims?: boolean;
-}
-
-/**
- * Sum over the given axes (all by default). Integers narrower than 32 bits and bool sum
- * as int32 (uint32 for unsigned), as in MLX.
- *
- * @param a The array.
- * @param options `axis` and `keepdims`.
- * @returns The sum, lazily.
- *
- * @example
- * ```ts
- * import * as mx from "mlx-ts";
- * const a = mx.array([[1, 2, 3], [4, 5, 6]]);
- * console.log(mx.sum(a).item(), mx.sum(a, { axis: -1 }).tolist()); // 21 [6, 15]
- * ```
- */
-export function sum(a: MxArray, options: ReduceOptions = {}): MxArray {
-  const axes = options.axis === undefined ? [] : typeof options.axis === "number" ? [options.axis] : options.axis;
-  const axisArg = int32Arg("sum", axes, "axes");
-  const handle = native.sum(a.handle("sum"), axisArg, axes.length, options.keepdims ? 1 : 0);
-  return new MxArray(checkHandle(handle));
-}
-
 /**
  * The array converted to `dtype`. Float to integer truncates toward zero and saturates
  * (NaN gives 0); integer to narrower integer wraps; anything to bool tests for non-zero.

@@ -108,6 +108,6 @@ test("the loader takes MLXTS_LIB first and says when it is missing", () => {
 test("MLXTS_TRACE_FFI logs each native call", () => {
   const traced = runChild({ MLXTS_TRACE_FFI: "1" });
   assertEquals(traced.status, 0);
-  assert(traced.stderr.includes("[mlx-ts ffi] sum("), traced.stderr.slice(0, 500));
+  assert(traced.stderr.includes("[mlx-ts ffi] reduce("), traced.stderr.slice(0, 500));
   assert(/\[mlx-ts ffi\] array_from_bytes\(Float32Array\(12 bytes\), 12, 10, Int32Array\(64 bytes\), 1\) -> \d+/.test(traced.stderr));
 });

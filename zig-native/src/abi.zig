@@ -335,12 +335,15 @@ fn opFromCode(comptime Op: type, kind: []const u8, code: u32) errors.Error!Op {
     return @enumFromInt(code);
 }
 
-/// The op names of a kind (0 unary, 1 binary) in code order, comma-separated: copies up to
+/// The op names of a kind (0 unary, 1 binary, 2 reduce, 3 arg_reduce, 4 scan) in code order, comma-separated: copies up to
 /// `capacity_bytes` and returns the full length, so the TS side can check its code lists.
 fn opNames(kind: u32, out: ?[*]u8, capacity_bytes: u32) callconv(.c) u32 {
     const text: []const u8 = switch (kind) {
         0 => comptime enumNames(unary.Op),
         1 => comptime enumNames(binary.Op),
+        2 => comptime enumNames(reduce.Op),
+        3 => comptime enumNames(reduce.ArgOp),
+        4 => comptime enumNames(reduce.ScanOp),
         else => "",
     };
     const count = @min(text.len, capacity_bytes);
@@ -356,20 +359,56 @@ fn enumNames(comptime E: type) []const u8 {
     return text;
 }
 
-/// Sums over `axis_count` axes at `axes` (none: all axes); keepdims is 0 or 1.
-fn sum(input: Handle, axes: ?[*]const i32, axis_count: u32, keepdims: u32) callconv(.c) Handle {
+/// Reduces (op code: sum, prod, min, max, all, any) over `axis_count` axes at `axes` (none:
+/// all axes); keepdims is 0 or 1.
+fn reduceOp(op_code: u32, input: Handle, axes: ?[*]const i32, axis_count: u32, keepdims: u32) callconv(.c) Handle {
     begin();
-    return handleResult(sumChecked(input, axes, axis_count, keepdims));
+    return handleResult(reduceChecked(op_code, input, axes, axis_count, keepdims));
 }
 
-fn sumChecked(input: Handle, axes: ?[*]const i32, axis_count: u32, keepdims: u32) errors.Error!*Array {
-    if (keepdims > 1) {
-        return errors.fail(error.InvalidArgument, "[sum] keepdims must be 0 or 1, got {d}", .{keepdims});
-    }
-    const axis_list = try axesFromAbi("sum", axes, axis_count);
+fn reduceChecked(op_code: u32, input: Handle, axes: ?[*]const i32, axis_count: u32, keepdims: u32) errors.Error!*Array {
+    const op = try opFromCode(reduce.Op, "reduce", op_code);
+    const keep = try flagFromAbi(@tagName(op), "keepdims", keepdims);
+    const axis_list = try axesFromAbi(@tagName(op), axes, axis_count);
     const array = try handles.acquire(input);
     defer array.release();
-    return reduce.create(.sum, array, axis_list, keepdims == 1);
+    return reduce.create(op, array, axis_list, keep);
+}
+
+/// argmin (0) / argmax (1) along `axis`.
+fn argReduce(op_code: u32, input: Handle, axis: i32, keepdims: u32) callconv(.c) Handle {
+    begin();
+    return handleResult(argReduceChecked(op_code, input, axis, keepdims));
+}
+
+fn argReduceChecked(op_code: u32, input: Handle, axis: i32, keepdims: u32) errors.Error!*Array {
+    const op = try opFromCode(reduce.ArgOp, "arg_reduce", op_code);
+    const keep = try flagFromAbi(@tagName(op), "keepdims", keepdims);
+    const array = try handles.acquire(input);
+    defer array.release();
+    return reduce.createArg(op, array, axis, keep);
+}
+
+/// A scan (cumsum, cumprod, cummax, cummin, logcumsumexp) along `axis`.
+fn scan(op_code: u32, input: Handle, axis: i32, reverse: u32, inclusive: u32) callconv(.c) Handle {
+    begin();
+    return handleResult(scanChecked(op_code, input, axis, reverse, inclusive));
+}
+
+fn scanChecked(op_code: u32, input: Handle, axis: i32, reverse: u32, inclusive: u32) errors.Error!*Array {
+    const op = try opFromCode(reduce.ScanOp, "scan", op_code);
+    const backwards = try flagFromAbi(@tagName(op), "reverse", reverse);
+    const include = try flagFromAbi(@tagName(op), "inclusive", inclusive);
+    const array = try handles.acquire(input);
+    defer array.release();
+    return reduce.createScan(op, array, axis, backwards, include);
+}
+
+fn flagFromAbi(op: []const u8, name: []const u8, value: u32) errors.Error!bool {
+    if (value > 1) {
+        return errors.fail(error.InvalidArgument, "[{s}] {s} must be 0 or 1, got {d}", .{ op, name, value });
+    }
+    return value == 1;
 }
 
 /// Permutes axes (`axis_count` of them at `axes`; none: reverse them). A view: no copy.
@@ -537,7 +576,9 @@ const exports = .{
     .{ "unary", unaryOp },
     .{ "binary", binaryOp },
     .{ "where", where },
-    .{ "sum", sum },
+    .{ "reduce", reduceOp },
+    .{ "arg_reduce", argReduce },
+    .{ "scan", scan },
     .{ "astype", astypeOp },
     .{ "transpose", transpose },
     .{ "reshape", reshape },

@@ -27,7 +27,9 @@ pub const Primitive = union(enum) {
     unary: unary.Op,
     binary: binary.Op,
     where,
-    sum: reduce.Params,
+    reduce: reduce.Params,
+    arg_reduce: reduce.ArgParams,
+    scan: reduce.ScanParams,
 
     pub fn name(self: Primitive) []const u8 {
         return @tagName(self);
@@ -48,6 +50,8 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .unary => |op| try unary.evalCpu(op, out),
         .binary => |op| try binary.evalCpu(op, out),
         .where => try ternary.evalWhereCpu(out),
-        .sum => |params| try reduce.evalCpu(.sum, params, out),
+        .reduce => |params| try reduce.evalCpu(params, out),
+        .arg_reduce => |params| try reduce.evalArgCpu(params, out),
+        .scan => |params| try reduce.evalScanCpu(params, out),
     }
 }

@@ -4,6 +4,7 @@
 
 const std = @import("std");
 const assert = std.debug.assert;
+const pin = @import("pin.zig");
 
 /// Most threads the pool will use, whatever the machine has.
 pub const threads_max = 64;
@@ -49,6 +50,8 @@ fn configuredThreadCount() usize {
 }
 
 fn startWorkers() void {
+    // Threads must not outlive the code they run: without the pin, stay single-threaded.
+    if (!pin.pinSelf()) return;
     const wanted = configuredThreadCount() - 1;
     while (worker_count < wanted) {
         // A worker that cannot start just leaves the pool smaller.

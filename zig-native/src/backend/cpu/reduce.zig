@@ -1,6 +1,7 @@
-//! Reduction kernels. The input is viewed with its kept axes first and its reduced axes last;
-//! each output element reduces one (collapsed) block of the input, with a SIMD loop when that
-//! block is contiguous. Output elements are split across the thread pool.
+//! Reduction kernels (sum, prod, min, max, all, any). The input is viewed with its kept axes
+//! first and its reduced axes last; each output element reduces one (collapsed) block of the
+//! input, with a SIMD loop when that block's rows are contiguous. Output elements are split
+//! across the thread pool.
 
 const std = @import("std");
 const assert = std.debug.assert;
@@ -11,51 +12,110 @@ const strided = @import("strided.zig");
 const pool = @import("pool.zig");
 const simd = @import("simd.zig");
 const cast = @import("cast.zig");
+const binary_ops = @import("binary_ops.zig");
 
 const DType = dtype_mod.DType;
 const Storage = dtype_mod.Storage;
 
-pub const Op = enum { sum };
+/// The order is the ABI's op code.
+pub const Op = enum(u8) { sum, prod, min, max, all, any };
 
-/// The type sums accumulate in: float32 for the 16-bit floats, else the output type.
-fn Accumulator(comptime out_dtype: DType) DType {
-    return switch (out_dtype) {
-        .float16, .bfloat16 => .float32,
-        else => out_dtype,
+/// The output dtype of `op` over `input` (MLX's rules), or null where MLX rejects it.
+pub fn outputDtype(op: Op, input: DType) DType {
+    return switch (op) {
+        .sum, .prod => dtype_mod.sumDtype(input),
+        .min, .max => input,
+        .all, .any => .bool_,
     };
 }
 
-fn add(comptime dtype: DType, a: Storage(dtype), b: Storage(dtype)) Storage(dtype) {
-    return switch (dtype) {
-        .complex64 => .{ .re = a.re + b.re, .im = a.im + b.im },
-        .bfloat16, .float16 => comptime unreachable,
-        else => if (@typeInfo(Storage(dtype)) == .int) a +% b else a + b,
+/// The dtype a reduction accumulates in.
+fn accumulatorDtype(op: Op, input: DType) DType {
+    const out = outputDtype(op, input);
+    return switch (op) {
+        .all, .any => .bool_,
+        else => switch (out) {
+            .float16, .bfloat16 => .float32,
+            else => out,
+        },
     };
 }
 
-fn Kernel(comptime in_dtype: DType, comptime out_dtype: DType) type {
+fn identity(comptime op: Op, comptime acc: DType) Storage(acc) {
+    const T = Storage(acc);
+    return switch (op) {
+        .sum => cast.convert(acc, .int32, 0),
+        .prod => cast.convert(acc, .int32, 1),
+        .all => 1,
+        .any => 0,
+        .min, .max => switch (acc) {
+            .bool_ => if (op == .min) 1 else 0,
+            .complex64 => blk: {
+                const inf = std.math.inf(f32);
+                break :blk if (op == .min) .{ .re = inf, .im = inf } else .{ .re = -inf, .im = -inf };
+            },
+            else => switch (@typeInfo(T)) {
+                .float => if (op == .min) std.math.inf(T) else -std.math.inf(T),
+                .int => if (op == .min) std.math.maxInt(T) else std.math.minInt(T),
+                else => comptime unreachable,
+            },
+        },
+    };
+}
+
+/// Combines an accumulator with one (converted) element; works on vectors for plain types.
+inline fn combine(comptime op: Op, comptime acc: DType, a: anytype, b: @TypeOf(a)) @TypeOf(a) {
+    const binary: binary_ops.BinaryOp = switch (op) {
+        .sum => .add,
+        .prod => .multiply,
+        .min => .minimum,
+        .max => .maximum,
+        .all => .bitwise_and,
+        .any => .bitwise_or,
+    };
+    return binary_ops.apply(binary, acc, acc, a, b);
+}
+
+/// Converts an input element to the accumulator (all/any test for non-zero).
+fn load(comptime op: Op, comptime in: DType, comptime acc: DType, x: Storage(in)) Storage(acc) {
+    return switch (op) {
+        .all, .any => cast.convert(.bool_, in, x),
+        else => cast.convert(acc, in, x),
+    };
+}
+
+fn vectorizable(comptime op: Op, comptime in: DType) bool {
+    const acc = accumulatorDtype(op, in);
+    if (in != acc) return false;
+    return switch (acc) {
+        .float32, .float64, .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64 => true,
+        else => false,
+    };
+}
+
+fn Kernel(comptime op: Op, comptime in_dtype: DType) type {
+    const out_dtype = outputDtype(op, in_dtype);
+    const acc_dtype = accumulatorDtype(op, in_dtype);
     const In = Storage(in_dtype);
     const Out = Storage(out_dtype);
-    const acc_dtype = Accumulator(out_dtype);
     const Acc = Storage(acc_dtype);
-    const vectorizable = in_dtype == acc_dtype and in_dtype != .complex64;
     return struct {
         /// Iterates the kept axes of the input (operand 0).
         kept: strided.Loop(1),
-        /// Iterates the reduced axes of the input (operand 0).
+        /// Iterates the reduced axes of the input (operand 0), from offset 0.
         reduced: strided.Loop(1),
-        input: [*]const In,
+        input: [*]In,
         out: [*]Out,
 
         fn runRange(context: *const anyopaque, start: usize, end: usize) void {
             const self: *const @This() = @ptrCast(@alignCast(context));
+            const rows: usize = @intCast(self.reduced.rowCount());
             for (start..end) |out_index| {
                 const base = self.keptOffset(out_index);
-                var acc: Acc = zero(acc_dtype);
-                const rows: usize = @intCast(self.reduced.rowCount());
+                var acc: Acc = identity(op, acc_dtype);
                 for (0..rows) |row| {
-                    const offset = base + self.reduced.rowOffsets(@intCast(row))[0];
-                    acc = add(acc_dtype, acc, self.reduceRow(offset));
+                    const first = base + self.reduced.rowOffsets(@intCast(row))[0];
+                    acc = combine(op, acc_dtype, acc, self.reduceRow(first));
                 }
                 self.out[out_index] = cast.convert(out_dtype, acc_dtype, acc);
             }
@@ -72,52 +132,44 @@ fn Kernel(comptime in_dtype: DType, comptime out_dtype: DType) type {
         fn reduceRow(self: *const @This(), first: i64) Acc {
             const length: usize = @intCast(self.reduced.rowLength());
             const stride = self.reduced.rowStride(0);
-            var acc: Acc = zero(acc_dtype);
+            var acc: Acc = identity(op, acc_dtype);
             var i: usize = 0;
-            if (vectorizable and stride == 1) {
-                const row = strided.ptrAt(In, @constCast(self.input), first);
-                const n = simd.lanes(Acc);
-                var vacc: simd.Vec(Acc) = @splat(zero(acc_dtype));
-                while (i + n <= length) : (i += n) {
-                    const chunk: simd.Vec(Acc) = row[i..][0..n].*;
-                    vacc = if (@typeInfo(Acc) == .int) vacc +% chunk else vacc + chunk;
+            if (comptime vectorizable(op, in_dtype)) {
+                if (stride == 1) {
+                    const n = simd.lanes(Acc);
+                    const row = strided.ptrAt(In, self.input, first);
+                    var vacc: simd.Vec(Acc) = @splat(identity(op, acc_dtype));
+                    while (i + n <= length) : (i += n) {
+                        vacc = combine(op, acc_dtype, vacc, row[i..][0..n].*);
+                    }
+                    inline for (0..n) |lane| acc = combine(op, acc_dtype, acc, vacc[lane]);
                 }
-                acc = @reduce(.Add, vacc);
             }
             while (i < length) : (i += 1) {
-                const element = strided.at(In, @constCast(self.input), first + @as(i64, @intCast(i)) * stride).*;
-                acc = add(acc_dtype, acc, cast.convert(acc_dtype, in_dtype, element));
+                const at = first + @as(i64, @intCast(i)) * stride;
+                const element = strided.at(In, self.input, at).*;
+                acc = combine(op, acc_dtype, acc, load(op, in_dtype, acc_dtype, element));
             }
             return acc;
         }
     };
 }
 
-fn zero(comptime dtype: DType) Storage(dtype) {
-    return cast.convert(dtype, .int32, 0);
-}
-
 /// Reduces `input` over the axes set in `axes_mask` into `out` (allocated row-major; its
 /// element count is that of the kept axes, whether or not they were kept as size 1).
 pub fn run(op: Op, out: *Array, input: *const Array, axes_mask: u32) void {
-    assert(op == .sum);
     assert(out.isRowContiguous());
-    switch (input.dtype) {
-        inline else => |in_dtype| {
-            const out_dtype = comptime dtype_mod.sumDtype(in_dtype);
-            assert(out.dtype == out_dtype);
-            runTyped(in_dtype, out_dtype, out, input, axes_mask);
+    switch (op) {
+        inline else => |comptime_op| switch (input.dtype) {
+            inline else => |in_dtype| {
+                assert(out.dtype == outputDtype(comptime_op, in_dtype));
+                runTyped(comptime_op, in_dtype, out, input, axes_mask);
+            },
         },
     }
 }
 
-fn runTyped(
-    comptime in_dtype: DType,
-    comptime out_dtype: DType,
-    out: *Array,
-    input: *const Array,
-    axes_mask: u32,
-) void {
+fn runTyped(comptime op: Op, comptime in_dtype: DType, out: *Array, input: *const Array, axes_mask: u32) void {
     var kept_shape: shape_mod.Shape = .{};
     var kept_strides: shape_mod.Strides = @splat(0);
     var reduced_shape: shape_mod.Shape = .{};
@@ -138,10 +190,12 @@ fn runTyped(
     const out_count: usize = @intCast(kept_shape.size());
     assert(out_count == out.shape.size());
     if (out_count == 0) return;
-    const K = Kernel(in_dtype, out_dtype);
-    const out_ptr = out.dataPtr(Storage(out_dtype));
+    const K = Kernel(op, in_dtype);
+    const out_ptr = out.dataPtr(Storage(outputDtype(op, in_dtype)));
+    const acc_dtype = comptime accumulatorDtype(op, in_dtype);
     if (reduced_shape.size() == 0) {
-        for (0..out_count) |i| out_ptr[i] = zero(out_dtype);
+        const empty = cast.convert(outputDtype(op, in_dtype), acc_dtype, identity(op, acc_dtype));
+        for (0..out_count) |i| out_ptr[i] = empty;
         return;
     }
     const kernel: K = .{

@@ -1,0 +1,263 @@
+//! Kernels that run along one axis: arg-reductions (argmin, argmax) and scans (cumsum,
+//! cumprod, cummax, cummin, logcumsumexp). The input is cut into lines along the axis; lines
+//! are independent and split across the thread pool.
+
+const std = @import("std");
+const assert = std.debug.assert;
+const dtype_mod = @import("../../dtype.zig");
+const shape_mod = @import("../../shape.zig");
+const Array = @import("../../array.zig").Array;
+const strided = @import("strided.zig");
+const pool = @import("pool.zig");
+const simd = @import("simd.zig");
+const cast = @import("cast.zig");
+const binary_ops = @import("binary_ops.zig");
+
+const DType = dtype_mod.DType;
+const Storage = dtype_mod.Storage;
+
+/// Lines along `axis`: a loop over the other axes (for the input and, when `out_strides` is
+/// given, the output), and the axis's length and input stride.
+const Lines = struct {
+    loop: strided.Loop(2),
+    length: i64,
+    stride: i64,
+    out_stride: i64,
+
+    fn init(input: *const Array, axis: u8, out_strides: shape_mod.Strides, out_offset: i64) Lines {
+        var shape: shape_mod.Shape = .{};
+        var in_strides: shape_mod.Strides = @splat(0);
+        var o_strides: shape_mod.Strides = @splat(0);
+        for (0..input.shape.ndim) |i| {
+            if (i == axis) continue;
+            shape.dims[shape.ndim] = input.shape.dims[i];
+            in_strides[shape.ndim] = input.strides[i];
+            o_strides[shape.ndim] = out_strides[i];
+            shape.ndim += 1;
+        }
+        return .{
+            .loop = strided.Loop(2).init(shape, .{ o_strides, in_strides }, .{ out_offset, input.offset }),
+            .length = input.shape.dims[axis],
+            .stride = input.strides[axis],
+            .out_stride = out_strides[axis],
+        };
+    }
+
+    fn count(self: *const Lines) usize {
+        return @intCast(self.loop.rowCount() * self.loop.rowLength());
+    }
+
+    /// Start offsets (output, input) of line `index`.
+    fn starts(self: *const Lines, index: usize) [2]i64 {
+        const row_length: usize = @intCast(self.loop.rowLength());
+        const offsets = self.loop.rowOffsets(@intCast(index / row_length));
+        const column: i64 = @intCast(index % row_length);
+        return .{
+            offsets[0] + column * self.loop.rowStride(0),
+            offsets[1] + column * self.loop.rowStride(1),
+        };
+    }
+};
+
+fn grainFor(length: i64) usize {
+    return @max(1, simd.parallel_grain_elements / @as(usize, @intCast(@max(length, 1))));
+}
+
+// ---------------------------------------------------------------------------------------------
+// argmin / argmax
+
+pub const ArgOp = enum(u8) { argmin, argmax };
+
+/// Whether `x` replaces `best` as the extreme so far: NaN wins (the first one), ties keep the
+/// first index.
+fn better(comptime op: ArgOp, comptime dtype: DType, x: Storage(dtype), best: Storage(dtype)) bool {
+    switch (dtype) {
+        .float16, .bfloat16 => return better(op, .float32, cast.convert(.float32, dtype, x), cast.convert(.float32, dtype, best)),
+        .complex64 => {
+            const less = x.re < best.re or (x.re == best.re and x.im < best.im);
+            const greater = x.re > best.re or (x.re == best.re and x.im > best.im);
+            return if (op == .argmax) greater else less;
+        },
+        else => {},
+    }
+    if (@typeInfo(Storage(dtype)) == .float) {
+        if (best != best) return false;
+        if (x != x) return true;
+    }
+    return if (op == .argmax) x > best else x < best;
+}
+
+fn ArgKernel(comptime op: ArgOp, comptime dtype: DType) type {
+    const T = Storage(dtype);
+    return struct {
+        lines: Lines,
+        input: [*]T,
+        out: [*]u32,
+
+        fn runRange(context: *const anyopaque, start: usize, end: usize) void {
+            const self: *const @This() = @ptrCast(@alignCast(context));
+            for (start..end) |line| {
+                const first = self.lines.starts(line);
+                var best = strided.at(T, self.input, first[1]).*;
+                var best_index: u32 = 0;
+                var k: i64 = 1;
+                while (k < self.lines.length) : (k += 1) {
+                    const x = strided.at(T, self.input, first[1] + k * self.lines.stride).*;
+                    if (better(op, dtype, x, best)) {
+                        best = x;
+                        best_index = @intCast(k);
+                    }
+                }
+                strided.at(u32, self.out, first[0]).* = best_index;
+            }
+        }
+    };
+}
+
+/// The index of the extreme element along `axis` into `out` (uint32, row-major, the input's
+/// shape without `axis`). The axis must not be empty.
+pub fn runArg(op: ArgOp, out: *Array, input: *const Array, axis: u8) void {
+    assert(out.dtype == .uint32 and out.isRowContiguous());
+    assert(input.shape.dims[axis] > 0);
+    // The output holds the kept axes row-major (a kept size-1 axis adds nothing), so the
+    // strides come from the input shape without `axis`.
+    var kept: shape_mod.Shape = .{};
+    for (0..input.shape.ndim) |i| {
+        if (i == axis) continue;
+        kept.dims[kept.ndim] = input.shape.dims[i];
+        kept.ndim += 1;
+    }
+    assert(kept.size() == out.shape.size());
+    const kept_strides = shape_mod.rowMajorStrides(kept);
+    var out_strides: shape_mod.Strides = @splat(0);
+    var next: usize = 0;
+    for (0..input.shape.ndim) |i| {
+        if (i == axis) continue;
+        out_strides[i] = kept_strides[next];
+        next += 1;
+    }
+    const lines = Lines.init(input, axis, out_strides, out.offset);
+    if (lines.count() == 0) return;
+    switch (op) {
+        inline else => |comptime_op| switch (input.dtype) {
+            inline else => |dtype| {
+                const K = ArgKernel(comptime_op, dtype);
+                const kernel: K = .{ .lines = lines, .input = input.basePtr(Storage(dtype)), .out = out.basePtr(u32) };
+                pool.parallelFor(lines.count(), grainFor(lines.length), &kernel, K.runRange);
+            },
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scans
+
+/// The order is the ABI's op code.
+pub const ScanOp = enum(u8) { cumsum, cumprod, cummax, cummin, logcumsumexp };
+
+/// The dtype a scan computes and returns, for an input dtype (MLX's rules): the input is
+/// converted to it first. Null where MLX rejects the dtype.
+pub fn scanDtype(op: ScanOp, input: DType) DType {
+    const exact = input == .bool_ or input.isInteger();
+    return switch (op) {
+        .cumsum => if (input == .bool_) .int32 else input,
+        .cumprod, .cummax, .cummin => input,
+        .logcumsumexp => if (exact) .float32 else input,
+    };
+}
+
+fn scanBinary(op: ScanOp) binary_ops.BinaryOp {
+    return switch (op) {
+        .cumsum => .add,
+        .cumprod => .multiply,
+        .cummax => .maximum,
+        .cummin => .minimum,
+        .logcumsumexp => .logaddexp,
+    };
+}
+
+fn scanAccumulator(dtype: DType) DType {
+    return switch (dtype) {
+        .float16, .bfloat16 => .float32,
+        else => dtype,
+    };
+}
+
+/// The value an exclusive scan starts from.
+fn scanIdentity(comptime op: ScanOp, comptime acc: DType) Storage(acc) {
+    const T = Storage(acc);
+    const inf = std.math.inf(f32);
+    return switch (op) {
+        .cumsum => cast.convert(acc, .int32, 0),
+        .cumprod => cast.convert(acc, .int32, 1),
+        .logcumsumexp => if (acc == .complex64) .{ .re = -inf, .im = 0 } else -std.math.inf(T),
+        .cummax, .cummin => switch (acc) {
+            .bool_ => if (op == .cummin) 1 else 0,
+            .complex64 => if (op == .cummin) .{ .re = inf, .im = inf } else .{ .re = -inf, .im = -inf },
+            else => switch (@typeInfo(T)) {
+                .float => if (op == .cummin) std.math.inf(T) else -std.math.inf(T),
+                .int => if (op == .cummin) std.math.maxInt(T) else std.math.minInt(T),
+                else => comptime unreachable,
+            },
+        },
+    };
+}
+
+fn ScanKernel(comptime op: ScanOp, comptime dtype: DType) type {
+    const T = Storage(dtype);
+    const acc_dtype = scanAccumulator(dtype);
+    const Acc = Storage(acc_dtype);
+    return struct {
+        lines: Lines,
+        input: [*]T,
+        out: [*]T,
+        reverse: bool,
+        inclusive: bool,
+
+        fn runRange(context: *const anyopaque, start: usize, end: usize) void {
+            const self: *const @This() = @ptrCast(@alignCast(context));
+            const length = self.lines.length;
+            for (start..end) |line| {
+                const first = self.lines.starts(line);
+                var acc: Acc = scanIdentity(op, acc_dtype);
+                var step: i64 = 0;
+                while (step < length) : (step += 1) {
+                    const k = if (self.reverse) length - 1 - step else step;
+                    const x = cast.convert(acc_dtype, dtype, strided.at(T, self.input, first[1] + k * self.lines.stride).*);
+                    const slot = strided.at(T, self.out, first[0] + k * self.lines.out_stride);
+                    if (self.inclusive) {
+                        acc = binary_ops.apply(scanBinary(op), acc_dtype, acc_dtype, acc, x);
+                        slot.* = cast.convert(dtype, acc_dtype, acc);
+                    } else {
+                        slot.* = cast.convert(dtype, acc_dtype, acc);
+                        acc = binary_ops.apply(scanBinary(op), acc_dtype, acc_dtype, acc, x);
+                    }
+                }
+            }
+        }
+    };
+}
+
+/// Scans `input` along `axis` into `out` (same shape and dtype, allocated row-major).
+pub fn runScan(op: ScanOp, out: *Array, input: *const Array, axis: u8, reverse: bool, inclusive: bool) void {
+    assert(out.dtype == input.dtype and out.isRowContiguous());
+    const lines = Lines.init(input, axis, out.strides, out.offset);
+    if (lines.count() == 0 or lines.length == 0) return;
+    switch (op) {
+        inline else => |comptime_op| switch (input.dtype) {
+            inline else => |dtype| {
+                if (comptime scanDtype(comptime_op, dtype) == dtype) {
+                    const K = ScanKernel(comptime_op, dtype);
+                    const kernel: K = .{
+                        .lines = lines,
+                        .input = input.basePtr(Storage(dtype)),
+                        .out = out.basePtr(Storage(dtype)),
+                        .reverse = reverse,
+                        .inclusive = inclusive,
+                    };
+                    pool.parallelFor(lines.count(), grainFor(lines.length), &kernel, K.runRange);
+                } else unreachable;
+            },
+        },
+    }
+}
