@@ -6,7 +6,22 @@
  */
 
 import { native, runtime } from "../ffi/loader.ts";
-import { bool, type Dtype, dtypeFromCode, float32, float64, int64 } from "./dtype.ts";
+import {
+  bool,
+  type Dtype,
+  dtypeFromCode,
+  float16,
+  float32,
+  float64,
+  int16,
+  int32,
+  int64,
+  int8,
+  uint16,
+  uint32,
+  uint64,
+  uint8,
+} from "./dtype.ts";
 import { checkHandle, checkStatus, MxError } from "./errors.ts";
 import {
   decodeElements,
@@ -274,7 +289,7 @@ export type ArrayData = NestedList | bigint | TypedArray | MxArray | readonly Ar
  * Makes an array from JavaScript data: a number or boolean (0-d), nested arrays (their
  * shape; they must be rectangular), or a typed array (1-d, keeping its dtype:
  * `Int32Array` gives int32). Numbers default to float32 and booleans to bool; `dtype`
- * converts.
+ * converts (numbers to an integer dtype truncate and wrap, as MLX converts Python numbers).
  *
  * @param data The elements.
  * @param dtype The dtype to convert to (default: from the data).
@@ -316,8 +331,46 @@ export function array(data: ArrayData, dtype?: Dtype): MxArray {
   }
   const numbers = flat as (number | boolean)[];
   const target = dtype ?? float32;
-  if (target === float32) return fromBytes(Float32Array.from(numbers, Number), float32, shape);
+  const direct = typedArrayOf(target, numbers);
+  if (direct) return fromBytes(direct, target, shape);
   return convertTo(fromBytes(Float64Array.from(numbers, Number), float64, shape), target);
+}
+
+/**
+ * JavaScript numbers in the typed array of `dtype`, converted as MLX converts Python numbers:
+ * integer dtypes truncate toward zero and wrap (300 as int8 is 44; NaN is 0), bool tests for
+ * non-zero. Undefined for the dtypes JavaScript has no typed array for.
+ */
+function typedArrayOf(dtype: Dtype, values: (number | boolean)[]): TypedArray | undefined {
+  const wide = (v: number | boolean) => (Number.isFinite(Number(v)) ? BigInt(Math.trunc(Number(v))) : 0n);
+  switch (dtype) {
+    case float32:
+      return Float32Array.from(values, Number);
+    case float64:
+      return Float64Array.from(values, Number);
+    case float16:
+      return Float16Array.from(values, Number);
+    case bool:
+      return Uint8Array.from(values, (v) => (Number(v) !== 0 ? 1 : 0));
+    case int8:
+      return Int8Array.from(values, Number);
+    case uint8:
+      return Uint8Array.from(values, Number);
+    case int16:
+      return Int16Array.from(values, Number);
+    case uint16:
+      return Uint16Array.from(values, Number);
+    case int32:
+      return Int32Array.from(values, Number);
+    case uint32:
+      return Uint32Array.from(values, Number);
+    case int64:
+      return BigInt64Array.from(values, (v) => BigInt.asIntN(64, wide(v)));
+    case uint64:
+      return BigUint64Array.from(values, (v) => BigInt.asUintN(64, wide(v)));
+    default:
+      return undefined;
+  }
 }
 
 function convertTo(a: MxArray, dtype: Dtype | undefined): MxArray {

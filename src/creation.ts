@@ -8,14 +8,14 @@
 import { native } from "../ffi/loader.ts";
 import { array, type ArrayLike, MxArray } from "./array.ts";
 import { type Dtype, float32, int32 } from "./dtype.ts";
-import { add, equal, greaterEqual, multiply } from "./elementwise.ts";
+import { add, divide, equal, greaterEqual, multiply, subtract } from "./elementwise.ts";
 import { checkHandle, MxError } from "./errors.ts";
 import { astype, where } from "./ops.ts";
 import { broadcastTo, copy, reshape, type ShapeLike } from "./shapes.ts";
 
 /**
- * An array of `shape` filled with `value` (an array broadcasts; a number takes `dtype`,
- * default float32, or the value array's dtype).
+ * An array of `shape` filled with `value` (an array broadcasts), in `dtype` (default: a
+ * number gives float32, a boolean bool, an array its own dtype).
  *
  * @example
  * ```ts
@@ -26,7 +26,7 @@ import { broadcastTo, copy, reshape, type ShapeLike } from "./shapes.ts";
  * ```
  */
 export function full(shape: ShapeLike, value: ArrayLike, dtype?: Dtype): MxArray {
-  using source = value instanceof MxArray ? astype(value, dtype ?? value.dtype) : array(value, dtype ?? float32);
+  using source = value instanceof MxArray ? astype(value, dtype ?? value.dtype) : array(value, dtype);
   using broadcast = broadcastTo(source, shape);
   return copy(broadcast);
 }
@@ -127,7 +127,8 @@ export function arange(start: number, stop?: number, options: ArangeOptions = {}
 }
 
 /**
- * `num` evenly spaced values from `start` to `stop`, both included.
+ * `num` evenly spaced values from `start` to `stop` (included unless `endpoint` is false),
+ * computed as MLX does: `(1 - t) * start + t * stop` in float32, then converted to `dtype`.
  *
  * @example
  * ```ts
@@ -135,16 +136,23 @@ export function arange(start: number, stop?: number, options: ArangeOptions = {}
  * console.log(mx.linspace(0, 1, { num: 5 }).tolist()); // [0, 0.25, 0.5, 0.75, 1]
  * ```
  */
-export function linspace(start: number, stop: number, options: { num?: number; dtype?: Dtype } = {}): MxArray {
+export function linspace(
+  start: number,
+  stop: number,
+  options: { num?: number; endpoint?: boolean; dtype?: Dtype } = {},
+): MxArray {
   const num = options.num ?? 50;
   const dtype = options.dtype ?? float32;
   if (!Number.isInteger(num) || num < 0) {
     throw new MxError("invalid_argument", `[linspace] num must be an integer >= 0; got ${num}`);
   }
-  const step = num > 1 ? (stop - start) / (num - 1) : 0;
+  const divisions = options.endpoint === false ? num : Math.max(num - 1, 1);
   using index = arange(0, num, { dtype: float32 });
-  using scaled = multiply(index, step);
-  using values = add(scaled, start);
+  using t = divide(index, divisions);
+  using oneMinusT = subtract(1, t);
+  using low = multiply(oneMinusT, start);
+  using high = multiply(t, stop);
+  using values = add(low, high);
   return astype(values, dtype);
 }
 

@@ -326,8 +326,11 @@ function atLeast(a: MxArray, ndim: 1 | 2 | 3): MxArray {
  * console.log(mx.atleast1d(mx.array(5)).shape); // [1]
  * ```
  */
-export function atleast1d(a: MxArray): MxArray {
-  return atLeast(a, 1);
+export function atleast1d(a: MxArray): MxArray;
+export function atleast1d(...arrays: MxArray[]): MxArray[];
+export function atleast1d(...arrays: MxArray[]): MxArray | MxArray[] {
+  const out = arrays.map((a) => atLeast(a, 1));
+  return out.length === 1 ? out[0]! : out;
 }
 
 /**
@@ -339,8 +342,11 @@ export function atleast1d(a: MxArray): MxArray {
  * console.log(mx.atleast2d(mx.array([1, 2])).shape); // [1, 2]
  * ```
  */
-export function atleast2d(a: MxArray): MxArray {
-  return atLeast(a, 2);
+export function atleast2d(a: MxArray): MxArray;
+export function atleast2d(...arrays: MxArray[]): MxArray[];
+export function atleast2d(...arrays: MxArray[]): MxArray | MxArray[] {
+  const out = arrays.map((a) => atLeast(a, 2));
+  return out.length === 1 ? out[0]! : out;
 }
 
 /**
@@ -352,8 +358,11 @@ export function atleast2d(a: MxArray): MxArray {
  * console.log(mx.atleast3d(mx.array([1, 2])).shape); // [1, 2, 1]
  * ```
  */
-export function atleast3d(a: MxArray): MxArray {
-  return atLeast(a, 3);
+export function atleast3d(a: MxArray): MxArray;
+export function atleast3d(...arrays: MxArray[]): MxArray[];
+export function atleast3d(...arrays: MxArray[]): MxArray | MxArray[] {
+  const out = arrays.map((a) => atLeast(a, 3));
+  return out.length === 1 ? out[0]! : out;
 }
 
 /**

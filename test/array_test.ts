@@ -46,8 +46,10 @@ test("array() keeps a typed array's dtype and values", () => {
 });
 
 test("array() converts with an explicit dtype", () => {
-  using a = mx.array([1.7, -2.5, 300], mx.int8);
-  assertEquals([a.dtype, a.tolist()], [mx.int8, [1, -2, 127]]);
+  using a = mx.array([1.7, -2.5, 300, NaN], mx.int8);
+  assertEquals([a.dtype, a.tolist()], [mx.int8, [1, -2, 44, 0]]); // MLX's truncate-and-wrap
+  using big = mx.array([2 ** 63 + 2 ** 11, -1], mx.uint64);
+  assertEquals(big.toTypedArray(), new BigUint64Array([2n ** 63n + 2048n, 2n ** 64n - 1n]));
   using b = mx.array([1, 0, 2], mx.bool);
   assertEquals(b.tolist(), [true, false, true]);
   using c = mx.array(new Int32Array([1, 2]), mx.float64);

@@ -7,6 +7,7 @@ const shape_mod = @import("../shape.zig");
 const dtype_mod = @import("../dtype.zig");
 const Array = @import("../array.zig").Array;
 const cast = @import("../backend/cpu/cast.zig");
+const binary_ops = @import("../backend/cpu/binary_ops.zig");
 
 const DType = dtype_mod.DType;
 
@@ -21,7 +22,7 @@ pub fn createArange(start: f64, stop: f64, step: f64, dtype: DType) errors.Error
         return errors.fail(error.InvalidArgument, "[arange] start {d}, stop {d} and step {d} must " ++
             "be finite and step non-zero", .{ start, stop, step });
     }
-    if (dtype == .bool_ or dtype == .complex64) {
+    if (dtype == .bool_) {
         return errors.fail(error.DTypeMismatch, "[arange] is not defined for dtype {s}", .{dtype.name()});
     }
     const count_real = @ceil((stop - start) / step);
@@ -31,19 +32,30 @@ pub fn createArange(start: f64, stop: f64, step: f64, dtype: DType) errors.Error
             "per dimension", .{ count, std.math.maxInt(i32) });
     }
     const shape = try shape_mod.Shape.init(&.{@as(i32, @intFromFloat(count))});
-    return Array.createLazy(dtype, shape, .{ .arange = .{ .start = start, .step = step } }, &.{});
+    // As MLX: the length comes from the real values; integer dtypes then count from the
+    // truncated start by the truncated step.
+    const integral = dtype.isInteger();
+    const params: Arange = .{
+        .start = if (integral) @trunc(start) else start,
+        .step = if (integral) @trunc(step) else step,
+    };
+    return Array.createLazy(dtype, shape, .{ .arange = params }, &.{});
 }
 
+/// Fills by accumulating the step in the output dtype, as MLX does (so float16 ranges show
+/// the same rounding as MLX's).
 pub fn evalArange(params: Arange, out: *Array) errors.Error!void {
     try out.allocateOutput();
     const count: usize = @intCast(out.shape.size());
+    if (count == 0) return;
     switch (out.dtype) {
-        .bool_, .complex64 => unreachable,
+        .bool_ => unreachable,
         inline else => |dtype| {
             const data = out.dataPtr(dtype_mod.Storage(dtype));
-            for (0..count) |i| {
-                const value = params.start + @as(f64, @floatFromInt(i)) * params.step;
-                data[i] = cast.convert(dtype, .float64, value);
+            const step = cast.convert(dtype, .float64, params.step);
+            data[0] = cast.convert(dtype, .float64, params.start);
+            for (1..count) |i| {
+                data[i] = binary_ops.apply(.add, dtype, dtype, data[i - 1], step);
             }
         },
     }
