@@ -81,5 +81,17 @@ export {
   unflatten,
 } from "./src/shapes.ts";
 export * from "./src/creation.ts";
+export {
+  at,
+  type Index,
+  index,
+  IndexedUpdate,
+  newaxis,
+  putAlongAxis,
+  type Slice,
+  slice,
+  take,
+  takeAlongAxis,
+} from "./src/indexing.ts";
 export * as memory from "./src/memory.ts";
 export { libraryPath, native as _native } from "./ffi/loader.ts";

@@ -53,6 +53,8 @@ export const symbols = {
   slice: { args: ["u32", "buffer", "u32"], result: "u32" },
   copy: { args: ["u32"], result: "u32" },
   arange: { args: ["f64", "f64", "f64", "u32"], result: "u32" },
+  gather: { args: ["u32", "buffer", "u32"], result: "u32" },
+  scatter: { args: ["u32", "u32", "buffer", "u32", "u32"], result: "u32" },
   memory_active_bytes: { args: [], result: "u64" },
   memory_peak_bytes: { args: [], result: "u64" },
   memory_reset_peak: { args: [], result: "void" },

@@ -39,6 +39,7 @@ import * as ops from "./ops.ts";
 import * as elementwise from "./elementwise.ts";
 import * as shapes from "./shapes.ts";
 import * as reductions from "./reductions.ts";
+import * as indexing from "./indexing.ts";
 
 /** Receives shapes from the library (reused: see native_args.ts). */
 const shapeOut = new Int32Array(ndimMax);
@@ -255,6 +256,32 @@ export class MxArray {
   /** The array with permuted axes (a view); see `mx.transpose`. */
   transpose(options?: shapes.TransposeOptions): MxArray {
     return shapes.transpose(this, options);
+  }
+
+  /**
+   * NumPy-style indexing; see `mx.index`.
+   *
+   * @example
+   * ```ts
+   * import * as mx from "mlx-ts";
+   * console.log(mx.arange(10).get("2:8:3").tolist()); // [2, 5]
+   * ```
+   */
+  get(...items: indexing.Index[]): MxArray {
+    return indexing.index(this, ...items);
+  }
+
+  /**
+   * Indexed updates returning new arrays; see `mx.at`.
+   *
+   * @example
+   * ```ts
+   * import * as mx from "mlx-ts";
+   * console.log(mx.zeros([3]).at(1).set(4).tolist()); // [0, 4, 0]
+   * ```
+   */
+  at(...items: indexing.Index[]): indexing.IndexedUpdate {
+    return indexing.at(this, ...items);
   }
 
   /** The array converted to `dtype`; see `mx.astype`. */

@@ -25,6 +25,7 @@ const reduce = @import("primitives/reduce.zig");
 const astype = @import("primitives/astype.zig");
 const view = @import("primitives/view.zig");
 const creation = @import("primitives/creation.zig");
+const indexing = @import("primitives/indexing.zig");
 
 const Handle = handles.Handle;
 
@@ -487,6 +488,53 @@ fn arange(start: f64, stop: f64, step: f64, dtype_code: u32) callconv(.c) Handle
     return handleResult(creation.createArange(start, stop, step, dtype));
 }
 
+/// out[b] = x[i_0[b], ..., i_n[b]] with one integer index array per axis of x (handles at
+/// `index_handles`, `count` of them), broadcast together.
+fn gather(x: Handle, index_handles: ?[*]const u32, count: u32) callconv(.c) Handle {
+    begin();
+    return handleResult(gatherChecked(x, index_handles, count));
+}
+
+fn gatherChecked(x_handle: Handle, index_handles: ?[*]const u32, count: u32) errors.Error!*Array {
+    var indices: [shape_mod.ndim_max]*Array = undefined;
+    const n = try acquireList("gather", index_handles, count, &indices);
+    defer for (indices[0..n]) |a| a.release();
+    const x = try handles.acquire(x_handle);
+    defer x.release();
+    return indexing.createGather(x, indices[0..n]);
+}
+
+/// A copy of x with `updates` written (op 0) or combined (1 add, 2 multiply, 3 maximum,
+/// 4 minimum) at the positions of the index arrays, one per axis of x.
+fn scatter(op_code: u32, x: Handle, index_handles: ?[*]const u32, count: u32, updates: Handle) callconv(.c) Handle {
+    begin();
+    return handleResult(scatterChecked(op_code, x, index_handles, count, updates));
+}
+
+fn scatterChecked(op_code: u32, x_handle: Handle, index_handles: ?[*]const u32, count: u32, updates_handle: Handle) errors.Error!*Array {
+    const op = try opFromCode(indexing.ScatterOp, "scatter", op_code);
+    var indices: [shape_mod.ndim_max]*Array = undefined;
+    const n = try acquireList("scatter", index_handles, count, &indices);
+    defer for (indices[0..n]) |a| a.release();
+    const x = try handles.acquire(x_handle);
+    defer x.release();
+    const updates = try handles.acquire(updates_handle);
+    defer updates.release();
+    return indexing.createScatter(op, x, indices[0..n], updates);
+}
+
+/// Acquires up to ndim_max arrays from a handle list; the caller releases them.
+fn acquireList(op: []const u8, list: ?[*]const u32, count: u32, out: []*Array) errors.Error!usize {
+    if (count > out.len or (count > 0 and list == null)) {
+        return errors.fail(error.InvalidArgument, "[{s}] {d} arrays given; at most {d}", .{ op, count, out.len });
+    }
+    for (0..count) |k| {
+        errdefer for (out[0..k]) |a| a.release();
+        out[k] = try handles.acquire(list.?[k]);
+    }
+    return count;
+}
+
 fn astypeOp(input: Handle, dtype_code: u32) callconv(.c) Handle {
     begin();
     return handleResult(astypeChecked(input, dtype_code));
@@ -586,6 +634,8 @@ const exports = .{
     .{ "slice", slice },
     .{ "copy", copyOp },
     .{ "arange", arange },
+    .{ "gather", gather },
+    .{ "scatter", scatter },
     .{ "memory_active_bytes", memoryActiveBytes },
     .{ "memory_peak_bytes", memoryPeakBytes },
     .{ "memory_reset_peak", memoryResetPeak },

@@ -124,6 +124,15 @@ pub const Array = struct {
         self.offset = 0;
     }
 
+    /// Undoes `allocateOutput` (or a shared view buffer) after a failed kernel.
+    pub fn discardOutput(self: *Array) void {
+        assert(self.primitive != .none);
+        if (self.buffer) |buffer| buffer.release();
+        self.buffer = null;
+        self.offset = 0;
+        self.strides = shape_mod.rowMajorStrides(self.shape);
+    }
+
     /// Drops the primitive and the references on inputs once the node is evaluated, so the
     /// graph behind it can be freed.
     pub fn detach(self: *Array) void {

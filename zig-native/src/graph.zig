@@ -45,7 +45,11 @@ pub fn eval(roots: []const *Array) errors.Error!void {
     for (order.items) |node| {
         assert(!node.isEvaluated());
         for (node.inputs) |input| assert(input.isEvaluated());
-        try primitive.evalCpu(node);
+        primitive.evalCpu(node) catch |err| {
+            // A kernel that failed (bad index data, allocation) leaves the node lazy.
+            node.discardOutput();
+            return err;
+        };
         node.detach();
     }
 }

@@ -12,6 +12,7 @@ const reduce = @import("primitives/reduce.zig");
 const astype = @import("primitives/astype.zig");
 const view = @import("primitives/view.zig");
 const creation = @import("primitives/creation.zig");
+const indexing = @import("primitives/indexing.zig");
 
 pub const Primitive = union(enum) {
     /// Not computed by a primitive: a leaf, or a node already evaluated and detached.
@@ -24,6 +25,8 @@ pub const Primitive = union(enum) {
     slice: view.SliceParams,
     reshape,
     arange: creation.Arange,
+    gather,
+    scatter: indexing.ScatterParams,
     unary: unary.Op,
     binary: binary.Op,
     where,
@@ -47,6 +50,8 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .slice => |params| view.evalSlice(params, out),
         .reshape => try view.evalReshape(out),
         .arange => |params| try creation.evalArange(params, out),
+        .gather => try indexing.evalGather(out),
+        .scatter => |params| try indexing.evalScatter(params, out),
         .unary => |op| try unary.evalCpu(op, out),
         .binary => |op| try binary.evalCpu(op, out),
         .where => try ternary.evalWhereCpu(out),

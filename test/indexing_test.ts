@@ -1,0 +1,135 @@
+/**
+ * Indexing against MLX's results (the getitem, setitem, at_*, take, take_along_axis and
+ * put_along_axis cases of test/fixtures/shapes.json): integers, slices with negative steps
+ * and clamped bounds, new axes, ellipsis, integer arrays (NumPy's placement rules), updates
+ * with repeated indices; plus out-of-range errors.
+ */
+
+import * as mx from "mlx-ts";
+import { assertAllClose, assertEquals, assertThrows, test } from "./harness.ts";
+import { decode, loadCases, makeArray, type TensorSpec } from "./fixtures.ts";
+
+type Item = { int?: number; slice?: (number | null)[]; newaxis?: boolean; ellipsis?: boolean; array?: TensorSpec };
+type IndexCase = {
+  name: string;
+  op: string;
+  inputs: TensorSpec[];
+  params: { index?: Item[]; axis?: number | null };
+  expected: TensorSpec;
+  error?: string;
+};
+const cases = (loadCases("shapes.json") as unknown as IndexCase[]).filter((c) =>
+  ["getitem", "setitem", "at_add", "at_max", "at_multiply", "take", "take_along_axis", "put_along_axis"].includes(c.op)
+);
+
+function toIndex(items: Item[], owned: mx.MxArray[]): mx.Index[] {
+  return items.map((item) => {
+    if (item.int !== undefined) return item.int;
+    if (item.slice) return mx.slice(item.slice[0], item.slice[1], item.slice[2]);
+    if (item.newaxis) return mx.newaxis;
+    if (item.ellipsis) return "...";
+    const array = makeArray(item.array!);
+    owned.push(array);
+    return array;
+  });
+}
+
+function run(c: IndexCase, inputs: mx.MxArray[], owned: mx.MxArray[]): mx.MxArray {
+  const axis = c.params.axis ?? undefined;
+  switch (c.op) {
+    case "getitem":
+      return mx.index(inputs[0]!, ...toIndex(c.params.index!, owned));
+    case "setitem":
+      return mx.at(inputs[0]!, ...toIndex(c.params.index!, owned)).set(inputs[1]!);
+    case "at_add":
+      return mx.at(inputs[0]!, ...toIndex(c.params.index!, owned)).add(inputs[1]!);
+    case "at_max":
+      return mx.at(inputs[0]!, ...toIndex(c.params.index!, owned)).maximum(inputs[1]!);
+    case "at_multiply":
+      return mx.at(inputs[0]!, ...toIndex(c.params.index!, owned)).multiply(inputs[1]!);
+    case "take":
+      return mx.take(inputs[0]!, inputs[1]!, { axis });
+    case "take_along_axis":
+      return mx.takeAlongAxis(inputs[0]!, inputs[1]!, { axis });
+    case "put_along_axis":
+      return mx.putAlongAxis(inputs[0]!, inputs[1]!, inputs[2]!, { axis });
+    default:
+      throw new Error(`unknown op ${c.op}`);
+  }
+}
+
+function parts(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(parts);
+  if (value !== null && typeof value === "object") return [(value as mx.Complex).re, (value as mx.Complex).im];
+  return value;
+}
+
+const groups = new Map<string, IndexCase[]>();
+for (const c of cases) groups.set(c.op, [...(groups.get(c.op) ?? []), c]);
+
+for (const [op, group] of groups) {
+  test(`${op} matches MLX on ${group.length} fixture cases`, () => {
+    const failures: string[] = [];
+    for (const c of group) {
+      const inputs = c.inputs.map(makeArray);
+      const owned: mx.MxArray[] = [];
+      try {
+        if (c.error !== undefined) {
+          assertThrows(() => mx.eval(run(c, inputs, owned)), mx.MxError);
+          continue;
+        }
+        using out = run(c, inputs, owned);
+        assertEquals(out.dtype.name, c.expected.dtype, `${c.name}: dtype`);
+        assertEquals(out.shape, c.expected.shape, `${c.name}: shape`);
+        const want = decode(c.expected.data, c.expected.dtype === "complex64", c.expected.shape.length);
+        assertAllClose(parts(out.tolist()), parts(want), { rtol: 0, atol: 0, label: c.name });
+      } catch (error) {
+        failures.push(`${c.name}: ${(error as Error).message}`);
+      } finally {
+        for (const a of [...inputs, ...owned]) a.dispose();
+      }
+    }
+    assertEquals(failures.slice(0, 6), [], `${failures.length} of ${group.length} cases failed`);
+  });
+}
+
+test("out-of-range indices are errors, never out-of-bounds reads or writes", () => {
+  using a = mx.reshape(mx.arange(12), [3, 4]);
+  assertThrows(() => mx.index(a, 3), mx.MxError, "[index] index 3 is out of bounds for axis 0 with size 3");
+  assertThrows(() => mx.index(a, 0, -5), mx.MxError, "[index] index -5 is out of bounds for axis 1 with size 4");
+  using far = mx.array([0, 7], mx.int32);
+  using gathered = mx.take(a, far, { axis: 1 });
+  assertThrows(() => gathered.tolist(), mx.MxError, "[gather] index 7 is out of bounds for axis 1 with size 4");
+  // The failed evaluation leaves no half-made result behind; a good index still works.
+  using good = mx.take(a, [3, -4], { axis: 1 });
+  assertEquals(good.tolist(), [[3, 0], [7, 4], [11, 8]]);
+  assertThrows(() => mx.at(a, far).add(1).tolist(), mx.MxError, "[scatter] index 7 is out of bounds for axis 0 with size 3");
+  assertThrows(() => mx.index(a, 0, 0, 0), mx.MxError, "[index] too many indices (3) for an array of shape [3,4]");
+  assertThrows(() => mx.index(a, "...", "..."), mx.MxError, "only one ellipsis");
+  assertThrows(() => mx.index(a, "1:2:0"), mx.MxError, "[index] slice step cannot be zero");
+  using f = mx.array([0.5]);
+  assertThrows(() => mx.index(a, f), mx.MxError, "[index] index arrays must be integers, got float32");
+});
+
+test("basic indexing returns views that share memory", () => {
+  using a = mx.arange(10);
+  mx.eval(a);
+  const before = mx.memory.activeBytes();
+  using v = a.get("8:1:-3");
+  assertEquals(v.tolist(), [8, 5, 2]);
+  assertEquals(mx.memory.activeBytes(), before);
+  using e = mx.index(mx.reshape(a, [2, 5]), "...", 1, mx.newaxis);
+  assertEquals([e.shape, e.tolist()], [[2, 1], [[1], [6]]]);
+});
+
+test("a large take (embedding-style lookup) is exact", () => {
+  const vocab = 1000;
+  const dim = 64;
+  using table = mx.reshape(mx.arange(vocab * dim, undefined, { dtype: mx.float32 }), [vocab, dim]);
+  const tokens = Int32Array.from({ length: 300 }, (_, i) => (i * 37) % vocab);
+  using rows = mx.take(table, mx.array(tokens), { axis: 0 });
+  const got = rows.toTypedArray() as Float32Array;
+  for (let t = 0; t < tokens.length; t += 17) {
+    for (const j of [0, 31, 63]) assertEquals(got[t * dim + j], tokens[t]! * dim + j);
+  }
+});
