@@ -464,7 +464,7 @@ export function takeAlongAxis(a: MxArray, indices: MxArray, options: { axis?: nu
  * ```ts
  * import * as mx from "mlx-ts";
  * const a = mx.zeros([2, 3]);
- * console.log(mx.putAlongAxis(a, mx.array([[1], [2]]), 7, { axis: 1 }).tolist()); // [[0, 7, 0], [0, 0, 7]]
+ * console.log(mx.putAlongAxis(a, mx.array([[1], [2]], mx.int32), 7, { axis: 1 }).tolist()); // [[0, 7, 0], [0, 0, 7]]
  * ```
  */
 export function putAlongAxis(
