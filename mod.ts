@@ -56,6 +56,7 @@ export {
   softmax,
   std,
   sum,
+  trace,
   variance,
   variance as var,
   type VarianceOptions,
@@ -83,6 +84,8 @@ export {
 export * from "./src/creation.ts";
 export {
   at,
+  diag,
+  diagonal,
   type Index,
   index,
   IndexedUpdate,

@@ -11,10 +11,10 @@
 import { native } from "../ffi/loader.ts";
 import { array, type ArrayLike, MxArray } from "./array.ts";
 import { int64 } from "./dtype.ts";
-import { arange } from "./creation.ts";
+import { arange, zeros } from "./creation.ts";
 import { checkHandle, MxError } from "./errors.ts";
 import { handlesArg, ndimMax } from "./native_args.ts";
-import { broadcastShapes, normalizeAxis, reshape } from "./shapes.ts";
+import { broadcastShapes, normalizeAxis, reshape, transpose } from "./shapes.ts";
 
 /** A slice `start:stop:step`; omitted parts take Python's defaults. */
 export interface Slice {
@@ -488,4 +488,58 @@ export function putAlongAxis(
   } finally {
     for (const x of arrays) x.dispose();
   }
+}
+
+/**
+ * The `offset`-th diagonal of the 2-d slices over `axis1` and `axis2`, as the last axis of
+ * the result (a gathered copy).
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const a = mx.reshape(mx.arange(9), [3, 3]);
+ * console.log(mx.diagonal(a).tolist(), mx.diagonal(a, { offset: 1 }).tolist()); // [0, 4, 8] [1, 5]
+ * ```
+ */
+export function diagonal(
+  a: MxArray,
+  options: { offset?: number; axis1?: number; axis2?: number } = {},
+): MxArray {
+  const ndim = a.ndim;
+  if (ndim < 2) throw new MxError("invalid_argument", `[diagonal] needs at least 2 dimensions; got shape [${a.shape}]`);
+  const offset = options.offset ?? 0;
+  const axis1 = normalizeAxis("diagonal", options.axis1 ?? 0, ndim);
+  const axis2 = normalizeAxis("diagonal", options.axis2 ?? 1, ndim);
+  if (axis1 === axis2) throw new MxError("invalid_argument", "[diagonal] axis1 and axis2 cannot be the same axis");
+  if (!Number.isInteger(offset)) throw new MxError("invalid_argument", `[diagonal] offset must be an integer; got ${offset}`);
+  const shape = a.shape;
+  const rows = shape[axis1]!;
+  const cols = shape[axis2]!;
+  const length = Math.max(0, Math.min(rows - Math.max(0, -offset), cols - Math.max(0, offset)));
+  const rest = [...Array(ndim).keys()].filter((d) => d !== axis1 && d !== axis2);
+  using moved = transpose(a, { axes: [...rest, axis1, axis2] });
+  using rowIndex = arange(Math.max(0, -offset), Math.max(0, -offset) + length, { dtype: int64 });
+  using colIndex = arange(Math.max(0, offset), Math.max(0, offset) + length, { dtype: int64 });
+  return index(moved, "...", rowIndex, colIndex);
+}
+
+/**
+ * From a 1-d array, the square matrix with it on the `k`-th diagonal; from a 2-d array, its
+ * `k`-th diagonal.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * console.log(mx.diag(mx.array([1, 2])).tolist()); // [[1, 0], [0, 2]]
+ * ```
+ */
+export function diag(a: MxArray, options: { k?: number } = {}): MxArray {
+  const k = options.k ?? 0;
+  if (a.ndim === 2) return diagonal(a, { offset: k });
+  if (a.ndim !== 1) throw new MxError("invalid_argument", `[diag] needs a 1-d or 2-d array; got shape [${a.shape}]`);
+  const n = a.size + Math.abs(k);
+  using square = zeros([n, n], a.dtype);
+  using rowIndex = arange(Math.max(0, -k), Math.max(0, -k) + a.size, { dtype: int64 });
+  using colIndex = arange(Math.max(0, k), Math.max(0, k) + a.size, { dtype: int64 });
+  return at(square, rowIndex, colIndex).set(a);
 }

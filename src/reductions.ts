@@ -14,6 +14,7 @@ import { checkHandle, MxError } from "./errors.ts";
 import { int32Arg } from "./native_args.ts";
 import { astype, where } from "./ops.ts";
 import { normalizeAxis, reshape } from "./shapes.ts";
+import { diagonal } from "./indexing.ts";
 
 /** Options of reductions over axes. */
 export interface ReduceOptions {
@@ -403,3 +404,21 @@ export function logcumsumexp(a: MxArray, options: ScanOptions = {}): MxArray {
   return scan("logcumsumexp", a, options);
 }
 
+
+/**
+ * The sum of the `offset`-th diagonal over `axis1` and `axis2` (in `dtype` when given).
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * console.log(mx.trace(mx.reshape(mx.arange(9), [3, 3])).item()); // 12
+ * ```
+ */
+export function trace(
+  a: MxArray,
+  options: { offset?: number; axis1?: number; axis2?: number; dtype?: Dtype } = {},
+): MxArray {
+  using values = options.dtype ? astype(a, options.dtype) : null;
+  using diagonalValues = diagonal(values ?? a, options);
+  return sum(diagonalValues, { axis: -1 });
+}

@@ -14,12 +14,13 @@ type IndexCase = {
   name: string;
   op: string;
   inputs: TensorSpec[];
-  params: { index?: Item[]; axis?: number | null };
+  params: { index?: Item[]; axis?: number | null; k?: number; offset?: number; axis1?: number; axis2?: number; dtype?: string | null };
   expected: TensorSpec;
   error?: string;
 };
 const cases = (loadCases("shapes.json") as unknown as IndexCase[]).filter((c) =>
-  ["getitem", "setitem", "at_add", "at_max", "at_multiply", "take", "take_along_axis", "put_along_axis"].includes(c.op)
+  ["getitem", "setitem", "at_add", "at_max", "at_multiply", "take", "take_along_axis", "put_along_axis", "diag",
+    "diagonal", "trace"].includes(c.op)
 );
 
 function toIndex(items: Item[], owned: mx.MxArray[]): mx.Index[] {
@@ -53,6 +54,17 @@ function run(c: IndexCase, inputs: mx.MxArray[], owned: mx.MxArray[]): mx.MxArra
       return mx.takeAlongAxis(inputs[0]!, inputs[1]!, { axis });
     case "put_along_axis":
       return mx.putAlongAxis(inputs[0]!, inputs[1]!, inputs[2]!, { axis });
+    case "diag":
+      return mx.diag(inputs[0]!, { k: c.params.k });
+    case "diagonal":
+      return mx.diagonal(inputs[0]!, { offset: c.params.offset, axis1: c.params.axis1, axis2: c.params.axis2 });
+    case "trace":
+      return mx.trace(inputs[0]!, {
+        offset: c.params.offset,
+        axis1: c.params.axis1,
+        axis2: c.params.axis2,
+        dtype: c.params.dtype ? mx.dtypes.find((d) => d.name === c.params.dtype) : undefined,
+      });
     default:
       throw new Error(`unknown op ${c.op}`);
   }
