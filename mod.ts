@@ -34,7 +34,8 @@ export {
 } from "./src/dtype.ts";
 export { MxError, type MxErrorCode } from "./src/errors.ts";
 export type { Complex, NestedList, Scalar, TypedArray } from "./src/host.ts";
-export { astype, evaluate as eval, isEvaluated } from "./src/ops.ts";
+export { astype, asyncEval, evaluate as eval, isEvaluated } from "./src/ops.ts";
+export { dispose, keep, tidy } from "./src/scope.ts";
 export {
   all,
   any,

@@ -40,6 +40,7 @@ import * as elementwise from "./elementwise.ts";
 import * as shapes from "./shapes.ts";
 import * as reductions from "./reductions.ts";
 import * as indexing from "./indexing.ts";
+import { setArrayTest, trackArray } from "./scope.ts";
 
 /** Receives shapes from the library (reused: see native_args.ts). */
 const shapeOut = new Int32Array(ndimMax);
@@ -74,6 +75,7 @@ export class MxArray {
   constructor(handle: number) {
     this.#handle = handle;
     backstop.register(this, handle, this);
+    trackArray(this);
   }
 
   /** @internal The native handle; throws if the array was disposed. */
@@ -305,6 +307,8 @@ export class MxArray {
     return this.toString();
   }
 }
+
+setArrayTest((x): x is MxArray => x instanceof MxArray);
 
 /** What an op accepts as an array: an `MxArray`, or a JavaScript scalar. */
 export type ArrayLike = MxArray | number | boolean;

@@ -119,6 +119,44 @@ export function astype(a: MxArray, dtype: Dtype): MxArray {
  * ```
  */
 export function evaluate(...trees: unknown[]): void {
+  const handles = collectHandles(trees);
+  if (handles.length > 0) checkStatus(native.eval(handlesArg(handles), handles.length));
+}
+
+/**
+ * Computes the given arrays on a background thread and resolves when they are done, so the
+ * event loop keeps running meanwhile. Accepts the same trees as `mx.eval`.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const a = mx.sum(mx.arange(1000));
+ * await mx.asyncEval(a);
+ * console.log(a.item()); // 499500
+ * ```
+ */
+export async function asyncEval(...trees: unknown[]): Promise<void> {
+  const handles = collectHandles(trees);
+  if (handles.length === 0) return;
+  const job = native.eval_async(handlesArg(handles), handles.length);
+  if (job === 0) checkStatus(native.last_status() || 2);
+  let delayMs = 0;
+  try {
+    for (;;) {
+      const status = native.eval_poll(job);
+      if (status !== -1) {
+        checkStatus(status);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      delayMs = Math.min(delayMs + 1, 10);
+    }
+  } finally {
+    native.eval_release(job);
+  }
+}
+
+function collectHandles(trees: unknown[]): number[] {
   const handles: number[] = [];
   const collect = (node: unknown): void => {
     if (node instanceof MxArray) handles.push(node.handle("eval"));
@@ -128,7 +166,7 @@ export function evaluate(...trees: unknown[]): void {
     }
   };
   trees.forEach(collect);
-  if (handles.length > 0) checkStatus(native.eval(handlesArg(handles), handles.length));
+  return handles;
 }
 
 /** Whether `a` has been computed. */

@@ -16,6 +16,7 @@ const memory = @import("memory.zig");
 const handles = @import("handles.zig");
 const shape_mod = @import("shape.zig");
 const graph = @import("graph.zig");
+const async_eval = @import("async_eval.zig");
 const DType = @import("dtype.zig").DType;
 const Array = @import("array.zig").Array;
 const unary = @import("primitives/unary.zig");
@@ -228,6 +229,49 @@ fn evalChecked(handle_list: ?[*]const u32, count: u32) errors.Error!void {
         acquired += 1;
     }
     try graph.eval(arrays[0..acquired]);
+}
+
+/// Starts evaluating the arrays on a background thread; returns a job id (0 on failure).
+fn evalAsync(handle_list: ?[*]const u32, count: u32) callconv(.c) u32 {
+    begin();
+    return evalAsyncChecked(handle_list, count) catch |err| {
+        last_status = statusOf(err);
+        return 0;
+    };
+}
+
+fn evalAsyncChecked(handle_list: ?[*]const u32, count: u32) errors.Error!u32 {
+    if (count > async_eval.arrays_max or (count > 0 and handle_list == null)) {
+        return errors.fail(error.InvalidArgument, "[asyncEval] {d} arrays given; the limit is {d}", .{
+            count, async_eval.arrays_max,
+        });
+    }
+    var arrays: [async_eval.arrays_max]*Array = undefined;
+    var acquired: usize = 0;
+    errdefer for (arrays[0..acquired]) |array| array.release();
+    for (0..count) |i| {
+        arrays[acquired] = try handles.acquire(handle_list.?[i]);
+        acquired += 1;
+    }
+    // The job owns the references from here on, also when it fails to start.
+    const job_arrays = arrays[0..acquired];
+    acquired = 0;
+    return async_eval.start(job_arrays);
+}
+
+/// -1 while the job runs; its status once done (the message via last_error_*).
+fn evalPoll(job: u32) callconv(.c) i32 {
+    begin();
+    const done = async_eval.poll(job) catch |err| {
+        last_status = statusOf(err);
+        return @intFromEnum(last_status);
+    };
+    return if (done) 0 else -1;
+}
+
+fn evalRelease(job: u32) callconv(.c) Status {
+    begin();
+    return statusResult(async_eval.release(job));
 }
 
 /// Evaluates the array and copies its elements, row-major, into `out`, which must hold
@@ -620,6 +664,9 @@ const exports = .{
     .{ "array_read", arrayRead },
     .{ "array_data", arrayData },
     .{ "eval", eval },
+    .{ "eval_async", evalAsync },
+    .{ "eval_poll", evalPoll },
+    .{ "eval_release", evalRelease },
     .{ "op_names", opNames },
     .{ "unary", unaryOp },
     .{ "binary", binaryOp },
