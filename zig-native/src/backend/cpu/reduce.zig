@@ -106,6 +106,7 @@ fn Kernel(comptime op: Op, comptime in_dtype: DType) type {
         reduced: strided.Loop(1),
         input: [*]In,
         out: [*]Out,
+        chunk_state: ChunkState = .{},
 
         fn runRange(context: *const anyopaque, start: usize, end: usize) void {
             const self: *const @This() = @ptrCast(@alignCast(context));
@@ -119,6 +120,71 @@ fn Kernel(comptime op: Op, comptime in_dtype: DType) type {
                 }
                 self.out[out_index] = cast.convert(out_dtype, acc_dtype, acc);
             }
+        }
+
+        /// Reduced rows outer, kept elements one contiguous row: adds whole input rows into
+        /// the output row (columns [start, end) of it), so memory is read in order.
+        fn runColumns(context: *const anyopaque, start: usize, end: usize) void {
+            const self: *const @This() = @ptrCast(@alignCast(context));
+            if (comptime !columnFriendly()) unreachable;
+            const out = self.out[start..end];
+            for (out) |*slot| slot.* = identity(op, acc_dtype);
+            const rows: usize = @intCast(self.reduced.rowCount());
+            const length: usize = @intCast(self.reduced.rowLength());
+            const stride = self.reduced.rowStride(0);
+            const base = self.kept.rowOffsets(0)[0] + @as(i64, @intCast(start));
+            const n = simd.lanes(Acc);
+            for (0..rows) |row| {
+                const row_start = base + self.reduced.rowOffsets(@intCast(row))[0];
+                for (0..length) |k| {
+                    const first = row_start + @as(i64, @intCast(k)) * stride;
+                    const source = strided.ptrAt(In, self.input, first);
+                    var i: usize = 0;
+                    while (i + n <= out.len) : (i += n) {
+                        const chunk: simd.Vec(Acc) = source[i..][0..n].*;
+                        out[i..][0..n].* = combine(op, acc_dtype, @as(simd.Vec(Acc), out[i..][0..n].*), chunk);
+                    }
+                    while (i < out.len) : (i += 1) out[i] = combine(op, acc_dtype, out[i], source[i]);
+                }
+            }
+        }
+
+        fn columnFriendly() bool {
+            return vectorizable(op, in_dtype) and In == Out;
+        }
+
+        /// One output, one long contiguous row: each chunk of the row reduces into its own
+        /// partial, combined afterwards.
+        fn runChunks(context: *const anyopaque, start: usize, end: usize) void {
+            const self: *const @This() = @ptrCast(@alignCast(context));
+            const chunks: *ChunkState = @constCast(&self.chunk_state);
+            for (start..end) |chunk| {
+                const first = chunk * chunks.chunk_elements;
+                const last = @min(first + chunks.chunk_elements, chunks.total_elements);
+                chunks.partials[chunk] = self.reduceSpan(chunks.base + @as(i64, @intCast(first)), last - first);
+            }
+        }
+
+        const ChunkState = struct {
+            partials: [pool.threads_max * 4]Acc = undefined,
+            chunk_elements: usize = 0,
+            total_elements: usize = 0,
+            base: i64 = 0,
+        };
+
+        /// Reduces `length` contiguous elements from absolute index `first`.
+        fn reduceSpan(self: *const @This(), first: i64, length: usize) Acc {
+            var acc: Acc = identity(op, acc_dtype);
+            var i: usize = 0;
+            const row = strided.ptrAt(In, self.input, first);
+            if (comptime vectorizable(op, in_dtype)) {
+                const n = simd.lanes(Acc);
+                var vacc: simd.Vec(Acc) = @splat(identity(op, acc_dtype));
+                while (i + n <= length) : (i += n) vacc = combine(op, acc_dtype, vacc, row[i..][0..n].*);
+                inline for (0..n) |lane| acc = combine(op, acc_dtype, acc, vacc[lane]);
+            }
+            while (i < length) : (i += 1) acc = combine(op, acc_dtype, acc, load(op, in_dtype, acc_dtype, row[i]));
+            return acc;
         }
 
         fn keptOffset(self: *const @This(), out_index: usize) i64 {
@@ -198,13 +264,36 @@ fn runTyped(comptime op: Op, comptime in_dtype: DType, out: *Array, input: *cons
         for (0..out_count) |i| out_ptr[i] = empty;
         return;
     }
-    const kernel: K = .{
+    var kernel: K = .{
         .kept = strided.Loop(1).init(kept_shape, .{kept_strides}, .{input.offset}),
         .reduced = strided.Loop(1).init(reduced_shape, .{reduced_strides}, .{0}),
         .input = input.basePtr(Storage(in_dtype)),
         .out = out_ptr,
     };
     const reduced_count: usize = @intCast(reduced_shape.size());
+    const threads = pool.threadCount();
+    // A few outputs over one long contiguous row: split the row instead of the outputs.
+    const one_row = kernel.reduced.rowCount() == 1 and kernel.reduced.rowStride(0) == 1;
+    if (out_count == 1 and one_row and reduced_count >= 2 * simd.parallel_grain_elements and threads > 1) {
+        const chunk_count = @min(threads * 4, reduced_count / simd.parallel_grain_elements);
+        kernel.chunk_state.chunk_elements = std.math.divCeil(usize, reduced_count, chunk_count) catch unreachable;
+        kernel.chunk_state.total_elements = reduced_count;
+        kernel.chunk_state.base = kernel.kept.rowOffsets(0)[0];
+        const used = std.math.divCeil(usize, reduced_count, kernel.chunk_state.chunk_elements) catch unreachable;
+        pool.parallelFor(used, 1, &kernel, K.runChunks);
+        var acc = identity(op, acc_dtype);
+        for (kernel.chunk_state.partials[0..used]) |partial| acc = combine(op, acc_dtype, acc, partial);
+        out_ptr[0] = cast.convert(outputDtype(op, in_dtype), acc_dtype, acc);
+        return;
+    }
+    // Kept elements contiguous and innermost: add input rows into the output row.
+    const columns = kernel.kept.ndim == 1 and kernel.kept.rowStride(0) == 1 and out_count >= 16;
+    if (comptime K.columnFriendly()) {
+        if (columns) {
+            pool.parallelFor(out_count, 64, &kernel, K.runColumns);
+            return;
+        }
+    }
     const grain = @max(1, simd.parallel_grain_elements / reduced_count);
     pool.parallelFor(out_count, grain, &kernel, K.runRange);
 }
