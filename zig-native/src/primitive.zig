@@ -12,6 +12,7 @@ const reduce = @import("primitives/reduce.zig");
 const astype = @import("primitives/astype.zig");
 const view = @import("primitives/view.zig");
 const creation = @import("primitives/creation.zig");
+const join = @import("primitives/join.zig");
 
 pub const Primitive = union(enum) {
     /// Not computed by a primitive: a leaf, or a node already evaluated and detached.
@@ -23,6 +24,7 @@ pub const Primitive = union(enum) {
     broadcast_to,
     slice: view.SliceParams,
     reshape,
+    concatenate: join.ConcatParams,
     arange: creation.Arange,
     unary: unary.Op,
     binary: binary.Op,
@@ -46,6 +48,7 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .broadcast_to => view.evalBroadcastTo(out),
         .slice => |params| view.evalSlice(params, out),
         .reshape => try view.evalReshape(out),
+        .concatenate => |params| try join.evalCpu(params, out),
         .arange => |params| try creation.evalArange(params, out),
         .unary => |op| try unary.evalCpu(op, out),
         .binary => |op| try binary.evalCpu(op, out),
