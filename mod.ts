@@ -71,6 +71,7 @@ export {
   copy,
   expandDims,
   flatten,
+  flip,
   moveaxis,
   reshape,
   type ShapeLike,
@@ -81,5 +82,19 @@ export {
   unflatten,
 } from "./src/shapes.ts";
 export * from "./src/creation.ts";
+export {
+  concatenate,
+  type ConcatenateOptions,
+  pad,
+  type PadOptions,
+  type PadWidth,
+  repeat,
+  type RepeatOptions,
+  roll,
+  type RollOptions,
+  split,
+  stack,
+  tile,
+} from "./src/joining.ts";
 export * as memory from "./src/memory.ts";
 export { libraryPath, native as _native } from "./ffi/loader.ts";
