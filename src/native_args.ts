@@ -41,7 +41,8 @@ export function sliceArg(
   if (sizes.length !== ndim || steps.length !== ndim) {
     throw new MxError(
       "invalid_argument",
-      `[${op}] ${ndim} starts, ${sizes.length} sizes and ${steps.length} steps; expected one of each per axis`,
+      `[${op}] ${ndim} starts, ${sizes.length} sizes and ${steps.length} steps; ` +
+        "expected one of each per axis",
     );
   }
   [starts, sizes, steps].forEach((values, part) => {

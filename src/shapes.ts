@@ -411,7 +411,9 @@ export function sliceView(
  */
 export function flip(a: MxArray, options: { axis?: number | readonly number[] } = {}): MxArray {
   const shape = a.shape;
-  const axes = options.axis === undefined ? shape.map((_, i) => i) : axisList("flip", options.axis, shape.length);
+  const axes = options.axis === undefined
+    ? shape.map((_, i) => i)
+    : axisList("flip", options.axis, shape.length);
   const starts = shape.map(() => 0);
   const steps = shape.map(() => 1);
   for (const axis of axes) {

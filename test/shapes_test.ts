@@ -90,8 +90,14 @@ function knownDifference(c: ShapeCase): string | undefined {
 }
 
 function padsEmptyAxis(c: ShapeCase): boolean {
-  const widths = c.params.pad_width as number[][];
-  return c.inputs[0]!.shape.some((dim, axis) => dim === 0 && (widths[axis]![0]! > 0 || widths[axis]![1]! > 0));
+  const widths = c.params.pad_width as number | number[] | number[][];
+  const pair = (axis: number): number[] => {
+    if (typeof widths === "number") return [widths, widths];
+    if (!Array.isArray(widths[0])) return widths as number[];
+    const pairs = widths as number[][];
+    return pairs.length === 1 ? pairs[0]! : pairs[axis]!;
+  };
+  return c.inputs[0]!.shape.some((dim, axis) => dim === 0 && pair(axis).some((w) => w > 0));
 }
 
 function parts(value: unknown): unknown {

@@ -63,8 +63,9 @@ fn joinedShape(inputs: []const *Array, axis: u8) errors.Error!shape_mod.Shape {
         assert(input.shape.ndim == out_shape.ndim);
         for (0..out_shape.ndim) |i| {
             if (i != axis and input.shape.dims[i] != out_shape.dims[i]) {
+                const shapes: ShapeList = .{ .arrays = inputs };
                 return errors.fail(error.ShapeMismatch, "[concatenate] all dimensions except " ++
-                    "axis {d} must match; got shapes {f}", .{ axis, ShapeList{ .arrays = inputs } });
+                    "axis {d} must match; got shapes {f}", .{ axis, shapes });
             }
         }
         joined += input.shape.dims[axis];
@@ -107,7 +108,12 @@ pub fn evalCpu(params: ConcatParams, out: *Array) errors.Error!void {
 const graph = @import("../graph.zig");
 const view = @import("view.zig");
 
-fn testArray(comptime T: type, dtype: dtype_mod.DType, values: []const T, dims: []const i32) !*Array {
+fn testArray(
+    comptime T: type,
+    dtype: dtype_mod.DType,
+    values: []const T,
+    dims: []const i32,
+) !*Array {
     const shape = try shape_mod.Shape.init(dims);
     return Array.createFromBytes(dtype, shape, std.mem.sliceAsBytes(values));
 }

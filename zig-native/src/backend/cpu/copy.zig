@@ -36,7 +36,8 @@ fn Kernel(comptime in_dtype: DType, comptime out_dtype: DType) type {
                 const col: i64 = @intCast(column);
                 const first = offsets[1] + col * stride;
                 if (out_stride != 1) {
-                    self.stridedRow(offsets[0] + col * out_stride, out_stride, first, stride, count);
+                    const out_first = offsets[0] + col * out_stride;
+                    self.stridedRow(out_first, out_stride, first, stride, count);
                 } else if (in_dtype == out_dtype and stride == 1) {
                     const out = strided.ptrAt(Out, self.out, offsets[0] + col)[0..count];
                     @memcpy(out, strided.ptrAt(In, @constCast(self.input), first)[0..count]);
@@ -64,7 +65,8 @@ fn Kernel(comptime in_dtype: DType, comptime out_dtype: DType) type {
         ) void {
             for (0..count) |i| {
                 const step: i64 = @intCast(i);
-                const element = strided.at(In, @constCast(self.input), in_first + step * in_stride).*;
+                const input = @constCast(self.input);
+                const element = strided.at(In, input, in_first + step * in_stride).*;
                 const slot = strided.at(Out, self.out, out_first + step * out_stride);
                 slot.* = cast.convert(out_dtype, in_dtype, element);
             }
