@@ -73,6 +73,7 @@ export {
   copy,
   expandDims,
   flatten,
+  flip,
   moveaxis,
   reshape,
   type ShapeLike,
@@ -97,5 +98,19 @@ export {
   take,
   takeAlongAxis,
 } from "./src/indexing.ts";
+export {
+  concatenate,
+  type ConcatenateOptions,
+  pad,
+  type PadOptions,
+  type PadWidth,
+  repeat,
+  type RepeatOptions,
+  roll,
+  type RollOptions,
+  split,
+  stack,
+  tile,
+} from "./src/joining.ts";
 export * as memory from "./src/memory.ts";
 export { libraryPath, native as _native } from "./ffi/loader.ts";

@@ -54,6 +54,7 @@ export const symbols = {
   reshape: { args: ["u32", "buffer", "u32"], result: "u32" },
   broadcast_to: { args: ["u32", "buffer", "u32"], result: "u32" },
   slice: { args: ["u32", "buffer", "u32"], result: "u32" },
+  concatenate: { args: ["buffer", "u32", "i32"], result: "u32" },
   copy: { args: ["u32"], result: "u32" },
   arange: { args: ["f64", "f64", "f64", "u32"], result: "u32" },
   gather: { args: ["u32", "buffer", "u32"], result: "u32" },

@@ -28,6 +28,30 @@ export function int32Arg(op: string, values: readonly number[], what: string): I
   return dims;
 }
 
+const sliceParams = new Int32Array(3 * ndimMax);
+
+/** Slice parameters (ndim starts, then ndim sizes, then ndim steps) in a reused Int32Array. */
+export function sliceArg(
+  op: string,
+  starts: readonly number[],
+  sizes: readonly number[],
+  steps: readonly number[],
+): Int32Array {
+  const ndim = starts.length;
+  if (sizes.length !== ndim || steps.length !== ndim) {
+    throw new MxError(
+      "invalid_argument",
+      `[${op}] ${ndim} starts, ${sizes.length} sizes and ${steps.length} steps; ` +
+        "expected one of each per axis",
+    );
+  }
+  [starts, sizes, steps].forEach((values, part) => {
+    const filled = int32Arg(op, values, "slice parameters");
+    sliceParams.set(filled.subarray(0, ndim), part * ndim);
+  });
+  return sliceParams;
+}
+
 /** Handles in a reused Uint32Array when they fit, else a new one. */
 export function handlesArg(values: readonly number[]): Uint32Array {
   if (values.length > handles.length) return new Uint32Array(values);

@@ -1,6 +1,6 @@
 /**
- * Shape operations. Views (transpose, reshape of contiguous arrays, broadcastTo, slices) share
- * the input's buffer: no data is copied.
+ * Shape operations. Views (transpose, reshape of contiguous arrays, broadcastTo, slices, flip)
+ * share the input's buffer: no data is copied.
  *
  * @module
  */
@@ -8,7 +8,7 @@
 import { native } from "../ffi/loader.ts";
 import { array, type ArrayLike, MxArray } from "./array.ts";
 import { checkHandle, MxError } from "./errors.ts";
-import { int32Arg } from "./native_args.ts";
+import { int32Arg, sliceArg } from "./native_args.ts";
 
 /** Options of `transpose`. */
 export interface TransposeOptions {
@@ -377,4 +377,48 @@ export function atleast3d(...arrays: MxArray[]): MxArray | MxArray[] {
  */
 export function copy(a: MxArray): MxArray {
   return new MxArray(checkHandle(native.copy(a.handle("copy"))));
+}
+
+/**
+ * @internal A strided view: on axis i, `sizes[i]` elements from `starts[i]` every `steps[i]`
+ * (negative: backwards). Every element taken must lie inside `a`; no clamping.
+ */
+export function sliceView(
+  a: MxArray,
+  starts: readonly number[],
+  sizes: readonly number[],
+  steps: readonly number[],
+): MxArray {
+  const params = sliceArg("slice", starts, sizes, steps);
+  return new MxArray(checkHandle(native.slice(a.handle("slice"), params, starts.length)));
+}
+
+/**
+ * Reverses the order of the elements along the given axes (default: all). A view (a slice
+ * with step -1): no data is copied.
+ *
+ * @param a The array.
+ * @param options `axis`: the axis or axes to reverse (negative counts from the end).
+ * @returns A view with those axes reversed (lazy).
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const a = mx.array([[1, 2, 3], [4, 5, 6]]);
+ * console.log(mx.flip(a, { axis: 1 }).tolist()); // [[3, 2, 1], [6, 5, 4]]
+ * console.log(mx.flip(a).tolist()); // [[6, 5, 4], [3, 2, 1]]
+ * ```
+ */
+export function flip(a: MxArray, options: { axis?: number | readonly number[] } = {}): MxArray {
+  const shape = a.shape;
+  const axes = options.axis === undefined
+    ? shape.map((_, i) => i)
+    : axisList("flip", options.axis, shape.length);
+  const starts = shape.map(() => 0);
+  const steps = shape.map(() => 1);
+  for (const axis of axes) {
+    starts[axis] = Math.max(shape[axis]! - 1, 0);
+    steps[axis] = -1;
+  }
+  return sliceView(a, starts, shape, steps);
 }

@@ -1,7 +1,7 @@
 /**
- * Creation and shape ops against MLX's results (test/fixtures/shapes.json, made by
+ * Creation, shape and joining ops against MLX's results (test/fixtures/shapes.json, made by
  * scripts/fixtures/gen_shapes.py), for the ops that exist so far; the fixture also holds
- * cases for joining, indexing and sorting ops, which arrive next.
+ * cases for indexing and sorting ops, which arrive next.
  */
 
 import * as mx from "mlx-ts";
@@ -46,6 +46,19 @@ const runners: Record<string, Runner> = {
   atleast_1d: (inputs) => mx.atleast1d(...inputs),
   atleast_2d: (inputs) => mx.atleast2d(...inputs),
   atleast_3d: (inputs) => mx.atleast3d(...inputs),
+  concatenate: (inputs, p) => mx.concatenate(inputs, { axis: p.axis as number | null }),
+  stack: (inputs, p) => mx.stack(inputs, { axis: p.axis as number }),
+  split: (inputs, p) =>
+    mx.split(inputs[0]!, p.indices_or_sections as number | number[], { axis: p.axis as number }),
+  repeat: (inputs, p) => mx.repeat(inputs[0]!, p.repeats as number, { axis: num(p.axis) }),
+  tile: (inputs, p) => mx.tile(inputs[0]!, p.reps as number | number[]),
+  pad: (inputs, p) =>
+    mx.pad(inputs[0]!, p.pad_width as mx.PadWidth, {
+      mode: p.mode as "constant" | "edge",
+      constantValues: decode(p.constant_values, false, 0) as number | boolean,
+    }),
+  roll: (inputs, p) =>
+    mx.roll(inputs[0]!, p.shift as number | number[], { axis: (p.axis ?? undefined) as number | number[] | undefined }),
 };
 
 /** MLX behaviours we do not reproduce, on purpose. */
@@ -69,7 +82,22 @@ function knownDifference(c: ShapeCase): string | undefined {
   if (c.op === "full" && c.inputs.length > 0 && c.params.dtype !== null) {
     return "MLX's full keeps an array value's own dtype; we convert it to the dtype asked for";
   }
+  if (c.op === "pad" && c.params.mode === "edge" && padsEmptyAxis(c)) {
+    return "MLX edge-pads an empty axis with zeros (it fills before copying edges); there is no " +
+      "edge to repeat, so we throw, as NumPy does";
+  }
   return undefined;
+}
+
+function padsEmptyAxis(c: ShapeCase): boolean {
+  const widths = c.params.pad_width as number | number[] | number[][];
+  const pair = (axis: number): number[] => {
+    if (typeof widths === "number") return [widths, widths];
+    if (!Array.isArray(widths[0])) return widths as number[];
+    const pairs = widths as number[][];
+    return pairs.length === 1 ? pairs[0]! : pairs[axis]!;
+  };
+  return c.inputs[0]!.shape.some((dim, axis) => dim === 0 && pair(axis).some((w) => w > 0));
 }
 
 function parts(value: unknown): unknown {

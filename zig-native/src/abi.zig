@@ -27,6 +27,7 @@ const astype = @import("primitives/astype.zig");
 const view = @import("primitives/view.zig");
 const creation = @import("primitives/creation.zig");
 const indexing = @import("primitives/indexing.zig");
+const join = @import("primitives/join.zig");
 
 const Handle = handles.Handle;
 
@@ -511,6 +512,30 @@ fn sliceChecked(input: Handle, params: ?[*]const i32, ndim: u32) errors.Error!*A
     return view.createSlice(array, values[0..ndim], values[ndim .. 2 * ndim], values[2 * ndim ..]);
 }
 
+/// The `count` arrays whose handles are at `handle_list` joined along `axis`, their dtypes
+/// promoted to a common one.
+fn concatenate(handle_list: ?[*]const u32, count: u32, axis: i32) callconv(.c) Handle {
+    begin();
+    return handleResult(concatenateChecked(handle_list, count, axis));
+}
+
+fn concatenateChecked(handle_list: ?[*]const u32, count: u32, axis: i32) errors.Error!*Array {
+    if (count == 0 or count > join.inputs_max or handle_list == null) {
+        return errors.fail(error.InvalidArgument, "[concatenate] {d} arrays given; it takes 1 " ++
+            "to {d}", .{ count, join.inputs_max });
+    }
+    const arrays = memory.allocator.alloc(*Array, count) catch
+        return memory.outOfMemory(count * @sizeOf(*Array));
+    defer memory.allocator.free(arrays);
+    var acquired: usize = 0;
+    defer for (arrays[0..acquired]) |array| array.release();
+    for (handle_list.?[0..count]) |handle| {
+        arrays[acquired] = try handles.acquire(handle);
+        acquired += 1;
+    }
+    return join.createConcatenate(arrays, axis);
+}
+
 /// A row-major copy of `input` (which then owns its memory).
 fn copyOp(input: Handle) callconv(.c) Handle {
     begin();
@@ -679,6 +704,7 @@ const exports = .{
     .{ "reshape", reshape },
     .{ "broadcast_to", broadcastTo },
     .{ "slice", slice },
+    .{ "concatenate", concatenate },
     .{ "copy", copyOp },
     .{ "arange", arange },
     .{ "gather", gather },
@@ -739,4 +765,5 @@ test {
     _ = @import("backend/cpu/pool.zig");
     _ = @import("backend/cpu/special.zig");
     _ = @import("graph_test.zig");
+    _ = @import("primitives/join.zig");
 }

@@ -13,6 +13,7 @@ const astype = @import("primitives/astype.zig");
 const view = @import("primitives/view.zig");
 const creation = @import("primitives/creation.zig");
 const indexing = @import("primitives/indexing.zig");
+const join = @import("primitives/join.zig");
 
 pub const Primitive = union(enum) {
     /// Not computed by a primitive: a leaf, or a node already evaluated and detached.
@@ -24,6 +25,7 @@ pub const Primitive = union(enum) {
     broadcast_to,
     slice: view.SliceParams,
     reshape,
+    concatenate: join.ConcatParams,
     arange: creation.Arange,
     gather,
     scatter: indexing.ScatterParams,
@@ -49,6 +51,7 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .broadcast_to => view.evalBroadcastTo(out),
         .slice => |params| view.evalSlice(params, out),
         .reshape => try view.evalReshape(out),
+        .concatenate => |params| try join.evalCpu(params, out),
         .arange => |params| try creation.evalArange(params, out),
         .gather => try indexing.evalGather(out),
         .scatter => |params| try indexing.evalScatter(params, out),

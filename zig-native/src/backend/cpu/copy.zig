@@ -1,5 +1,5 @@
 //! Copy kernels: strided (or broadcast) input to a row-major output, converting the dtype on
-//! the way (`astype`).
+//! the way (`astype`), or into a strided region of a larger output (`concatenate`).
 
 const std = @import("std");
 const assert = std.debug.assert;
@@ -25,6 +25,7 @@ fn Kernel(comptime in_dtype: DType, comptime out_dtype: DType) type {
         fn runRange(context: *const anyopaque, start: usize, end: usize) void {
             const self: *const @This() = @ptrCast(@alignCast(context));
             const row_length: usize = @intCast(self.loop.rowLength());
+            const out_stride = self.loop.rowStride(0);
             const stride = self.loop.rowStride(1);
             var index = start;
             while (index < end) {
@@ -33,11 +34,15 @@ fn Kernel(comptime in_dtype: DType, comptime out_dtype: DType) type {
                 const count = @min(row_length - column, end - index);
                 const offsets = self.loop.rowOffsets(@intCast(row));
                 const col: i64 = @intCast(column);
-                const out = strided.ptrAt(Out, self.out, offsets[0] + col)[0..count];
                 const first = offsets[1] + col * stride;
-                if (in_dtype == out_dtype and stride == 1) {
+                if (out_stride != 1) {
+                    const out_first = offsets[0] + col * out_stride;
+                    self.stridedRow(out_first, out_stride, first, stride, count);
+                } else if (in_dtype == out_dtype and stride == 1) {
+                    const out = strided.ptrAt(Out, self.out, offsets[0] + col)[0..count];
                     @memcpy(out, strided.ptrAt(In, @constCast(self.input), first)[0..count]);
                 } else {
+                    const out = strided.ptrAt(Out, self.out, offsets[0] + col)[0..count];
                     for (out, 0..) |*slot, i| {
                         const at = first + @as(i64, @intCast(i)) * stride;
                         const element = strided.at(In, @constCast(self.input), at).*;
@@ -45,6 +50,25 @@ fn Kernel(comptime in_dtype: DType, comptime out_dtype: DType) type {
                     }
                 }
                 index += count;
+            }
+        }
+
+        /// The reference path: `count` elements, each operand with its own row stride (an
+        /// output region whose rows are not contiguous, e.g. a column block of a matrix).
+        fn stridedRow(
+            self: *const @This(),
+            out_first: i64,
+            out_stride: i64,
+            in_first: i64,
+            in_stride: i64,
+            count: usize,
+        ) void {
+            for (0..count) |i| {
+                const step: i64 = @intCast(i);
+                const input = @constCast(self.input);
+                const element = strided.at(In, input, in_first + step * in_stride).*;
+                const slot = strided.at(Out, self.out, out_first + step * out_stride);
+                slot.* = cast.convert(out_dtype, in_dtype, element);
             }
         }
     };
@@ -73,7 +97,28 @@ pub fn runFlat(out: *Array, input: *const Array) void {
                     shape_mod.rowMajorStrides(input.shape),
                     input.strides,
                 }, .{ out.offset, input.offset });
-                runLoop(in_dtype, out_dtype, loop, out, input);
+                runLoop(in_dtype, out_dtype, loop, out.shape.size(), out, input);
+            },
+        },
+    }
+}
+
+/// Writes `input` (any layout), converted to `out.dtype`, into the region of `out` that starts
+/// `region_offset` elements into out's buffer and has input's shape and out's strides: the
+/// copy behind concatenate. `out` is allocated and the region lies inside it.
+pub fn runRegion(out: *Array, region_offset: i64, input: *const Array) void {
+    assert(out.isEvaluated());
+    assert(input.shape.ndim == out.shape.ndim);
+    for (input.shape.slice(), out.shape.slice()) |dim, out_dim| assert(dim <= out_dim);
+    assert(region_offset >= out.offset);
+    switch (input.dtype) {
+        inline else => |in_dtype| switch (out.dtype) {
+            inline else => |out_dtype| {
+                const loop = strided.Loop(2).init(input.shape, .{ out.strides, input.strides }, .{
+                    region_offset,
+                    input.offset,
+                });
+                runLoop(in_dtype, out_dtype, loop, input.shape.size(), out, input);
             },
         },
     }
@@ -84,17 +129,19 @@ fn runTyped(comptime in_dtype: DType, comptime out_dtype: DType, out: *Array, in
         out.strides,
         shape_mod.broadcastStrides(input.shape, input.strides, out.shape),
     }, .{ out.offset, input.offset });
-    runLoop(in_dtype, out_dtype, loop, out, input);
+    runLoop(in_dtype, out_dtype, loop, out.shape.size(), out, input);
 }
 
+/// Runs the copy over `element_count` elements of `loop` (the loop's shape) on the pool.
 fn runLoop(
     comptime in_dtype: DType,
     comptime out_dtype: DType,
     loop: strided.Loop(2),
+    element_count: i64,
     out: *Array,
     input: *const Array,
 ) void {
-    const total: usize = @intCast(out.shape.size());
+    const total: usize = @intCast(element_count);
     if (total == 0) return;
     const K = Kernel(in_dtype, out_dtype);
     const kernel: K = .{
