@@ -12,6 +12,7 @@ const reduce = @import("primitives/reduce.zig");
 const astype = @import("primitives/astype.zig");
 const view = @import("primitives/view.zig");
 const creation = @import("primitives/creation.zig");
+const sort = @import("primitives/sort.zig");
 
 pub const Primitive = union(enum) {
     /// Not computed by a primitive: a leaf, or a node already evaluated and detached.
@@ -30,6 +31,7 @@ pub const Primitive = union(enum) {
     reduce: reduce.Params,
     arg_reduce: reduce.ArgParams,
     scan: reduce.ScanParams,
+    sort: sort.Params,
 
     pub fn name(self: Primitive) []const u8 {
         return @tagName(self);
@@ -53,5 +55,6 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .reduce => |params| try reduce.evalCpu(params, out),
         .arg_reduce => |params| try reduce.evalArgCpu(params, out),
         .scan => |params| try reduce.evalScanCpu(params, out),
+        .sort => |params| try sort.evalCpu(params, out),
     }
 }
