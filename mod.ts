@@ -81,5 +81,6 @@ export {
   unflatten,
 } from "./src/shapes.ts";
 export * from "./src/creation.ts";
+export { argpartition, argsort, partition, sort, type SortOptions, topk } from "./src/sorting.ts";
 export * as memory from "./src/memory.ts";
 export { libraryPath, native as _native } from "./ffi/loader.ts";
