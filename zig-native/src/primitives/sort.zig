@@ -27,14 +27,13 @@ pub const Params = struct {
 pub fn create(op: Op, input: *Array, axis: i32, kth: i32) errors.Error!*Array {
     const name = @tagName(op);
     const resolved = try shape_mod.normalizeAxis(name, axis, input.shape);
-    const length = input.shape.dims[resolved];
-    return switch (op) {
-        .sort => record(.sort, input, resolved, 0),
-        .argsort => record(.argsort, input, resolved, 0),
-        .partition => record(.partition, input, resolved, try kthPosition(name, kth, axis, input.shape, length)),
-        .argpartition => record(.argpartition, input, resolved, try kthPosition(name, kth, axis, input.shape, length)),
-        .topk => createTopk(input, resolved, axis, kth),
+    const mode: Mode = switch (op) {
+        .topk => return createTopk(input, resolved, axis, kth),
+        inline else => |tag| @field(Mode, @tagName(tag)),
     };
+    const length = input.shape.dims[resolved];
+    if (!mode.selects()) return record(mode, input, resolved, 0);
+    return record(mode, input, resolved, try kthPosition(name, kth, axis, length, input.shape));
 }
 
 fn record(mode: Mode, input: *Array, axis: u8, kth: u32) errors.Error!*Array {
@@ -46,11 +45,19 @@ fn record(mode: Mode, input: *Array, axis: u8, kth: u32) errors.Error!*Array {
 }
 
 /// `kth` resolved against an axis of `length` elements: it must name one of them.
-fn kthPosition(name: []const u8, kth: i32, axis: i32, shape: shape_mod.Shape, length: i32) errors.Error!u32 {
+fn kthPosition(
+    name: []const u8,
+    kth: i32,
+    axis: i32,
+    length: i32,
+    shape: shape_mod.Shape,
+) errors.Error!u32 {
     const position: i64 = if (kth < 0) @as(i64, kth) + length else kth;
     if (position < 0 or position >= length) {
-        return errors.fail(error.InvalidArgument, "[{s}] invalid kth {d} along axis {d} of size " ++
-            "{d} (shape {f}); kth must be in [-{d}, {d})", .{ name, kth, axis, length, shape, length, length });
+        return errors.fail(error.InvalidArgument, "[{s}] invalid kth {d} along axis {d} of " ++
+            "size {d} (shape {f}); kth must be in [-{d}, {d})", .{
+            name, kth, axis, length, shape, length, length,
+        });
     }
     return @intCast(position);
 }
@@ -59,8 +66,10 @@ fn kthPosition(name: []const u8, kth: i32, axis: i32, shape: shape_mod.Shape, le
 fn createTopk(input: *Array, axis: u8, axis_given: i32, k: i32) errors.Error!*Array {
     const length = input.shape.dims[axis];
     if (k < 0 or k > length) {
-        return errors.fail(error.InvalidArgument, "[topk] invalid k {d} along axis {d} of size {d} " ++
-            "(shape {f}); k must be in [0, {d}]", .{ k, axis_given, length, input.shape, length });
+        return errors.fail(error.InvalidArgument, "[topk] invalid k {d} along axis {d} of size " ++
+            "{d} (shape {f}); k must be in [0, {d}]", .{
+            k, axis_given, length, input.shape, length,
+        });
     }
     const ndim = input.shape.ndim;
     var starts: [shape_mod.ndim_max]i32 = @splat(0);

@@ -49,7 +49,9 @@ fn partitionAroundMedian(
     const middle = items.len / 2;
     if (lessThan(context, items[middle], items[0])) std.mem.swap(T, &items[middle], &items[0]);
     if (lessThan(context, items[last], items[0])) std.mem.swap(T, &items[last], &items[0]);
-    if (lessThan(context, items[last], items[middle])) std.mem.swap(T, &items[last], &items[middle]);
+    if (lessThan(context, items[last], items[middle])) {
+        std.mem.swap(T, &items[last], &items[middle]);
+    }
     // items[0] <= items[middle] <= items[last]: the median becomes the pivot, at the end.
     std.mem.swap(T, &items[middle], &items[last]);
     const pivot = items[last];

@@ -1,7 +1,8 @@
 //! Sorting kernels along one axis: sort, argsort (stable), partition and argpartition. Each
-//! line is copied into a scratch buffer of (value, position) entries, ordered there (a pdq
-//! sort, or a selection for partitions; entries tie by position, so the result is stable),
-//! and its values or positions written out. Lines are split across the thread pool; each
+//! line is copied into a scratch buffer of entries (an integer holding the value's order key
+//! and its position, see order.zig), ordered there (a pdq sort, or a selection for
+//! partitions; entries tie by position, so the result is stable), and the positions, or the
+//! input values at them, written out. Lines are split across the thread pool; each
 //! chunk of lines allocates one scratch buffer of one line's length.
 
 const std = @import("std");
@@ -43,6 +44,7 @@ fn Kernel(comptime dtype: DType, comptime indices: bool) type {
     return struct {
         const Self = @This();
         const entry_size_bytes = @sizeOf(E);
+        const ascending = std.sort.asc(E);
 
         lines: Lines,
         input: [*]T,
@@ -66,22 +68,27 @@ fn Kernel(comptime dtype: DType, comptime indices: bool) type {
         fn orderLine(self: *const Self, line: usize, scratch: []E) void {
             assert(scratch.len == self.lines.length);
             const first = self.lines.starts(line);
-            for (scratch, 0..) |*entry, k| {
+            const stride = self.lines.stride;
+            const out_stride = self.lines.out_stride;
+            for (scratch, 0..) |*item, k| {
                 const position: i64 = @intCast(k);
-                entry.* = .{
-                    .value = strided.at(T, self.input, first[1] + position * self.lines.stride).*,
-                    .index = @intCast(k),
-                };
+                const value = strided.at(T, self.input, first[1] + position * stride).*;
+                item.* = order.entry(dtype, value, @intCast(k));
             }
             if (self.kth) |kth| {
-                select.select(E, scratch, kth, {}, E.lessThan);
+                select.select(E, scratch, kth, {}, ascending);
             } else {
-                std.sort.pdq(E, scratch, {}, E.lessThan);
+                std.sort.pdq(E, scratch, {}, ascending);
             }
-            for (scratch, 0..) |entry, k| {
+            for (scratch, 0..) |item, k| {
+                const index = order.entryIndex(dtype, item);
                 const position: i64 = @intCast(k);
-                const slot = strided.at(Out, self.out, first[0] + position * self.lines.out_stride);
-                slot.* = if (indices) entry.index else entry.value;
+                const slot = strided.at(Out, self.out, first[0] + position * out_stride);
+                if (indices) {
+                    slot.* = index;
+                } else {
+                    slot.* = strided.at(T, self.input, first[1] + @as(i64, index) * stride).*;
+                }
             }
         }
     };
@@ -111,7 +118,8 @@ pub fn run(mode: Mode, out: *Array, input: *const Array, axis: u8, kth: u32) err
                 };
                 pool.parallelFor(lines.count(), lines.grain(), &kernel, K.runRange);
                 if (failed.load(.monotonic)) {
-                    return memory.outOfMemory(@as(usize, @intCast(lines.length)) * K.entry_size_bytes);
+                    const length: usize = @intCast(lines.length);
+                    return memory.outOfMemory(length * K.entry_size_bytes);
                 }
             },
         },
