@@ -112,5 +112,6 @@ export {
   stack,
   tile,
 } from "./src/joining.ts";
+export { argpartition, argsort, partition, sort, type SortOptions, topk } from "./src/sorting.ts";
 export * as memory from "./src/memory.ts";
 export { libraryPath, native as _native } from "./ffi/loader.ts";

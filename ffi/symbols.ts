@@ -49,6 +49,7 @@ export const symbols = {
   reduce: { args: ["u32", "u32", "buffer", "u32", "u32"], result: "u32" },
   arg_reduce: { args: ["u32", "u32", "i32", "u32"], result: "u32" },
   scan: { args: ["u32", "u32", "i32", "u32", "u32"], result: "u32" },
+  sort: { args: ["u32", "u32", "i32", "i32"], result: "u32" },
   astype: { args: ["u32", "u32"], result: "u32" },
   transpose: { args: ["u32", "buffer", "u32"], result: "u32" },
   reshape: { args: ["u32", "buffer", "u32"], result: "u32" },

@@ -28,6 +28,7 @@ const view = @import("primitives/view.zig");
 const creation = @import("primitives/creation.zig");
 const indexing = @import("primitives/indexing.zig");
 const join = @import("primitives/join.zig");
+const sort = @import("primitives/sort.zig");
 
 const Handle = handles.Handle;
 
@@ -381,7 +382,8 @@ fn opFromCode(comptime Op: type, kind: []const u8, code: u32) errors.Error!Op {
     return @enumFromInt(code);
 }
 
-/// The op names of a kind (0 unary, 1 binary, 2 reduce, 3 arg_reduce, 4 scan) in code order, comma-separated: copies up to
+/// The op names of a kind (0 unary, 1 binary, 2 reduce, 3 arg_reduce, 4 scan, 5 sort) in code
+/// order, comma-separated: copies up to
 /// `capacity_bytes` and returns the full length, so the TS side can check its code lists.
 fn opNames(kind: u32, out: ?[*]u8, capacity_bytes: u32) callconv(.c) u32 {
     const text: []const u8 = switch (kind) {
@@ -390,6 +392,7 @@ fn opNames(kind: u32, out: ?[*]u8, capacity_bytes: u32) callconv(.c) u32 {
         2 => comptime enumNames(reduce.Op),
         3 => comptime enumNames(reduce.ArgOp),
         4 => comptime enumNames(reduce.ScanOp),
+        5 => comptime enumNames(sort.Op),
         else => "",
     };
     const count = @min(text.len, capacity_bytes);
@@ -448,6 +451,20 @@ fn scanChecked(op_code: u32, input: Handle, axis: i32, reverse: u32, inclusive: 
     const array = try handles.acquire(input);
     defer array.release();
     return reduce.createScan(op, array, axis, backwards, include);
+}
+
+/// Sorting along `axis` (op code: sort, argsort, partition, argpartition, topk). `kth` is the
+/// partition position (negative counts from the end) or topk's k; sort and argsort ignore it.
+fn sortOp(op_code: u32, input: Handle, axis: i32, kth: i32) callconv(.c) Handle {
+    begin();
+    return handleResult(sortChecked(op_code, input, axis, kth));
+}
+
+fn sortChecked(op_code: u32, input: Handle, axis: i32, kth: i32) errors.Error!*Array {
+    const op = try opFromCode(sort.Op, "sort", op_code);
+    const array = try handles.acquire(input);
+    defer array.release();
+    return sort.create(op, array, axis, kth);
 }
 
 fn flagFromAbi(op: []const u8, name: []const u8, value: u32) errors.Error!bool {
@@ -699,6 +716,7 @@ const exports = .{
     .{ "reduce", reduceOp },
     .{ "arg_reduce", argReduce },
     .{ "scan", scan },
+    .{ "sort", sortOp },
     .{ "astype", astypeOp },
     .{ "transpose", transpose },
     .{ "reshape", reshape },
@@ -764,6 +782,9 @@ test {
     _ = @import("backend/cpu/strided.zig");
     _ = @import("backend/cpu/pool.zig");
     _ = @import("backend/cpu/special.zig");
+    _ = @import("backend/cpu/order.zig");
+    _ = @import("backend/cpu/select.zig");
     _ = @import("graph_test.zig");
     _ = @import("primitives/join.zig");
+    _ = @import("sort_test.zig");
 }

@@ -14,6 +14,7 @@ const view = @import("primitives/view.zig");
 const creation = @import("primitives/creation.zig");
 const indexing = @import("primitives/indexing.zig");
 const join = @import("primitives/join.zig");
+const sort = @import("primitives/sort.zig");
 
 pub const Primitive = union(enum) {
     /// Not computed by a primitive: a leaf, or a node already evaluated and detached.
@@ -35,6 +36,7 @@ pub const Primitive = union(enum) {
     reduce: reduce.Params,
     arg_reduce: reduce.ArgParams,
     scan: reduce.ScanParams,
+    sort: sort.Params,
 
     pub fn name(self: Primitive) []const u8 {
         return @tagName(self);
@@ -61,5 +63,6 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .reduce => |params| try reduce.evalCpu(params, out),
         .arg_reduce => |params| try reduce.evalArgCpu(params, out),
         .scan => |params| try reduce.evalScanCpu(params, out),
+        .sort => |params| try sort.evalCpu(params, out),
     }
 }

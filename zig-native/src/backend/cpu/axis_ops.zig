@@ -9,59 +9,12 @@ const shape_mod = @import("../../shape.zig");
 const Array = @import("../../array.zig").Array;
 const strided = @import("strided.zig");
 const pool = @import("pool.zig");
-const simd = @import("simd.zig");
 const cast = @import("cast.zig");
 const binary_ops = @import("binary_ops.zig");
+const Lines = @import("lines.zig").Lines;
 
 const DType = dtype_mod.DType;
 const Storage = dtype_mod.Storage;
-
-/// Lines along `axis`: a loop over the other axes (for the input and, when `out_strides` is
-/// given, the output), and the axis's length and input stride.
-const Lines = struct {
-    loop: strided.Loop(2),
-    length: i64,
-    stride: i64,
-    out_stride: i64,
-
-    fn init(input: *const Array, axis: u8, out_strides: shape_mod.Strides, out_offset: i64) Lines {
-        var shape: shape_mod.Shape = .{};
-        var in_strides: shape_mod.Strides = @splat(0);
-        var o_strides: shape_mod.Strides = @splat(0);
-        for (0..input.shape.ndim) |i| {
-            if (i == axis) continue;
-            shape.dims[shape.ndim] = input.shape.dims[i];
-            in_strides[shape.ndim] = input.strides[i];
-            o_strides[shape.ndim] = out_strides[i];
-            shape.ndim += 1;
-        }
-        return .{
-            .loop = strided.Loop(2).init(shape, .{ o_strides, in_strides }, .{ out_offset, input.offset }),
-            .length = input.shape.dims[axis],
-            .stride = input.strides[axis],
-            .out_stride = out_strides[axis],
-        };
-    }
-
-    fn count(self: *const Lines) usize {
-        return @intCast(self.loop.rowCount() * self.loop.rowLength());
-    }
-
-    /// Start offsets (output, input) of line `index`.
-    fn starts(self: *const Lines, index: usize) [2]i64 {
-        const row_length: usize = @intCast(self.loop.rowLength());
-        const offsets = self.loop.rowOffsets(@intCast(index / row_length));
-        const column: i64 = @intCast(index % row_length);
-        return .{
-            offsets[0] + column * self.loop.rowStride(0),
-            offsets[1] + column * self.loop.rowStride(1),
-        };
-    }
-};
-
-fn grainFor(length: i64) usize {
-    return @max(1, simd.parallel_grain_elements / @as(usize, @intCast(@max(length, 1))));
-}
 
 // ---------------------------------------------------------------------------------------------
 // argmin / argmax
@@ -143,7 +96,7 @@ pub fn runArg(op: ArgOp, out: *Array, input: *const Array, axis: u8) void {
             inline else => |dtype| {
                 const K = ArgKernel(comptime_op, dtype);
                 const kernel: K = .{ .lines = lines, .input = input.basePtr(Storage(dtype)), .out = out.basePtr(u32) };
-                pool.parallelFor(lines.count(), grainFor(lines.length), &kernel, K.runRange);
+                pool.parallelFor(lines.count(), lines.grain(), &kernel, K.runRange);
             },
         },
     }
@@ -255,7 +208,7 @@ pub fn runScan(op: ScanOp, out: *Array, input: *const Array, axis: u8, reverse: 
                         .reverse = reverse,
                         .inclusive = inclusive,
                     };
-                    pool.parallelFor(lines.count(), grainFor(lines.length), &kernel, K.runRange);
+                    pool.parallelFor(lines.count(), lines.grain(), &kernel, K.runRange);
                 } else unreachable;
             },
         },
