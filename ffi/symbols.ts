@@ -64,6 +64,9 @@ export const symbols = {
   memory_peak_bytes: { args: [], result: "u64" },
   memory_reset_peak: { args: [], result: "void" },
   memory_set_limit: { args: ["u64"], result: "u64" },
+  memory_cache_bytes: { args: [], result: "u64" },
+  memory_set_cache_limit: { args: ["u64"], result: "u64" },
+  memory_clear_cache: { args: [], result: "void" },
   live_handles: { args: [], result: "u32" },
 } as const satisfies Record<string, SymbolSpec>;
 

@@ -57,6 +57,51 @@ export function setMemoryLimit(limitBytes: number): number {
   return Number(native.memory_set_limit(BigInt(limitBytes)));
 }
 
+/**
+ * Bytes of freed buffers kept for reuse (not counted in `activeBytes`).
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * console.log(mx.memory.cacheBytes() >= 0); // true
+ * ```
+ */
+export function cacheBytes(): number {
+  return Number(native.memory_cache_bytes());
+}
+
+/**
+ * Bounds the bytes of freed buffers kept for reuse (0 disables the cache; default 1 GiB) and
+ * returns the previous bound.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const previous = mx.memory.setCacheLimit(0); // no caching
+ * mx.memory.setCacheLimit(previous);
+ * ```
+ */
+export function setCacheLimit(limitBytes: number): number {
+  if (!Number.isSafeInteger(limitBytes) || limitBytes < 0) {
+    throw new RangeError(`[setCacheLimit] expected a byte count >= 0; got ${limitBytes}`);
+  }
+  return Number(native.memory_set_cache_limit(BigInt(limitBytes)));
+}
+
+/**
+ * Frees the buffers kept for reuse.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * mx.memory.clearCache();
+ * console.log(mx.memory.cacheBytes()); // 0
+ * ```
+ */
+export function clearCache(): void {
+  native.memory_clear_cache();
+}
+
 /** Number of arrays alive (created and not yet disposed or collected). */
 export function liveArrays(): number {
   return native.live_handles();

@@ -61,3 +61,23 @@ test("an allocation the machine cannot make is an MxError, and the inputs stay u
   using wideTotal = mx.sum(wide);
   assertEquals([tallTotal.item(), wideTotal.item()], [2 * (1 << 23), 2 * (1 << 23)]);
 });
+
+test("freed buffers go to the cache and are reused; clearCache() empties it", () => {
+  mx.memory.clearCache();
+  const a = mx.array(new Float32Array(100_000));
+  a.dispose();
+  assertEquals(mx.memory.cacheBytes() >= 400_000, true);
+  using b = mx.array(new Float32Array(100_000));
+  assertEquals(mx.memory.cacheBytes(), 0); // the same size class came back out of the cache
+  assertEquals(b.size, 100_000);
+  const previous = mx.memory.setCacheLimit(0);
+  try {
+    mx.array(new Float32Array(1000)).dispose();
+    assertEquals(mx.memory.cacheBytes(), 0);
+  } finally {
+    mx.memory.setCacheLimit(previous);
+  }
+  mx.memory.clearCache();
+  assertEquals(mx.memory.cacheBytes(), 0);
+  assertThrows(() => mx.memory.setCacheLimit(-5), RangeError, "expected a byte count >= 0");
+});

@@ -653,6 +653,19 @@ fn memorySetLimit(limit_bytes: u64) callconv(.c) u64 {
     return memory.setLimit(limit_bytes);
 }
 
+fn memoryCacheBytes() callconv(.c) u64 {
+    return memory.cacheBytes();
+}
+
+/// Sets the bound on cached bytes (0: no caching); returns the previous bound.
+fn memorySetCacheLimit(limit_bytes: u64) callconv(.c) u64 {
+    return memory.setCacheLimit(limit_bytes);
+}
+
+fn memoryClearCache() callconv(.c) void {
+    memory.clearCache();
+}
+
 fn liveHandles() callconv(.c) u32 {
     return handles.liveCount();
 }
@@ -731,6 +744,9 @@ const exports = .{
     .{ "memory_peak_bytes", memoryPeakBytes },
     .{ "memory_reset_peak", memoryResetPeak },
     .{ "memory_set_limit", memorySetLimit },
+    .{ "memory_cache_bytes", memoryCacheBytes },
+    .{ "memory_set_cache_limit", memorySetCacheLimit },
+    .{ "memory_clear_cache", memoryClearCache },
     .{ "live_handles", liveHandles },
 };
 
