@@ -114,4 +114,18 @@ export {
 } from "./src/joining.ts";
 export { argpartition, argsort, partition, sort, type SortOptions, topk } from "./src/sorting.ts";
 export * as memory from "./src/memory.ts";
+export {
+  cpu,
+  defaultDevice,
+  defaultStream,
+  Device,
+  gpu,
+  isAvailable,
+  newStream,
+  type OpOptions,
+  setDefaultDevice,
+  Stream,
+  type StreamOrDevice,
+  withStream,
+} from "./src/device.ts";
 export { libraryPath, native as _native } from "./ffi/loader.ts";

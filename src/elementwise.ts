@@ -9,11 +9,13 @@
 import { type ArrayLike, MxArray } from "./array.ts";
 import { binaryOp, unaryOp, where } from "./ops.ts";
 import { MxError } from "./errors.ts";
+import type { OpOptions } from "./device.ts";
 
 /**
  * Absolute value (complex: magnitude, as float32), element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -23,14 +25,15 @@ import { MxError } from "./errors.ts";
  * // array([1, 2], dtype=float32)
  * ```
  */
-export function abs(a: MxArray): MxArray {
-  return unaryOp("abs", a);
+export function abs(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("abs", a, options);
 }
 
 /**
  * Negation (not defined for bool), element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -40,14 +43,15 @@ export function abs(a: MxArray): MxArray {
  * // array([-1, 2], dtype=float32)
  * ```
  */
-export function negative(a: MxArray): MxArray {
-  return unaryOp("negative", a);
+export function negative(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("negative", a, options);
 }
 
 /**
  * Sign: -1, 0 or 1 (0 for NaN; complex: z/|z|), element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -57,14 +61,15 @@ export function negative(a: MxArray): MxArray {
  * // array([-1, 0, 1], dtype=float32)
  * ```
  */
-export function sign(a: MxArray): MxArray {
-  return unaryOp("sign", a);
+export function sign(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("sign", a, options);
 }
 
 /**
  * Square, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -74,14 +79,15 @@ export function sign(a: MxArray): MxArray {
  * // array([4, 9], dtype=float32)
  * ```
  */
-export function square(a: MxArray): MxArray {
-  return unaryOp("square", a);
+export function square(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("square", a, options);
 }
 
 /**
  * Square root, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -91,14 +97,15 @@ export function square(a: MxArray): MxArray {
  * // array([2, 3], dtype=float32)
  * ```
  */
-export function sqrt(a: MxArray): MxArray {
-  return unaryOp("sqrt", a);
+export function sqrt(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("sqrt", a, options);
 }
 
 /**
  * Reciprocal square root, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -108,14 +115,15 @@ export function sqrt(a: MxArray): MxArray {
  * // array([0.5, 0.25], dtype=float32)
  * ```
  */
-export function rsqrt(a: MxArray): MxArray {
-  return unaryOp("rsqrt", a);
+export function rsqrt(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("rsqrt", a, options);
 }
 
 /**
  * Reciprocal 1/x, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -125,14 +133,15 @@ export function rsqrt(a: MxArray): MxArray {
  * // array([0.5, 0.25], dtype=float32)
  * ```
  */
-export function reciprocal(a: MxArray): MxArray {
-  return unaryOp("reciprocal", a);
+export function reciprocal(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("reciprocal", a, options);
 }
 
 /**
  * Exponential, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -142,14 +151,15 @@ export function reciprocal(a: MxArray): MxArray {
  * // array([1, 2.71828], dtype=float32)
  * ```
  */
-export function exp(a: MxArray): MxArray {
-  return unaryOp("exp", a);
+export function exp(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("exp", a, options);
 }
 
 /**
  * exp(x) - 1, accurate near 0, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -159,14 +169,15 @@ export function exp(a: MxArray): MxArray {
  * // array([0, 1e-05], dtype=float32)
  * ```
  */
-export function expm1(a: MxArray): MxArray {
-  return unaryOp("expm1", a);
+export function expm1(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("expm1", a, options);
 }
 
 /**
  * Natural logarithm, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -176,14 +187,15 @@ export function expm1(a: MxArray): MxArray {
  * // array([0, 2.30259], dtype=float32)
  * ```
  */
-export function log(a: MxArray): MxArray {
-  return unaryOp("log", a);
+export function log(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("log", a, options);
 }
 
 /**
  * Base-2 logarithm, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -193,14 +205,15 @@ export function log(a: MxArray): MxArray {
  * // array([0, 3], dtype=float32)
  * ```
  */
-export function log2(a: MxArray): MxArray {
-  return unaryOp("log2", a);
+export function log2(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("log2", a, options);
 }
 
 /**
  * Base-10 logarithm, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -210,14 +223,15 @@ export function log2(a: MxArray): MxArray {
  * // array([0, 3], dtype=float32)
  * ```
  */
-export function log10(a: MxArray): MxArray {
-  return unaryOp("log10", a);
+export function log10(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("log10", a, options);
 }
 
 /**
  * log(1 + x), accurate near 0, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -227,14 +241,15 @@ export function log10(a: MxArray): MxArray {
  * // array([0, 9.99995e-06], dtype=float32)
  * ```
  */
-export function log1p(a: MxArray): MxArray {
-  return unaryOp("log1p", a);
+export function log1p(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("log1p", a, options);
 }
 
 /**
  * Sine, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -244,14 +259,15 @@ export function log1p(a: MxArray): MxArray {
  * // array([0, 0.841471], dtype=float32)
  * ```
  */
-export function sin(a: MxArray): MxArray {
-  return unaryOp("sin", a);
+export function sin(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("sin", a, options);
 }
 
 /**
  * Cosine, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -261,14 +277,15 @@ export function sin(a: MxArray): MxArray {
  * // array([1, 0.540302], dtype=float32)
  * ```
  */
-export function cos(a: MxArray): MxArray {
-  return unaryOp("cos", a);
+export function cos(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("cos", a, options);
 }
 
 /**
  * Tangent, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -278,14 +295,15 @@ export function cos(a: MxArray): MxArray {
  * // array([0, 1.55741], dtype=float32)
  * ```
  */
-export function tan(a: MxArray): MxArray {
-  return unaryOp("tan", a);
+export function tan(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("tan", a, options);
 }
 
 /**
  * Inverse sine, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -295,14 +313,15 @@ export function tan(a: MxArray): MxArray {
  * // array([0, 0.523599], dtype=float32)
  * ```
  */
-export function arcsin(a: MxArray): MxArray {
-  return unaryOp("arcsin", a);
+export function arcsin(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("arcsin", a, options);
 }
 
 /**
  * Inverse cosine, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -312,14 +331,15 @@ export function arcsin(a: MxArray): MxArray {
  * // array([0, 1.0472], dtype=float32)
  * ```
  */
-export function arccos(a: MxArray): MxArray {
-  return unaryOp("arccos", a);
+export function arccos(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("arccos", a, options);
 }
 
 /**
  * Inverse tangent, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -329,14 +349,15 @@ export function arccos(a: MxArray): MxArray {
  * // array([0, 0.785398], dtype=float32)
  * ```
  */
-export function arctan(a: MxArray): MxArray {
-  return unaryOp("arctan", a);
+export function arctan(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("arctan", a, options);
 }
 
 /**
  * Hyperbolic sine, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -346,14 +367,15 @@ export function arctan(a: MxArray): MxArray {
  * // array([0, 1.1752], dtype=float32)
  * ```
  */
-export function sinh(a: MxArray): MxArray {
-  return unaryOp("sinh", a);
+export function sinh(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("sinh", a, options);
 }
 
 /**
  * Hyperbolic cosine, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -363,14 +385,15 @@ export function sinh(a: MxArray): MxArray {
  * // array([1, 1.54308], dtype=float32)
  * ```
  */
-export function cosh(a: MxArray): MxArray {
-  return unaryOp("cosh", a);
+export function cosh(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("cosh", a, options);
 }
 
 /**
  * Hyperbolic tangent, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -380,14 +403,15 @@ export function cosh(a: MxArray): MxArray {
  * // array([0, 0.761594], dtype=float32)
  * ```
  */
-export function tanh(a: MxArray): MxArray {
-  return unaryOp("tanh", a);
+export function tanh(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("tanh", a, options);
 }
 
 /**
  * Inverse hyperbolic sine, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -397,14 +421,15 @@ export function tanh(a: MxArray): MxArray {
  * // array([0, 0.881374], dtype=float32)
  * ```
  */
-export function arcsinh(a: MxArray): MxArray {
-  return unaryOp("arcsinh", a);
+export function arcsinh(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("arcsinh", a, options);
 }
 
 /**
  * Inverse hyperbolic cosine, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -414,14 +439,15 @@ export function arcsinh(a: MxArray): MxArray {
  * // array([0, 1.31696], dtype=float32)
  * ```
  */
-export function arccosh(a: MxArray): MxArray {
-  return unaryOp("arccosh", a);
+export function arccosh(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("arccosh", a, options);
 }
 
 /**
  * Inverse hyperbolic tangent, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -431,14 +457,15 @@ export function arccosh(a: MxArray): MxArray {
  * // array([0, 0.549306], dtype=float32)
  * ```
  */
-export function arctanh(a: MxArray): MxArray {
-  return unaryOp("arctanh", a);
+export function arctanh(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("arctanh", a, options);
 }
 
 /**
  * Logistic sigmoid 1 / (1 + exp(-x)), element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -448,14 +475,15 @@ export function arctanh(a: MxArray): MxArray {
  * // array([0.5, 0.880797], dtype=float32)
  * ```
  */
-export function sigmoid(a: MxArray): MxArray {
-  return unaryOp("sigmoid", a);
+export function sigmoid(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("sigmoid", a, options);
 }
 
 /**
  * Error function, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -465,14 +493,15 @@ export function sigmoid(a: MxArray): MxArray {
  * // array([0.5205, 0.842701], dtype=float32)
  * ```
  */
-export function erf(a: MxArray): MxArray {
-  return unaryOp("erf", a);
+export function erf(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("erf", a, options);
 }
 
 /**
  * Inverse error function, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -482,14 +511,15 @@ export function erf(a: MxArray): MxArray {
  * // array([0, 0.476936], dtype=float32)
  * ```
  */
-export function erfinv(a: MxArray): MxArray {
-  return unaryOp("erfinv", a);
+export function erfinv(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("erfinv", a, options);
 }
 
 /**
  * Ceiling, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -499,14 +529,15 @@ export function erfinv(a: MxArray): MxArray {
  * // array([2, -1], dtype=float32)
  * ```
  */
-export function ceil(a: MxArray): MxArray {
-  return unaryOp("ceil", a);
+export function ceil(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("ceil", a, options);
 }
 
 /**
  * Floor, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -516,8 +547,8 @@ export function ceil(a: MxArray): MxArray {
  * // array([1, -2], dtype=float32)
  * ```
  */
-export function floor(a: MxArray): MxArray {
-  return unaryOp("floor", a);
+export function floor(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("floor", a, options);
 }
 
 /**
@@ -542,6 +573,7 @@ export function round(a: MxArray, options: { decimals?: number } = {}): MxArray 
  * Logical not (true where the element is zero), element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -551,14 +583,15 @@ export function round(a: MxArray, options: { decimals?: number } = {}): MxArray 
  * // array([True, False], dtype=bool)
  * ```
  */
-export function logicalNot(a: MxArray): MxArray {
-  return unaryOp("logical_not", a);
+export function logicalNot(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("logical_not", a, options);
 }
 
 /**
  * True where NaN, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -568,14 +601,15 @@ export function logicalNot(a: MxArray): MxArray {
  * // array([True, False], dtype=bool)
  * ```
  */
-export function isnan(a: MxArray): MxArray {
-  return unaryOp("isnan", a);
+export function isnan(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("isnan", a, options);
 }
 
 /**
  * True where infinite, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -585,14 +619,15 @@ export function isnan(a: MxArray): MxArray {
  * // array([True, False], dtype=bool)
  * ```
  */
-export function isinf(a: MxArray): MxArray {
-  return unaryOp("isinf", a);
+export function isinf(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("isinf", a, options);
 }
 
 /**
  * True where finite, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -602,14 +637,15 @@ export function isinf(a: MxArray): MxArray {
  * // array([False, True], dtype=bool)
  * ```
  */
-export function isfinite(a: MxArray): MxArray {
-  return unaryOp("isfinite", a);
+export function isfinite(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("isfinite", a, options);
 }
 
 /**
  * True where +infinity, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -619,14 +655,15 @@ export function isfinite(a: MxArray): MxArray {
  * // array([True, False], dtype=bool)
  * ```
  */
-export function isposinf(a: MxArray): MxArray {
-  return unaryOp("isposinf", a);
+export function isposinf(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("isposinf", a, options);
 }
 
 /**
  * True where -infinity, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -636,14 +673,15 @@ export function isposinf(a: MxArray): MxArray {
  * // array([False, True], dtype=bool)
  * ```
  */
-export function isneginf(a: MxArray): MxArray {
-  return unaryOp("isneginf", a);
+export function isneginf(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("isneginf", a, options);
 }
 
 /**
  * Bitwise not (integers and bool), element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -653,14 +691,15 @@ export function isneginf(a: MxArray): MxArray {
  * // array([-1, -6], dtype=int32)
  * ```
  */
-export function bitwiseInvert(a: MxArray): MxArray {
-  return unaryOp("bitwise_invert", a);
+export function bitwiseInvert(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("bitwise_invert", a, options);
 }
 
 /**
  * Radians to degrees, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -670,14 +709,15 @@ export function bitwiseInvert(a: MxArray): MxArray {
  * // array([180], dtype=float32)
  * ```
  */
-export function degrees(a: MxArray): MxArray {
-  return unaryOp("degrees", a);
+export function degrees(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("degrees", a, options);
 }
 
 /**
  * Degrees to radians, element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -687,14 +727,15 @@ export function degrees(a: MxArray): MxArray {
  * // array([3.14159], dtype=float32)
  * ```
  */
-export function radians(a: MxArray): MxArray {
-  return unaryOp("radians", a);
+export function radians(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("radians", a, options);
 }
 
 /**
  * Complex conjugate (identity for real dtypes), element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -704,14 +745,15 @@ export function radians(a: MxArray): MxArray {
  * // array([1, 2], dtype=float32)
  * ```
  */
-export function conjugate(a: MxArray): MxArray {
-  return unaryOp("conjugate", a);
+export function conjugate(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("conjugate", a, options);
 }
 
 /**
  * Real part (identity for real dtypes), element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -721,14 +763,15 @@ export function conjugate(a: MxArray): MxArray {
  * // array([1, 2], dtype=float32)
  * ```
  */
-export function real(a: MxArray): MxArray {
-  return unaryOp("real", a);
+export function real(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("real", a, options);
 }
 
 /**
  * Imaginary part (zeros for real dtypes), element-wise.
  *
  * @param a The array.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -738,8 +781,8 @@ export function real(a: MxArray): MxArray {
  * // array([0, 0], dtype=float32)
  * ```
  */
-export function imag(a: MxArray): MxArray {
-  return unaryOp("imag", a);
+export function imag(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("imag", a, options);
 }
 
 /**
@@ -747,6 +790,7 @@ export function imag(a: MxArray): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -756,8 +800,8 @@ export function imag(a: MxArray): MxArray {
  * // array([3, 4, 5], dtype=float32)
  * ```
  */
-export function add(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("add", a, b);
+export function add(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("add", a, b, options);
 }
 
 /**
@@ -765,6 +809,7 @@ export function add(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -774,8 +819,8 @@ export function add(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([-1, 0, 1], dtype=float32)
  * ```
  */
-export function subtract(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("subtract", a, b);
+export function subtract(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("subtract", a, b, options);
 }
 
 /**
@@ -783,6 +828,7 @@ export function subtract(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -792,8 +838,8 @@ export function subtract(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([2, 4, 6], dtype=float32)
  * ```
  */
-export function multiply(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("multiply", a, b);
+export function multiply(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("multiply", a, b, options);
 }
 
 /**
@@ -801,6 +847,7 @@ export function multiply(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -810,8 +857,8 @@ export function multiply(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([0.5, 1, 1.5], dtype=float32)
  * ```
  */
-export function divide(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("divide", a, b);
+export function divide(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("divide", a, b, options);
 }
 
 /**
@@ -819,6 +866,7 @@ export function divide(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -828,8 +876,8 @@ export function divide(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([0, 1, 3], dtype=int32)
  * ```
  */
-export function floorDivide(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("floor_divide", a, b);
+export function floorDivide(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("floor_divide", a, b, options);
 }
 
 /**
@@ -837,6 +885,7 @@ export function floorDivide(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -846,8 +895,8 @@ export function floorDivide(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([2, 1], dtype=int32)
  * ```
  */
-export function remainder(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("remainder", a, b);
+export function remainder(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("remainder", a, b, options);
 }
 
 /**
@@ -855,6 +904,7 @@ export function remainder(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -864,8 +914,8 @@ export function remainder(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([1, 4, 49], dtype=int32)
  * ```
  */
-export function power(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("power", a, b);
+export function power(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("power", a, b, options);
 }
 
 /**
@@ -873,6 +923,7 @@ export function power(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -882,8 +933,8 @@ export function power(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([2, 2, 3], dtype=float32)
  * ```
  */
-export function maximum(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("maximum", a, b);
+export function maximum(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("maximum", a, b, options);
 }
 
 /**
@@ -891,6 +942,7 @@ export function maximum(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -900,8 +952,8 @@ export function maximum(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([1, 2, 2], dtype=float32)
  * ```
  */
-export function minimum(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("minimum", a, b);
+export function minimum(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("minimum", a, b, options);
 }
 
 /**
@@ -909,6 +961,7 @@ export function minimum(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -918,8 +971,8 @@ export function minimum(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([2.31326, 2.69315, 3.31326], dtype=float32)
  * ```
  */
-export function logaddexp(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("logaddexp", a, b);
+export function logaddexp(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("logaddexp", a, b, options);
 }
 
 /**
@@ -927,6 +980,7 @@ export function logaddexp(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -936,8 +990,8 @@ export function logaddexp(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([0.463648, 0.785398, 0.982794], dtype=float32)
  * ```
  */
-export function arctan2(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("arctan2", a, b);
+export function arctan2(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("arctan2", a, b, options);
 }
 
 /**
@@ -945,6 +999,7 @@ export function arctan2(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -954,8 +1009,8 @@ export function arctan2(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([False, True, False], dtype=bool)
  * ```
  */
-export function equal(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("equal", a, b);
+export function equal(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("equal", a, b, options);
 }
 
 /**
@@ -963,6 +1018,7 @@ export function equal(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -972,8 +1028,8 @@ export function equal(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([True, False, True], dtype=bool)
  * ```
  */
-export function notEqual(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("not_equal", a, b);
+export function notEqual(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("not_equal", a, b, options);
 }
 
 /**
@@ -981,6 +1037,7 @@ export function notEqual(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -990,8 +1047,8 @@ export function notEqual(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([True, False, False], dtype=bool)
  * ```
  */
-export function less(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("less", a, b);
+export function less(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("less", a, b, options);
 }
 
 /**
@@ -999,6 +1056,7 @@ export function less(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -1008,8 +1066,8 @@ export function less(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([True, True, False], dtype=bool)
  * ```
  */
-export function lessEqual(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("less_equal", a, b);
+export function lessEqual(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("less_equal", a, b, options);
 }
 
 /**
@@ -1017,6 +1075,7 @@ export function lessEqual(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -1026,8 +1085,8 @@ export function lessEqual(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([False, False, True], dtype=bool)
  * ```
  */
-export function greater(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("greater", a, b);
+export function greater(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("greater", a, b, options);
 }
 
 /**
@@ -1035,6 +1094,7 @@ export function greater(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -1044,8 +1104,8 @@ export function greater(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([False, True, True], dtype=bool)
  * ```
  */
-export function greaterEqual(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("greater_equal", a, b);
+export function greaterEqual(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("greater_equal", a, b, options);
 }
 
 /**
@@ -1053,6 +1113,7 @@ export function greaterEqual(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -1062,8 +1123,8 @@ export function greaterEqual(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([True, False], dtype=bool)
  * ```
  */
-export function logicalAnd(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("logical_and", a, b);
+export function logicalAnd(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("logical_and", a, b, options);
 }
 
 /**
@@ -1071,6 +1132,7 @@ export function logicalAnd(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -1080,8 +1142,8 @@ export function logicalAnd(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([True, False], dtype=bool)
  * ```
  */
-export function logicalOr(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("logical_or", a, b);
+export function logicalOr(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("logical_or", a, b, options);
 }
 
 /**
@@ -1089,6 +1151,7 @@ export function logicalOr(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -1098,8 +1161,8 @@ export function logicalOr(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([1, 2, 2], dtype=int32)
  * ```
  */
-export function bitwiseAnd(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("bitwise_and", a, b);
+export function bitwiseAnd(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("bitwise_and", a, b, options);
 }
 
 /**
@@ -1107,6 +1170,7 @@ export function bitwiseAnd(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -1116,8 +1180,8 @@ export function bitwiseAnd(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([3, 2, 7], dtype=int32)
  * ```
  */
-export function bitwiseOr(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("bitwise_or", a, b);
+export function bitwiseOr(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("bitwise_or", a, b, options);
 }
 
 /**
@@ -1125,6 +1189,7 @@ export function bitwiseOr(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -1134,8 +1199,8 @@ export function bitwiseOr(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([2, 0, 5], dtype=int32)
  * ```
  */
-export function bitwiseXor(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("bitwise_xor", a, b);
+export function bitwiseXor(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("bitwise_xor", a, b, options);
 }
 
 /**
@@ -1143,6 +1208,7 @@ export function bitwiseXor(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -1152,8 +1218,8 @@ export function bitwiseXor(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([8, 8, 28], dtype=int32)
  * ```
  */
-export function leftShift(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("left_shift", a, b);
+export function leftShift(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("left_shift", a, b, options);
 }
 
 /**
@@ -1161,6 +1227,7 @@ export function leftShift(a: ArrayLike, b: ArrayLike): MxArray {
  *
  * @param a An array or scalar.
  * @param b An array or scalar.
+ * @param options `stream`: where to run (see `mx.newStream`).
  * @returns A new array (lazy).
  *
  * @example
@@ -1170,8 +1237,8 @@ export function leftShift(a: ArrayLike, b: ArrayLike): MxArray {
  * // array([0, 0, 1], dtype=int32)
  * ```
  */
-export function rightShift(a: ArrayLike, b: ArrayLike): MxArray {
-  return binaryOp("right_shift", a, b);
+export function rightShift(a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
+  return binaryOp("right_shift", a, b, options);
 }
 
 /**
@@ -1186,8 +1253,8 @@ export function rightShift(a: ArrayLike, b: ArrayLike): MxArray {
  * console.log(mx.stopGradient(mx.array([1, 2])).tolist()); // [1, 2]
  * ```
  */
-export function stopGradient(a: MxArray): MxArray {
-  return unaryOp("stop_gradient", a);
+export function stopGradient(a: MxArray, options?: OpOptions): MxArray {
+  return unaryOp("stop_gradient", a, options);
 }
 
 function roundTo(a: MxArray, decimals: number): MxArray {

@@ -11,6 +11,7 @@ import { type Dtype, float32, int32 } from "./dtype.ts";
 import { checkHandle, checkStatus, MxError } from "./errors.ts";
 import { handlesArg, int32Arg } from "./native_args.ts";
 import { binaryOpNames, unaryOpNames } from "./op_codes.ts";
+import { checkStream, type OpOptions } from "./device.ts";
 
 /**
  * Turns an op argument into an array. A JavaScript number next to an array takes that
@@ -37,8 +38,9 @@ const unaryCodes = new Map(unaryOpNames.split(",").map((name, code) => [name, co
 const binaryCodes = new Map(binaryOpNames.split(",").map((name, code) => [name, code]));
 
 /** @internal Records the unary op with this native name (see op_codes.ts). */
-export function unaryOp(name: string, a: MxArray): MxArray {
+export function unaryOp(name: string, a: MxArray, options?: OpOptions): MxArray {
   const code = unaryCodes.get(name)!;
+  checkStream(name, options?.stream);
   if (!(a instanceof MxArray)) {
     throw new MxError("invalid_argument", `[${name}] expected an MxArray; got ${typeof a}`);
   }
@@ -46,8 +48,9 @@ export function unaryOp(name: string, a: MxArray): MxArray {
 }
 
 /** @internal Records the binary op with this native name, turning scalars into arrays. */
-export function binaryOp(name: string, a: ArrayLike, b: ArrayLike): MxArray {
+export function binaryOp(name: string, a: ArrayLike, b: ArrayLike, options?: OpOptions): MxArray {
   const code = binaryCodes.get(name)!;
+  checkStream(name, options?.stream);
   // Check for disposed arrays first, so the error names this op.
   if (a instanceof MxArray) a.handle(name);
   if (b instanceof MxArray) b.handle(name);

@@ -15,9 +15,10 @@ import { int32Arg } from "./native_args.ts";
 import { astype, where } from "./ops.ts";
 import { normalizeAxis, reshape } from "./shapes.ts";
 import { diagonal } from "./indexing.ts";
+import { checkStream, type OpOptions } from "./device.ts";
 
 /** Options of reductions over axes. */
-export interface ReduceOptions {
+export interface ReduceOptions extends OpOptions {
   /** The axis or axes to reduce (negative counts from the end); all when omitted. */
   axis?: number | readonly number[];
   /** Keep reduced axes as size 1 (default false). */
@@ -31,6 +32,7 @@ function axesOf(options: ReduceOptions): readonly number[] {
 }
 
 function reduce(op: keyof typeof reduceCodes, a: MxArray, options: ReduceOptions): MxArray {
+  checkStream(op, options.stream);
   const axes = axesOf(options);
   if (options.axis !== undefined && axes.length === 0) {
     // An empty axis list reduces nothing (NumPy's and MLX's meaning), unlike an omitted axis.
@@ -264,7 +266,7 @@ export function softmax(a: MxArray, options: { axis?: number | readonly number[]
 }
 
 /** Options of argmin and argmax. */
-export interface ArgReduceOptions {
+export interface ArgReduceOptions extends OpOptions {
   /** The axis; when omitted the array is flattened first. */
   axis?: number;
   /** Keep the reduced axis as size 1 (default false). */
@@ -272,6 +274,7 @@ export interface ArgReduceOptions {
 }
 
 function argReduce(code: 0 | 1, name: string, a: MxArray, options: ArgReduceOptions): MxArray {
+  checkStream(name, options.stream);
   if (options.axis === undefined) {
     using flat = reshape(a, [a.size]);
     const handle = native.arg_reduce(code, flat.handle(name), 0, 0);
@@ -313,7 +316,7 @@ export function argmax(a: MxArray, options: ArgReduceOptions = {}): MxArray {
 }
 
 /** Options of scans. */
-export interface ScanOptions {
+export interface ScanOptions extends OpOptions {
   /** The axis; when omitted the array is flattened first. */
   axis?: number;
   /** Scan from the end (default false). */
@@ -325,6 +328,7 @@ export interface ScanOptions {
 const scanCodes = { cumsum: 0, cumprod: 1, cummax: 2, cummin: 3, logcumsumexp: 4 } as const;
 
 function scan(op: keyof typeof scanCodes, a: MxArray, options: ScanOptions): MxArray {
+  checkStream(op, options.stream);
   const reverse = options.reverse ? 1 : 0;
   const inclusive = options.inclusive === false ? 0 : 1;
   if (options.axis === undefined) {
