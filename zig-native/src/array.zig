@@ -124,6 +124,35 @@ pub const Array = struct {
         self.offset = 0;
     }
 
+    /// Gives this (lazy) node the buffer of one of its inputs when that input is used by
+    /// nothing else (no handle, no other node, no view of its buffer) and has this node's
+    /// shape and element size, row-contiguous: elementwise kernels then write in place.
+    /// Otherwise allocates as `allocateOutput` does.
+    pub fn allocateOutputDonated(self: *Array) errors.Error!void {
+        assert(self.buffer == null);
+        for (self.inputs) |input| {
+            if (!input.canDonateTo(self)) continue;
+            // Shared until this node detaches and frees the input, then this node's alone.
+            input.buffer.?.retain();
+            self.buffer = input.buffer;
+            self.strides = shape_mod.rowMajorStrides(self.shape);
+            self.offset = 0;
+            return;
+        }
+        try self.allocateOutput();
+    }
+
+    fn canDonateTo(self: *const Array, out: *const Array) bool {
+        const buffer = self.buffer orelse return false;
+        if (self.ref_count.load(.acquire) != 1 or buffer.ref_count.load(.acquire) != 1) return false;
+        // The same node may appear twice among the inputs (x * x): then it is still read.
+        var uses: usize = 0;
+        for (out.inputs) |input| uses += @intFromBool(input == self);
+        if (uses != 1) return false;
+        return self.offset == 0 and self.dtype.sizeBytes() == out.dtype.sizeBytes() and
+            self.shape.eql(out.shape) and self.isRowContiguous();
+    }
+
     /// Undoes `allocateOutput` (or a shared view buffer) after a failed kernel.
     pub fn discardOutput(self: *Array) void {
         assert(self.primitive != .none);

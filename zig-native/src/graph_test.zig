@@ -73,3 +73,28 @@ test "reduction errors name the op and the shape" {
         @import("errors.zig").message());
     try std.testing.expectError(error.InvalidArgument, reduce.create(.sum, a, &.{ 0, -1 }, false));
 }
+
+test "a chain of elementwise ops reuses the buffer of inputs nothing else holds" {
+    const a = try fromSlice(f32, .float32, &.{ 1, 2, 3, 4 }, &.{4});
+    defer a.release();
+    const b = try binary.create(.add, a, a); // a is held by the test: not donated
+    const c = try binary.create(.multiply, b, a);
+    b.release(); // only c holds b now: its buffer can be reused for c
+    defer c.release();
+    const before = memory.activeBytes();
+    try graph.eval(&.{c});
+    // One buffer for b, reused for c: 16 bytes more than before, not 32.
+    try std.testing.expectEqual(before + 16, memory.activeBytes());
+    try std.testing.expectEqualSlices(f32, &.{ 2, 8, 18, 32 }, c.dataPtr(f32)[0..4]);
+}
+
+test "an input used twice by the same op is not donated" {
+    const a = try fromSlice(f32, .float32, &.{ 1, 2, 3 }, &.{3});
+    defer a.release();
+    const b = try binary.create(.add, a, a);
+    const c = try binary.create(.multiply, b, b);
+    b.release();
+    defer c.release();
+    try graph.eval(&.{c});
+    try std.testing.expectEqualSlices(f32, &.{ 4, 16, 36 }, c.dataPtr(f32)[0..3]);
+}

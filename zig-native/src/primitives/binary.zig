@@ -32,7 +32,7 @@ pub fn create(op: Op, a: *Array, b: *Array) errors.Error!*Array {
 
 pub fn evalCpu(op: Op, out: *Array) errors.Error!void {
     assert(out.inputs.len == 2);
-    try out.allocateOutput();
+    try out.allocateOutputDonated();
     @setEvalBranchQuota(100_000);
     switch (op) {
         inline else => |comptime_op| switch (out.inputs[0].dtype) {

@@ -28,7 +28,7 @@ pub fn createWhere(condition: *Array, x: *Array, y: *Array) errors.Error!*Array 
 
 pub fn evalWhereCpu(out: *Array) errors.Error!void {
     assert(out.inputs.len == 3);
-    try out.allocateOutput();
+    try out.allocateOutputDonated();
     switch (out.dtype) {
         inline else => |dtype| elementwise.run(WhereOp(dtype), out, out.inputs),
     }

@@ -26,7 +26,7 @@ pub fn create(op: Op, input: *Array) errors.Error!*Array {
 
 pub fn evalCpu(op: Op, out: *Array) errors.Error!void {
     assert(out.inputs.len == 1);
-    try out.allocateOutput();
+    try out.allocateOutputDonated();
     @setEvalBranchQuota(100_000);
     switch (op) {
         inline else => |comptime_op| switch (out.inputs[0].dtype) {
