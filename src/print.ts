@@ -42,7 +42,6 @@ function formatScalar(value: Scalar): string {
 /** The printed form of an array given its nested elements, shape and dtype. */
 export function formatArray(list: NestedList, shape: readonly number[], dtype: Dtype): string {
   const size = shape.reduce((a, b) => a * b, 1);
-  if (size === 0) return `array([], dtype=${dtype.name})`;
   const elide = size > elideThreshold;
   const indent = "array(".length;
   const body = formatLevel(list, shape, 0, indent, elide);
@@ -69,7 +68,6 @@ function formatLevel(
     for (let i = 0; i < dim; i++) push(i);
   }
   const innermost = depth === shape.length - 1;
-  const blankLines = "\n".repeat(Math.max(1, shape.length - depth - 1));
-  const separator = innermost ? ", " : `,${blankLines}${" ".repeat(indent + 1)}`;
+  const separator = innermost ? ", " : `,\n${" ".repeat(indent + 1)}`;
   return `[${parts.join(separator)}]`;
 }

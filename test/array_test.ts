@@ -99,9 +99,9 @@ test("toString() prints like MLX", () => {
   using d = mx.array(new Int32Array(2000).map((_, i) => i));
   assertEquals(String(d), "array([0, 1, 2, ..., 1997, 1998, 1999], dtype=int32)");
   using e = mx.array([[[1], [2]], [[3], [4]]], mx.uint8);
-  assertEquals(String(e), "array([[[1],\n        [2]],\n\n       [[3],\n        [4]]], dtype=uint8)");
+  assertEquals(String(e), "array([[[1],\n        [2]],\n       [[3],\n        [4]]], dtype=uint8)");
   using f = mx.array([[], []]);
-  assertEquals(String(f), "array([], dtype=float32)");
+  assertEquals(String(f), "array([[],\n       []], dtype=float32)");
 });
 
 test("a disposed array throws on use; dispose() twice is harmless", () => {
