@@ -38,6 +38,19 @@ console.log("\nint8 [100, 120, -128] * 2 =", String(doubled));
 using half = mx.astype(doubled, mx.float16);
 console.log("as float16:", String(half));
 
+// NumPy-style indexing (views where possible), reductions, sorting.
+using grid = mx.reshape(mx.arange(12), [3, 4]);
+console.log("\ngrid =", String(grid));
+console.log('grid.get(":", "::-2") =', String(grid.get(":", "::-2")));
+console.log("grid.get([2, 0], 1) =", String(grid.get([2, 0], 1)));
+console.log("softmax(row 0) =", String(mx.softmax(mx.astype(grid.get(0), mx.float32))));
+console.log("argsort([3, 1, 2]) =", String(mx.argsort(mx.array([3, 1, 2]))));
+
+// tidy() disposes every temporary made inside it, keeping what it returns.
+const mean = mx.tidy(() => mx.mean(mx.square(mx.subtract(grid, 5.5))));
+console.log("mean squared deviation =", mean.item());
+mean.dispose();
+
 // Errors explain themselves.
 try {
   mx.add(a, mx.array([1, 2]));
