@@ -12,6 +12,7 @@ import { add, divide, equal, greaterEqual, multiply, subtract } from "./elementw
 import { checkHandle, MxError } from "./errors.ts";
 import { astype, where } from "./ops.ts";
 import { broadcastTo, copy, reshape, type ShapeLike } from "./shapes.ts";
+import { checkStream, type OpOptions, type StreamOrDevice } from "./device.ts";
 
 /**
  * An array of `shape` filled with `value` (an array broadcasts), in `dtype` (default: a
@@ -25,7 +26,8 @@ import { broadcastTo, copy, reshape, type ShapeLike } from "./shapes.ts";
  * //        [7, 7]], dtype=int32)
  * ```
  */
-export function full(shape: ShapeLike, value: ArrayLike, dtype?: Dtype): MxArray {
+export function full(shape: ShapeLike, value: ArrayLike, dtype?: Dtype, options: OpOptions = {}): MxArray {
+  checkStream("full", options.stream);
   using source = value instanceof MxArray ? astype(value, dtype ?? value.dtype) : array(value, dtype);
   using broadcast = broadcastTo(source, shape);
   return copy(broadcast);
@@ -40,7 +42,8 @@ export function full(shape: ShapeLike, value: ArrayLike, dtype?: Dtype): MxArray
  * console.log(mx.zeros([2, 3]).tolist()); // [[0, 0, 0], [0, 0, 0]]
  * ```
  */
-export function zeros(shape: ShapeLike, dtype: Dtype = float32): MxArray {
+export function zeros(shape: ShapeLike, dtype: Dtype = float32, options: OpOptions = {}): MxArray {
+  checkStream("zeros", options.stream);
   return full(shape, 0, dtype);
 }
 
@@ -53,7 +56,8 @@ export function zeros(shape: ShapeLike, dtype: Dtype = float32): MxArray {
  * console.log(mx.ones(3, mx.int8).tolist()); // [1, 1, 1]
  * ```
  */
-export function ones(shape: ShapeLike, dtype: Dtype = float32): MxArray {
+export function ones(shape: ShapeLike, dtype: Dtype = float32, options: OpOptions = {}): MxArray {
+  checkStream("ones", options.stream);
   return full(shape, 1, dtype);
 }
 
@@ -66,7 +70,8 @@ export function ones(shape: ShapeLike, dtype: Dtype = float32): MxArray {
  * console.log(mx.zerosLike(mx.array([1, 2], mx.int32)).tolist()); // [0, 0]
  * ```
  */
-export function zerosLike(a: MxArray): MxArray {
+export function zerosLike(a: MxArray, options: OpOptions = {}): MxArray {
+  checkStream("zeros_like", options.stream);
   return full(a.shape, 0, a.dtype);
 }
 
@@ -79,7 +84,8 @@ export function zerosLike(a: MxArray): MxArray {
  * console.log(mx.onesLike(mx.array([1, 2])).tolist()); // [1, 1]
  * ```
  */
-export function onesLike(a: MxArray): MxArray {
+export function onesLike(a: MxArray, options: OpOptions = {}): MxArray {
+  checkStream("ones_like", options.stream);
   return full(a.shape, 1, a.dtype);
 }
 
@@ -92,12 +98,13 @@ export function onesLike(a: MxArray): MxArray {
  * console.log(mx.fullLike(mx.array([1, 2]), 5).tolist()); // [5, 5]
  * ```
  */
-export function fullLike(a: MxArray, value: ArrayLike): MxArray {
+export function fullLike(a: MxArray, value: ArrayLike, options: OpOptions = {}): MxArray {
+  checkStream("full_like", options.stream);
   return full(a.shape, value, a.dtype);
 }
 
 /** Options of `arange`. */
-export interface ArangeOptions {
+export interface ArangeOptions extends OpOptions {
   /** The difference between consecutive values (default 1). */
   step?: number;
   /** Default: int32 when start, stop and step are integers, else float32. */
@@ -119,6 +126,7 @@ export interface ArangeOptions {
  * ```
  */
 export function arange(start: number, stop?: number, options: ArangeOptions = {}): MxArray {
+  checkStream("arange", options.stream);
   const [from, to] = stop === undefined ? [0, start] : [start, stop];
   const step = options.step ?? 1;
   const integral = Number.isInteger(from) && Number.isInteger(to) && Number.isInteger(step);
@@ -139,8 +147,9 @@ export function arange(start: number, stop?: number, options: ArangeOptions = {}
 export function linspace(
   start: number,
   stop: number,
-  options: { num?: number; endpoint?: boolean; dtype?: Dtype } = {},
+  options: { num?: number; endpoint?: boolean; dtype?: Dtype; stream?: StreamOrDevice } = {},
 ): MxArray {
+  checkStream("linspace", options.stream);
   const num = options.num ?? 50;
   const dtype = options.dtype ?? float32;
   if (!Number.isInteger(num) || num < 0) {
@@ -178,7 +187,8 @@ function triMask(op: string, n: number, m: number, k: number, compare: typeof eq
  * console.log(mx.eye(2, { k: 1 }).tolist()); // [[0, 1], [0, 0]]
  * ```
  */
-export function eye(n: number, options: { m?: number; k?: number; dtype?: Dtype } = {}): MxArray {
+export function eye(n: number, options: { m?: number; k?: number; dtype?: Dtype; stream?: StreamOrDevice } = {}): MxArray {
+  checkStream("eye", options.stream);
   using mask = triMask("eye", n, options.m ?? n, options.k ?? 0, equal);
   return astype(mask, options.dtype ?? float32);
 }
@@ -192,7 +202,8 @@ export function eye(n: number, options: { m?: number; k?: number; dtype?: Dtype 
  * console.log(mx.identity(2, mx.int32).tolist()); // [[1, 0], [0, 1]]
  * ```
  */
-export function identity(n: number, dtype: Dtype = float32): MxArray {
+export function identity(n: number, dtype: Dtype = float32, options: OpOptions = {}): MxArray {
+  checkStream("identity", options.stream);
   return eye(n, { dtype });
 }
 
@@ -205,7 +216,8 @@ export function identity(n: number, dtype: Dtype = float32): MxArray {
  * console.log(mx.tri(3, { k: -1 }).tolist()); // [[0, 0, 0], [1, 0, 0], [1, 1, 0]]
  * ```
  */
-export function tri(n: number, options: { m?: number; k?: number; dtype?: Dtype } = {}): MxArray {
+export function tri(n: number, options: { m?: number; k?: number; dtype?: Dtype; stream?: StreamOrDevice } = {}): MxArray {
+  checkStream("tri", options.stream);
   using mask = triMask("tri", n, options.m ?? n, options.k ?? 0, greaterEqual);
   return astype(mask, options.dtype ?? float32);
 }
@@ -231,7 +243,8 @@ function triangle(op: string, a: MxArray, k: number, lower: boolean): MxArray {
  * console.log(mx.tril(mx.ones([2, 2])).tolist()); // [[1, 0], [1, 1]]
  * ```
  */
-export function tril(a: MxArray, options: { k?: number } = {}): MxArray {
+export function tril(a: MxArray, options: { k?: number; stream?: StreamOrDevice } = {}): MxArray {
+  checkStream("tril", options.stream);
   return triangle("tril", a, options.k ?? 0, true);
 }
 
@@ -244,7 +257,8 @@ export function tril(a: MxArray, options: { k?: number } = {}): MxArray {
  * console.log(mx.triu(mx.ones([2, 2])).tolist()); // [[1, 1], [0, 1]]
  * ```
  */
-export function triu(a: MxArray, options: { k?: number } = {}): MxArray {
+export function triu(a: MxArray, options: { k?: number; stream?: StreamOrDevice } = {}): MxArray {
+  checkStream("triu", options.stream);
   return triangle("triu", a, options.k ?? 0, false);
 }
 
@@ -261,8 +275,9 @@ export function triu(a: MxArray, options: { k?: number } = {}): MxArray {
  */
 export function meshgrid(
   arrays: readonly MxArray[],
-  options: { indexing?: "xy" | "ij"; sparse?: boolean } = {},
+  options: { indexing?: "xy" | "ij"; sparse?: boolean; stream?: StreamOrDevice } = {},
 ): MxArray[] {
+  checkStream("meshgrid", options.stream);
   const indexing = options.indexing ?? "xy";
   const n = arrays.length;
   const sizes = arrays.map((a) => a.size);

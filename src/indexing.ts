@@ -15,6 +15,7 @@ import { arange, zeros } from "./creation.ts";
 import { checkHandle, MxError } from "./errors.ts";
 import { handlesArg, ndimMax } from "./native_args.ts";
 import { broadcastShapes, normalizeAxis, reshape, transpose } from "./shapes.ts";
+import { checkStream, type OpOptions, type StreamOrDevice } from "./device.ts";
 
 /** A slice `start:stop:step`; omitted parts take Python's defaults. */
 export interface Slice {
@@ -397,7 +398,8 @@ function indexArray(indices: MxArray | number | readonly number[]): { array: MxA
  * console.log(mx.take(a, [2, 0], { axis: 0 }).tolist()); // [[5, 6], [1, 2]]
  * ```
  */
-export function take(a: MxArray, indices: MxArray | number | readonly number[], options: { axis?: number } = {}): MxArray {
+export function take(a: MxArray, indices: MxArray | number | readonly number[], options: { axis?: number; stream?: StreamOrDevice } = {}): MxArray {
+  checkStream("take", options.stream);
   const idx = indexArray(indices);
   try {
     if (options.axis === undefined) {
@@ -441,7 +443,8 @@ function alongAxisArrays(op: string, a: MxArray, indices: MxArray, axis: number)
  * console.log(mx.takeAlongAxis(a, mx.argmax(a, { axis: 1, keepdims: true }), { axis: 1 }).tolist()); // [[30], [60]]
  * ```
  */
-export function takeAlongAxis(a: MxArray, indices: MxArray, options: { axis?: number } = {}): MxArray {
+export function takeAlongAxis(a: MxArray, indices: MxArray, options: { axis?: number; stream?: StreamOrDevice } = {}): MxArray {
+  checkStream("take_along_axis", options.stream);
   if (options.axis === undefined) {
     using flat = reshape(a, [a.size]);
     using flatIndices = reshape(indices, [indices.size]);
@@ -471,8 +474,9 @@ export function putAlongAxis(
   a: MxArray,
   indices: MxArray,
   values: ArrayLike,
-  options: { axis?: number } = {},
+  options: { axis?: number; stream?: StreamOrDevice } = {},
 ): MxArray {
+  checkStream("put_along_axis", options.stream);
   if (options.axis === undefined) {
     using flat = reshape(a, [a.size]);
     using flatIndices = reshape(indices, [indices.size]);
@@ -503,8 +507,9 @@ export function putAlongAxis(
  */
 export function diagonal(
   a: MxArray,
-  options: { offset?: number; axis1?: number; axis2?: number } = {},
+  options: { offset?: number; axis1?: number; axis2?: number; stream?: StreamOrDevice } = {},
 ): MxArray {
+  checkStream("diagonal", options.stream);
   const ndim = a.ndim;
   if (ndim < 2) throw new MxError("invalid_argument", `[diagonal] needs at least 2 dimensions; got shape [${a.shape}]`);
   const offset = options.offset ?? 0;
@@ -533,7 +538,8 @@ export function diagonal(
  * console.log(mx.diag(mx.array([1, 2])).tolist()); // [[1, 0], [0, 2]]
  * ```
  */
-export function diag(a: MxArray, options: { k?: number } = {}): MxArray {
+export function diag(a: MxArray, options: { k?: number; stream?: StreamOrDevice } = {}): MxArray {
+  checkStream("diag", options.stream);
   const k = options.k ?? 0;
   if (a.ndim === 2) return diagonal(a, { offset: k });
   if (a.ndim !== 1) throw new MxError("invalid_argument", `[diag] needs a 1-d or 2-d array; got shape [${a.shape}]`);

@@ -12,6 +12,7 @@ import { checkHandle, MxError } from "./errors.ts";
 import { handlesArg } from "./native_args.ts";
 import { astype } from "./ops.ts";
 import { broadcastTo, expandDims, normalizeAxis, reshape, sliceView } from "./shapes.ts";
+import { checkStream, type OpOptions, type StreamOrDevice } from "./device.ts";
 
 /** Disposes every array of a list (the intermediates of a composed op). */
 function disposeAll(arrays: readonly MxArray[]): void {
@@ -47,7 +48,7 @@ function checkInteger(op: string, what: string, value: number, minimum: number):
 }
 
 /** Options of `concatenate`. */
-export interface ConcatenateOptions {
+export interface ConcatenateOptions extends OpOptions {
   /** The axis to join along (default 0; negative counts from the end); `null` flattens the
    * arrays first. */
   axis?: number | null;
@@ -72,6 +73,7 @@ export interface ConcatenateOptions {
  * ```
  */
 export function concatenate(arrays: readonly MxArray[], options: ConcatenateOptions = {}): MxArray {
+  checkStream("concatenate", options.stream);
   if (arrays.length === 0) throw new MxError("invalid_argument", "[concatenate] no arrays given");
   const axis = options.axis === undefined ? 0 : options.axis;
   if (axis !== null) return join("concatenate", arrays, axis);
@@ -99,7 +101,8 @@ export function concatenate(arrays: readonly MxArray[], options: ConcatenateOpti
  * console.log(mx.stack([a, b], { axis: 1 }).tolist()); // [[1, 4], [2, 5], [3, 6]]
  * ```
  */
-export function stack(arrays: readonly MxArray[], options: { axis?: number } = {}): MxArray {
+export function stack(arrays: readonly MxArray[], options: { axis?: number; stream?: StreamOrDevice } = {}): MxArray {
+  checkStream("stack", options.stream);
   if (arrays.length === 0) throw new MxError("invalid_argument", "[stack] no arrays given");
   const shapes = arrays.map((a) => a.shape);
   const first = shapes[0]!;
@@ -144,8 +147,9 @@ function clampIndex(index: number, size: number): number {
 export function split(
   a: MxArray,
   indicesOrSections: number | readonly number[],
-  options: { axis?: number } = {},
+  options: { axis?: number; stream?: StreamOrDevice } = {},
 ): MxArray[] {
+  checkStream("split", options.stream);
   const shape = a.shape;
   const axis = normalizeAxis("split", options.axis ?? 0, shape.length);
   const size = shape[axis]!;
@@ -185,7 +189,7 @@ export function split(
 }
 
 /** Options of `repeat`. */
-export interface RepeatOptions {
+export interface RepeatOptions extends OpOptions {
   /** The axis whose elements are repeated; omitted: the flattened array. */
   axis?: number;
 }
@@ -207,6 +211,7 @@ export interface RepeatOptions {
  * ```
  */
 export function repeat(a: MxArray, repeats: number, options: RepeatOptions = {}): MxArray {
+  checkStream("repeat", options.stream);
   checkInteger("repeat", "repeats", repeats, 0);
   if (options.axis === undefined) {
     using flat = reshape(a, [a.size]);
@@ -242,7 +247,8 @@ function repeatAlong(a: MxArray, repeats: number, axis: number): MxArray {
  * console.log(mx.tile(a, [2, 1]).tolist()); // [[1, 2], [3, 4], [1, 2], [3, 4]]
  * ```
  */
-export function tile(a: MxArray, reps: number | readonly number[]): MxArray {
+export function tile(a: MxArray, reps: number | readonly number[], options: OpOptions = {}): MxArray {
+  checkStream("tile", options.stream);
   const given = typeof reps === "number" ? [reps] : [...reps];
   for (const rep of given) checkInteger("tile", "reps", rep, 0);
   const dims = a.shape;
@@ -273,7 +279,7 @@ export function tile(a: MxArray, reps: number | readonly number[]): MxArray {
 export type PadWidth = number | readonly number[] | readonly (readonly number[])[];
 
 /** Options of `pad`. */
-export interface PadOptions {
+export interface PadOptions extends OpOptions {
   /** `"constant"` (default) fills with `constantValues`; `"edge"` repeats the border values. */
   mode?: "constant" | "edge";
   /** The fill value of constant mode (default 0), converted to the array's dtype. */
@@ -327,6 +333,7 @@ function padPairs(padWidth: PadWidth, ndim: number): [number, number][] {
  * ```
  */
 export function pad(a: MxArray, padWidth: PadWidth, options: PadOptions = {}): MxArray {
+  checkStream("pad", options.stream);
   const mode = options.mode ?? "constant";
   if (mode !== "constant" && mode !== "edge") {
     throw new MxError("invalid_argument", `[pad] mode must be "constant" or "edge"; got ${String(mode)}`);
@@ -395,7 +402,7 @@ const edgeBlocks: Blocks = (current, axis, before, after) => {
 };
 
 /** Options of `roll`. */
-export interface RollOptions {
+export interface RollOptions extends OpOptions {
   /** The axis or axes to roll; omitted: the flattened array (then reshaped back). */
   axis?: number | readonly number[];
 }
@@ -420,6 +427,7 @@ export interface RollOptions {
  * ```
  */
 export function roll(a: MxArray, shift: number | readonly number[], options: RollOptions = {}): MxArray {
+  checkStream("roll", options.stream);
   const shifts = typeof shift === "number" ? [shift] : [...shift];
   for (const s of shifts) {
     if (!Number.isSafeInteger(s)) {

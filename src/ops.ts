@@ -79,7 +79,8 @@ export function binaryOp(name: string, a: ArrayLike, b: ArrayLike, options?: OpO
  * console.log(mx.where(mx.array([true, false]), mx.array([1, 2]), 0).tolist()); // [1, 0]
  * ```
  */
-export function where(condition: ArrayLike, x: ArrayLike, y: ArrayLike): MxArray {
+export function where(condition: ArrayLike, x: ArrayLike, y: ArrayLike, options: OpOptions = {}): MxArray {
+  checkStream("where", options.stream);
   for (const value of [condition, x, y]) if (value instanceof MxArray) value.handle("where");
   const c = asArray(condition, condition);
   const left = asArray(x, y);
@@ -106,7 +107,8 @@ export function where(condition: ArrayLike, x: ArrayLike, y: ArrayLike): MxArray
  * console.log(mx.astype(mx.array([1.7, -2.5, 300]), mx.int8).tolist()); // [1, -2, 127]
  * ```
  */
-export function astype(a: MxArray, dtype: Dtype): MxArray {
+export function astype(a: MxArray, dtype: Dtype, options: OpOptions = {}): MxArray {
+  checkStream("astype", options.stream);
   return new MxArray(checkHandle(native.astype(a.handle("astype"), dtype.code)));
 }
 

@@ -15,7 +15,7 @@ import { int32Arg } from "./native_args.ts";
 import { astype, where } from "./ops.ts";
 import { normalizeAxis, reshape } from "./shapes.ts";
 import { diagonal } from "./indexing.ts";
-import { checkStream, type OpOptions } from "./device.ts";
+import { checkStream, type OpOptions, type StreamOrDevice } from "./device.ts";
 
 /** Options of reductions over axes. */
 export interface ReduceOptions extends OpOptions {
@@ -255,7 +255,8 @@ function squeezeAxes(a: MxArray, ndim: number, axis: number | readonly number[] 
  * // [0.21194155761708547, 0.21194155761708547, 0.5761168847658291]
  * ```
  */
-export function softmax(a: MxArray, options: { axis?: number | readonly number[] } = {}): MxArray {
+export function softmax(a: MxArray, options: { axis?: number | readonly number[]; stream?: StreamOrDevice } = {}): MxArray {
+  checkStream("softmax", options.stream);
   const axis = options.axis;
   using values = astype(a, floating(a.dtype));
   using peak = max(values, { axis, keepdims: true });
@@ -420,8 +421,9 @@ export function logcumsumexp(a: MxArray, options: ScanOptions = {}): MxArray {
  */
 export function trace(
   a: MxArray,
-  options: { offset?: number; axis1?: number; axis2?: number; dtype?: Dtype } = {},
+  options: { offset?: number; axis1?: number; axis2?: number; dtype?: Dtype; stream?: StreamOrDevice } = {},
 ): MxArray {
+  checkStream("trace", options.stream);
   using values = options.dtype ? astype(a, options.dtype) : null;
   using diagonalValues = diagonal(values ?? a, options);
   return sum(diagonalValues, { axis: -1 });

@@ -9,9 +9,10 @@ import { native } from "../ffi/loader.ts";
 import { array, type ArrayLike, MxArray } from "./array.ts";
 import { checkHandle, MxError } from "./errors.ts";
 import { int32Arg, sliceArg } from "./native_args.ts";
+import { checkStream, type OpOptions, type StreamOrDevice } from "./device.ts";
 
 /** Options of `transpose`. */
-export interface TransposeOptions {
+export interface TransposeOptions extends OpOptions {
   /** The new order of the axes (negative counts from the end); reversed when omitted. */
   axes?: readonly number[];
 }
@@ -31,6 +32,7 @@ export interface TransposeOptions {
  * ```
  */
 export function transpose(a: MxArray, options: TransposeOptions = {}): MxArray {
+  checkStream("transpose", options.stream);
   const axes = options.axes ?? [];
   const axisArg = int32Arg("transpose", axes, "axes");
   return new MxArray(checkHandle(native.transpose(a.handle("transpose"), axisArg, axes.length)));
@@ -63,7 +65,8 @@ function toShape(op: string, shape: ShapeLike): number[] {
  * console.log(mx.reshape(mx.array([1, 2, 3, 4, 5, 6]), [2, -1]).tolist()); // [[1, 2, 3], [4, 5, 6]]
  * ```
  */
-export function reshape(a: MxArray, shape: ShapeLike): MxArray {
+export function reshape(a: MxArray, shape: ShapeLike, options: OpOptions = {}): MxArray {
+  checkStream("reshape", options.stream);
   const dims = typeof shape === "number" ? [shape] : [...shape];
   const inferred = dims.indexOf(-1);
   if (inferred !== -1) {
@@ -98,7 +101,8 @@ export function reshape(a: MxArray, shape: ShapeLike): MxArray {
  * console.log(mx.flatten(mx.array([[1, 2], [3, 4]])).tolist()); // [1, 2, 3, 4]
  * ```
  */
-export function flatten(a: MxArray, options: { startAxis?: number; endAxis?: number } = {}): MxArray {
+export function flatten(a: MxArray, options: { startAxis?: number; endAxis?: number; stream?: StreamOrDevice } = {}): MxArray {
+  checkStream("flatten", options.stream);
   const shape = a.shape;
   if (shape.length === 0) return reshape(a, [1]);
   const start = normalizeAxis("flatten", options.startAxis ?? 0, shape.length);
@@ -124,7 +128,8 @@ export function flatten(a: MxArray, options: { startAxis?: number; endAxis?: num
  * console.log(mx.unflatten(mx.array([1, 2, 3, 4, 5, 6]), 0, [2, 3]).shape); // [2, 3]
  * ```
  */
-export function unflatten(a: MxArray, axis: number, shape: readonly number[]): MxArray {
+export function unflatten(a: MxArray, axis: number, shape: readonly number[], options: OpOptions = {}): MxArray {
+  checkStream("unflatten", options.stream);
   const dims = a.shape;
   const at = normalizeAxis("unflatten", axis, dims.length);
   if (shape.length === 0) throw new MxError("invalid_argument", "[unflatten] the new shape is empty");
@@ -172,7 +177,8 @@ function axisList(op: string, axis: number | readonly number[], ndim: number): n
  * console.log(mx.squeeze(mx.array([[[1], [2]]])).shape); // [2]
  * ```
  */
-export function squeeze(a: MxArray, options: { axis?: number | readonly number[] } = {}): MxArray {
+export function squeeze(a: MxArray, options: { axis?: number | readonly number[]; stream?: StreamOrDevice } = {}): MxArray {
+  checkStream("squeeze", options.stream);
   const shape = a.shape;
   const axes = options.axis === undefined
     ? shape.flatMap((d, i) => (d === 1 ? [i] : []))
@@ -198,7 +204,8 @@ export function squeeze(a: MxArray, options: { axis?: number | readonly number[]
  * console.log(mx.expandDims(mx.array([1, 2]), 0).shape); // [1, 2]
  * ```
  */
-export function expandDims(a: MxArray, axis: number | readonly number[]): MxArray {
+export function expandDims(a: MxArray, axis: number | readonly number[], options: OpOptions = {}): MxArray {
+  checkStream("expand_dims", options.stream);
   const shape = a.shape;
   const count = typeof axis === "number" ? 1 : axis.length;
   const axes = axisList("expandDims", axis, shape.length + count).sort((x, y) => x - y);
@@ -217,7 +224,8 @@ export function expandDims(a: MxArray, axis: number | readonly number[]): MxArra
  * console.log(mx.swapaxes(mx.zeros([2, 3, 4]), 0, 2).shape); // [4, 3, 2]
  * ```
  */
-export function swapaxes(a: MxArray, axis1: number, axis2: number): MxArray {
+export function swapaxes(a: MxArray, axis1: number, axis2: number, options: OpOptions = {}): MxArray {
+  checkStream("swapaxes", options.stream);
   const ndim = a.ndim;
   const first = normalizeAxis("swapaxes", axis1, ndim);
   const second = normalizeAxis("swapaxes", axis2, ndim);
@@ -240,7 +248,9 @@ export function moveaxis(
   a: MxArray,
   source: number | readonly number[],
   destination: number | readonly number[],
+  options: OpOptions = {},
 ): MxArray {
+  checkStream("moveaxis", options.stream);
   const ndim = a.ndim;
   const from = axisList("moveaxis", source, ndim);
   const to = axisList("moveaxis", destination, ndim);
@@ -263,7 +273,8 @@ export function moveaxis(
  * console.log(mx.broadcastTo(mx.array([1, 2]), [2, 2]).tolist()); // [[1, 2], [1, 2]]
  * ```
  */
-export function broadcastTo(a: ArrayLike, shape: ShapeLike): MxArray {
+export function broadcastTo(a: ArrayLike, shape: ShapeLike, options: OpOptions = {}): MxArray {
+  checkStream("broadcast_to", options.stream);
   const dims = toShape("broadcast_to", shape);
   using input = a instanceof MxArray ? null : array(a as number | boolean);
   const source = input ?? (a as MxArray);
@@ -375,7 +386,8 @@ export function atleast3d(...arrays: MxArray[]): MxArray | MxArray[] {
  * console.log(t.dataView()); // Float32Array(4) [1, 3, 2, 4]
  * ```
  */
-export function copy(a: MxArray): MxArray {
+export function copy(a: MxArray, options: OpOptions = {}): MxArray {
+  checkStream("copy", options.stream);
   return new MxArray(checkHandle(native.copy(a.handle("copy"))));
 }
 
@@ -409,7 +421,8 @@ export function sliceView(
  * console.log(mx.flip(a).tolist()); // [[6, 5, 4], [3, 2, 1]]
  * ```
  */
-export function flip(a: MxArray, options: { axis?: number | readonly number[] } = {}): MxArray {
+export function flip(a: MxArray, options: { axis?: number | readonly number[]; stream?: StreamOrDevice } = {}): MxArray {
+  checkStream("flip", options.stream);
   const shape = a.shape;
   const axes = options.axis === undefined
     ? shape.map((_, i) => i)

@@ -11,9 +11,10 @@ import { MxArray } from "./array.ts";
 import { checkHandle, MxError } from "./errors.ts";
 import { sortOpNames } from "./op_codes.ts";
 import { reshape } from "./shapes.ts";
+import { checkStream, type OpOptions, type StreamOrDevice } from "./device.ts";
 
 /** Options of the sorting ops. */
-export interface SortOptions {
+export interface SortOptions extends OpOptions {
   /** The axis to sort along (negative counts from the end; default -1). `null` flattens the
    * array first (MLX's `axis=None`): the result is 1-D. */
   axis?: number | null;
@@ -61,6 +62,7 @@ function run(op: SortOp, a: MxArray, kth: number, options: SortOptions): MxArray
  * ```
  */
 export function sort(a: MxArray, options: SortOptions = {}): MxArray {
+  checkStream("sort", options.stream);
   return run("sort", a, 0, options);
 }
 
@@ -79,6 +81,7 @@ export function sort(a: MxArray, options: SortOptions = {}): MxArray {
  * ```
  */
 export function argsort(a: MxArray, options: SortOptions = {}): MxArray {
+  checkStream("argsort", options.stream);
   return run("argsort", a, 0, options);
 }
 
@@ -100,6 +103,7 @@ export function argsort(a: MxArray, options: SortOptions = {}): MxArray {
  * ```
  */
 export function partition(a: MxArray, kth: number, options: SortOptions = {}): MxArray {
+  checkStream("partition", options.stream);
   return run("partition", a, kth, options);
 }
 
@@ -121,6 +125,7 @@ export function partition(a: MxArray, kth: number, options: SortOptions = {}): M
  * ```
  */
 export function argpartition(a: MxArray, kth: number, options: SortOptions = {}): MxArray {
+  checkStream("argpartition", options.stream);
   return run("argpartition", a, kth, options);
 }
 
@@ -141,5 +146,6 @@ export function argpartition(a: MxArray, kth: number, options: SortOptions = {})
  * ```
  */
 export function topk(a: MxArray, k: number, options: SortOptions = {}): MxArray {
+  checkStream("topk", options.stream);
   return run("topk", a, k, options);
 }

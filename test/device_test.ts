@@ -28,3 +28,23 @@ test("ops take a stream option: CPU streams run, GPU ones throw naming the op", 
   assertThrows(() => mx.withStream(mx.gpu, () => 1), mx.MxError, "[withStream]");
   assertEquals(mx.withStream(mx.cpu, () => mx.defaultDevice()), mx.cpu);
 });
+
+test("every op with a stream option rejects the GPU, naming itself", () => {
+  using a = mx.reshape(mx.arange(6), [2, 3]);
+  const gpu = { stream: mx.gpu };
+  const calls: [string, () => unknown][] = [
+    ["zeros", () => mx.zeros([2], mx.float32, gpu)],
+    ["arange", () => mx.arange(3, undefined, gpu)],
+    ["reshape", () => mx.reshape(a, [3, 2], gpu)],
+    ["transpose", () => mx.transpose(a, gpu)],
+    ["concatenate", () => mx.concatenate([a, a], gpu)],
+    ["take", () => mx.take(a, [0], { axis: 0, stream: mx.gpu })],
+    ["sort", () => mx.sort(a, gpu)],
+    ["softmax", () => mx.softmax(a, gpu)],
+    ["where", () => mx.where(a, a, a, gpu)],
+    ["astype", () => mx.astype(a, mx.int8, gpu)],
+  ];
+  for (const [name, call] of calls) assertThrows(call, mx.MxError, `[${name}] Device(gpu, 0) is not available`);
+  using ok = mx.sort(mx.concatenate([a, a], { stream: mx.cpu }), { stream: mx.cpu });
+  assertEquals(ok.shape, [4, 3]);
+});
