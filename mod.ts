@@ -95,6 +95,7 @@ export {
   putAlongAxis,
   type Slice,
   slice,
+  sliceUpdate,
   take,
   takeAlongAxis,
 } from "./src/indexing.ts";

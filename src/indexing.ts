@@ -12,6 +12,8 @@ import { native } from "../ffi/loader.ts";
 import { array, type ArrayLike, MxArray } from "./array.ts";
 import { int64 } from "./dtype.ts";
 import { arange, zeros } from "./creation.ts";
+import { add } from "./elementwise.ts";
+import { astype } from "./ops.ts";
 import { checkHandle, MxError } from "./errors.ts";
 import { handlesArg, ndimMax } from "./native_args.ts";
 import { broadcastShapes, normalizeAxis, reshape, transpose } from "./shapes.ts";
@@ -35,16 +37,120 @@ export const newaxis: null = null;
 export type Index = number | Slice | string | null | MxArray | readonly number[];
 
 /**
- * A slice object for indexing.
+ * Two uses, by the first argument:
+ * - `mx.slice(start, stop, step)`: a slice object for indexing (`a.get(mx.slice(1, 3))`);
+ * - `mx.slice(a, startIndices, axes, sliceSize)`: MLX's dynamic slice: a block of shape
+ *   `sliceSize` (one size per axis of `a`) starting, on each of `axes`, at the matching entry
+ *   of `startIndices` (an array, so the start may be computed), at 0 on the other axes. A block
+ *   reaching outside `a` is an error at evaluation (MLX reads out of bounds).
  *
  * @example
  * ```ts
  * import * as mx from "mlx-ts";
  * console.log(mx.index(mx.arange(6), mx.slice(null, null, -2)).tolist()); // [5, 3, 1]
+ * const a = mx.reshape(mx.arange(12), [3, 4]);
+ * console.log(mx.slice(a, mx.array([1, 1], mx.int32), [0, 1], [2, 2]).tolist()); // [[5, 6], [9, 10]]
  * ```
  */
-export function slice(start?: number | null, stop?: number | null, step?: number | null): Slice {
-  return { start, stop, step };
+export function slice(start?: number | null, stop?: number | null, step?: number | null): Slice;
+export function slice(
+  a: MxArray,
+  startIndices: MxArray | readonly number[],
+  axes: readonly number[],
+  sliceSize: readonly number[],
+  options?: OpOptions,
+): MxArray;
+export function slice(
+  first?: number | null | MxArray,
+  second?: number | null | MxArray | readonly number[],
+  third?: number | null | readonly number[],
+  sliceSize?: readonly number[],
+  options: OpOptions = {},
+): Slice | MxArray {
+  if (first instanceof MxArray) {
+    checkStream("slice", options.stream);
+    const arrays = blockIndexArrays("slice", first, second as MxArray | readonly number[], third as readonly number[], sliceSize!);
+    try {
+      return gatherAll("slice", first, arrays);
+    } finally {
+      for (const x of arrays) x.dispose();
+    }
+  }
+  return { start: first, stop: second as number | null | undefined, step: third as number | null | undefined };
+}
+
+/**
+ * A copy of `a` with `update` written at the block starting, on each of `axes`, at the
+ * matching entry of `startIndices` (MLX's `slice_update`). The block must lie inside `a`.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const a = mx.zeros([3, 4], mx.int32);
+ * console.log(mx.sliceUpdate(a, mx.array([[7, 8]], mx.int32), [1, 2], [0, 1]).tolist());
+ * // [[0, 0, 0, 0], [0, 0, 7, 8], [0, 0, 0, 0]]
+ * ```
+ */
+export function sliceUpdate(
+  a: MxArray,
+  update: MxArray,
+  startIndices: MxArray | readonly number[],
+  axes: readonly number[],
+  options: OpOptions = {},
+): MxArray {
+  checkStream("slice_update", options.stream);
+  if (update.ndim !== a.ndim) {
+    throw new MxError(
+      "shape_mismatch",
+      `[slice_update] the update (shape [${update.shape}]) needs the array's ${a.ndim} dimensions`,
+    );
+  }
+  const arrays = blockIndexArrays("slice_update", a, startIndices, axes, update.shape);
+  try {
+    return scatterAll("set", a, arrays, update);
+  } finally {
+    for (const x of arrays) x.dispose();
+  }
+}
+
+/** One int64 index array per axis of `a` addressing the block `sizes` at the dynamic starts. */
+function blockIndexArrays(
+  op: string,
+  a: MxArray,
+  startIndices: MxArray | readonly number[],
+  axes: readonly number[],
+  sizes: readonly number[],
+): MxArray[] {
+  const ndim = a.ndim;
+  if (sizes.length !== ndim) {
+    throw new MxError("invalid_argument", `[${op}] ${sizes.length} slice sizes given for an array of shape [${a.shape}]`);
+  }
+  const resolved = axes.map((axis) => normalizeAxis(op, axis, ndim));
+  using starts = startIndices instanceof MxArray ? reshape(startIndices, [startIndices.size]) : array([...startIndices], int64);
+  if (starts.size !== resolved.length) {
+    throw new MxError("invalid_argument", `[${op}] ${starts.size} start indices given for ${resolved.length} axes`);
+  }
+  const arrays: MxArray[] = [];
+  try {
+    for (let d = 0; d < ndim; d++) {
+      const target = new Array(ndim).fill(1);
+      target[d] = sizes[d]!;
+      using range = arange(0, sizes[d]!, { dtype: int64 });
+      using placed = reshape(range, target);
+      const k = resolved.indexOf(d);
+      if (k === -1) {
+        arrays.push(reshape(placed, target));
+        continue;
+      }
+      using start = index(starts, k);
+      using start64 = astype(start, int64);
+      arrays.push(add(placed, start64));
+    }
+  } catch (error) {
+    for (const x of arrays) x.dispose();
+    throw error;
+  }
+  return arrays;
 }
 
 type Parsed =

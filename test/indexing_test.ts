@@ -145,3 +145,19 @@ test("a large take (embedding-style lookup) is exact", () => {
     for (const j of [0, 31, 63]) assertEquals(got[t * dim + j], tokens[t]! * dim + j);
   }
 });
+
+test("slice() and sliceUpdate() take dynamic starts like MLX, and refuse blocks outside the array", () => {
+  using a = mx.reshape(mx.arange(12), [3, 4]);
+  using starts = mx.array([1, 1], mx.int32);
+  assertEquals(mx.slice(a, starts, [0, 1], [2, 2]).tolist(), [[5, 6], [9, 10]]);
+  assertEquals(mx.slice(a, [2], [0], [1, 4]).tolist(), [[8, 9, 10, 11]]);
+  using update = mx.array([[100, 101]], mx.int32);
+  assertEquals(mx.sliceUpdate(a, update, [1, 2], [0, 1]).tolist(), [[0, 1, 2, 3], [4, 5, 100, 101], [8, 9, 10, 11]]);
+  using outside = mx.slice(a, [2], [0], [2, 4]);
+  assertThrows(() => outside.tolist(), mx.MxError, "[gather] index 3 is out of bounds for axis 0 with size 3");
+  using outsideUpdate = mx.sliceUpdate(a, update, [2, 3], [0, 1]);
+  assertThrows(() => outsideUpdate.tolist(), mx.MxError, "[scatter] index 4 is out of bounds for axis 1 with size 4");
+  assertThrows(() => mx.slice(a, [0], [0], [2]), mx.MxError, "[slice] 1 slice sizes given for an array of shape [3,4]");
+  assertThrows(() => mx.sliceUpdate(a, mx.array([1], mx.int32), [0], [0]), mx.MxError, "[slice_update] the update");
+  assertEquals(mx.slice(1, 3, null), { start: 1, stop: 3, step: null });
+});
