@@ -9,7 +9,7 @@ import * as mx from "mlx-ts";
 import { native } from "../ffi/loader.ts";
 import { binaryOpNames, unaryOpNames } from "../src/op_codes.ts";
 import { assertAllClose, assertEquals, assertThrows, test } from "./harness.ts";
-import { type Case, decode, loadCases, makeArray } from "./fixtures.ts";
+import { type Case, complexParts, decode, loadCases, makeArray, testFixtureGroups } from "./fixtures.ts";
 
 type ErrorCase = Case & { error?: string };
 const cases = loadCases("elementwise.json") as ErrorCase[];
@@ -48,14 +48,6 @@ function tolerance(dtype: string, op: string): { rtol: number; atol: number } {
   }
 }
 
-function parts(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(parts);
-  if (value !== null && typeof value === "object") {
-    const c = value as mx.Complex;
-    return [c.re, c.im];
-  }
-  return value;
-}
 
 function checkCase(c: ErrorCase): void {
   if (c.error !== undefined) {
@@ -67,25 +59,13 @@ function checkCase(c: ErrorCase): void {
   assertEquals(out.shape, c.expected.shape, `${c.name}: shape`);
   const complex = c.expected.dtype === "complex64";
   const expected = decode(c.expected.data, complex, c.expected.shape.length);
-  assertAllClose(parts(out.tolist()), parts(expected), { ...tolerance(c.expected.dtype, c.op), label: c.name });
+  assertAllClose(complexParts(out.tolist()), complexParts(expected), { ...tolerance(c.expected.dtype, c.op), label: c.name });
 }
 
-const groups = new Map<string, ErrorCase[]>();
-for (const c of cases) groups.set(c.op, [...(groups.get(c.op) ?? []), c]);
-
-for (const [op, group] of groups) {
-  test(`${camel(op)}() matches MLX on ${group.length} fixture cases`, () => {
-    const failures: string[] = [];
-    for (const c of group) {
-      try {
-        checkCase(c);
-      } catch (error) {
-        failures.push(`${c.name}: ${(error as Error).message}`);
-      }
-    }
-    assertEquals(failures.slice(0, 6), [], `${failures.length} of ${group.length} cases failed`);
-  });
-}
+const groups = testFixtureGroups(cases, {
+  title: (op, count) => `${camel(op)}() matches MLX on ${count} fixture cases`,
+  check: checkCase,
+});
 
 test("the op code lists agree with the library's", () => {
   const read = (kind: number) => {

@@ -6,6 +6,7 @@
 
 import { readFileSync } from "node:fs";
 import * as mx from "mlx-ts";
+import { assertEquals, test } from "./harness.ts";
 import { fromBytes } from "../src/array.ts";
 
 export interface TensorSpec {
@@ -71,4 +72,49 @@ export function makeArray(spec: TensorSpec & { transpose?: number[] }): mx.MxArr
   using converted = mx.astype(host, dtype);
   host.dispose();
   return spec.transpose ? mx.transpose(converted, { axes: spec.transpose }) : mx.astype(converted, dtype);
+}
+
+/** Complex elements (`{ re, im }`) as `[re, im]` pairs, so nested results compare as numbers. */
+export function complexParts(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(complexParts);
+  if (value !== null && typeof value === "object") return [(value as mx.Complex).re, (value as mx.Complex).im];
+  return value;
+}
+
+/**
+ * Registers one test per op over fixture cases: every case of the op is checked, failures
+ * are collected (the test lists the first ones), and cases `skip` explains (documented
+ * differences from MLX) are counted, at most `maxSkipped` of them.
+ */
+export function testFixtureGroups<C extends { name: string; op: string }>(
+  cases: readonly C[],
+  options: {
+    title: (op: string, count: number) => string;
+    check: (c: C) => void;
+    skip?: (c: C) => string | undefined;
+    maxSkipped?: number;
+  },
+): Map<string, C[]> {
+  const groups = new Map<string, C[]>();
+  for (const c of cases) groups.set(c.op, [...(groups.get(c.op) ?? []), c]);
+  for (const [op, group] of groups) {
+    test(options.title(op, group.length), () => {
+      const failures: string[] = [];
+      let skipped = 0;
+      for (const c of group) {
+        if (options.skip?.(c)) {
+          skipped++;
+          continue;
+        }
+        try {
+          options.check(c);
+        } catch (error) {
+          failures.push(`${c.name}: ${(error as Error).message}`);
+        }
+      }
+      assertEquals(failures.slice(0, 6), [], `${failures.length} of ${group.length} cases failed`);
+      assertEquals(skipped <= (options.maxSkipped ?? 0) && skipped < group.length, true, `${skipped} cases skipped`);
+    });
+  }
+  return groups;
 }

@@ -7,7 +7,7 @@
 
 import * as mx from "mlx-ts";
 import { assertAllClose, assertEquals, assertThrows, test } from "./harness.ts";
-import { type Case, decode, loadCases, makeArray } from "./fixtures.ts";
+import { type Case, complexParts, decode, loadCases, makeArray, testFixtureGroups } from "./fixtures.ts";
 
 type Params = {
   axis?: number | number[] | null;
@@ -80,11 +80,6 @@ function tolerance(c: ReductionCase): { rtol: number; atol: number } {
   return { rtol: 0, atol: 0 };
 }
 
-function parts(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(parts);
-  if (value !== null && typeof value === "object") return [(value as mx.Complex).re, (value as mx.Complex).im];
-  return value;
-}
 
 function checkCase(c: ReductionCase): void {
   if (c.error !== undefined) {
@@ -95,32 +90,15 @@ function checkCase(c: ReductionCase): void {
   assertEquals(out.dtype.name, c.expected.dtype, `${c.name}: dtype`);
   assertEquals(out.shape, c.expected.shape, `${c.name}: shape`);
   const expected = decode(c.expected.data, c.expected.dtype === "complex64", c.expected.shape.length);
-  assertAllClose(parts(out.tolist()), parts(expected), { ...tolerance(c), label: c.name });
+  assertAllClose(complexParts(out.tolist()), complexParts(expected), { ...tolerance(c), label: c.name });
 }
 
-const groups = new Map<string, ReductionCase[]>();
-for (const c of cases) groups.set(c.op, [...(groups.get(c.op) ?? []), c]);
-
-for (const [op, group] of groups) {
-  test(`${op}() matches MLX on ${group.length} fixture cases`, () => {
-    const failures: string[] = [];
-    let skipped = 0;
-    for (const c of group) {
-      if (knownDifference(c)) {
-        skipped++;
-        continue;
-      }
-      try {
-        checkCase(c);
-      } catch (error) {
-        failures.push(`${c.name}: ${(error as Error).message}`);
-      }
-    }
-    assertEquals(failures.slice(0, 6), [], `${failures.length} of ${group.length} cases failed`);
-    // The documented differences cover a few cases only; everything else is checked.
-    assertEquals(skipped <= 16, true, `${skipped} cases skipped`);
-  });
-}
+testFixtureGroups(cases, {
+  title: (op, count) => `${op}() matches MLX on ${count} fixture cases`,
+  check: checkCase,
+  skip: knownDifference,
+  maxSkipped: 16, // the documented differences cover a few cases only
+});
 
 test("our softmax gives float32 for integers on any axis; cummax propagates NaN in float16", () => {
   using ints = mx.array([[1, 2], [3, 4]], mx.int32);

@@ -6,7 +6,7 @@
 
 import * as mx from "mlx-ts";
 import { assertAllClose, assertEquals, assertThrows, test } from "./harness.ts";
-import { type Case, decode, dtypeByName, loadCases, makeArray, type TensorSpec } from "./fixtures.ts";
+import { type Case, complexParts, decode, dtypeByName, loadCases, makeArray, type TensorSpec, testFixtureGroups } from "./fixtures.ts";
 
 type P = Record<string, unknown>;
 type ShapeCase = Omit<Case, "expected"> & { params: P; expected: TensorSpec | TensorSpec[]; error?: string };
@@ -100,11 +100,6 @@ function padsEmptyAxis(c: ShapeCase): boolean {
   return c.inputs[0]!.shape.some((dim, axis) => dim === 0 && pair(axis).some((w) => w > 0));
 }
 
-function parts(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(parts);
-  if (value !== null && typeof value === "object") return [(value as mx.Complex).re, (value as mx.Complex).im];
-  return value;
-}
 
 function compare(out: mx.MxArray, expected: TensorSpec, label: string): void {
   assertEquals(out.dtype.name, expected.dtype, `${label}: dtype`);
@@ -116,46 +111,34 @@ function compare(out: mx.MxArray, expected: TensorSpec, label: string): void {
     assertEquals(out.size, 0, label);
     return;
   }
-  assertAllClose(parts(got), parts(want), { rtol: tol, atol: tol, label });
+  assertAllClose(complexParts(got), complexParts(want), { rtol: tol, atol: tol, label });
 }
 
-const implemented = cases.filter((c) => c.op in runners);
-const groups = new Map<string, ShapeCase[]>();
-for (const c of implemented) groups.set(c.op, [...(groups.get(c.op) ?? []), c]);
-
-for (const [op, group] of groups) {
-  test(`${op}() matches MLX on ${group.length} fixture cases`, () => {
-    const failures: string[] = [];
-    let skipped = 0;
-    for (const c of group) {
-      if (knownDifference(c)) {
-        skipped++;
-        continue;
-      }
-      try {
-        const inputs = c.inputs.map(makeArray);
-        try {
-          if (c.error !== undefined) {
-            assertThrows(() => runners[op]!(inputs, c.params), mx.MxError);
-            continue;
-          }
-          const result = runners[op]!(inputs, c.params);
-          const outs = Array.isArray(result) ? result : [result];
-          const expected = Array.isArray(c.expected) ? c.expected : [c.expected];
-          assertEquals(outs.length, expected.length, `${c.name}: count`);
-          outs.forEach((o, i) => compare(o, expected[i]!, c.name));
-          for (const o of outs) o.dispose();
-        } finally {
-          for (const input of inputs) input.dispose();
-        }
-      } catch (error) {
-        failures.push(`${c.name}: ${(error as Error).message}`);
-      }
+function checkCase(c: ShapeCase): void {
+  const inputs = c.inputs.map(makeArray);
+  try {
+    const runner = runners[c.op]!;
+    if (c.error !== undefined) {
+      assertThrows(() => runner(inputs, c.params), mx.MxError);
+      return;
     }
-    assertEquals(failures.slice(0, 6), [], `${failures.length} of ${group.length} cases failed`);
-    assertEquals(skipped < group.length, true, "every case skipped");
-  });
+    const result = runner(inputs, c.params);
+    const outs = Array.isArray(result) ? result : [result];
+    const expected = Array.isArray(c.expected) ? c.expected : [c.expected];
+    assertEquals(outs.length, expected.length, `${c.name}: count`);
+    outs.forEach((o, i) => compare(o, expected[i]!, c.name));
+    for (const o of outs) o.dispose();
+  } finally {
+    for (const input of inputs) input.dispose();
+  }
 }
+
+testFixtureGroups(cases.filter((c) => c.op in runners), {
+  title: (op, count) => `${op}() matches MLX on ${count} fixture cases`,
+  check: checkCase,
+  skip: knownDifference,
+  maxSkipped: 8,
+});
 
 test("reshape() of a contiguous array is a view; of a transposed one, a copy", () => {
   using a = mx.arange(6);
