@@ -1257,6 +1257,43 @@ export function stopGradient(a: MxArray, options?: OpOptions): MxArray {
   return unaryOp("stop_gradient", a, options);
 }
 
+/** The largest finite value of each floating dtype. */
+const finiteMax: Record<string, number> = {
+  float16: 65504,
+  bfloat16: 3.3895313892515355e38,
+  float32: 3.4028234663852886e38,
+  float64: Number.MAX_VALUE,
+};
+
+/**
+ * Replaces NaN with `nan` (default 0) and infinities with `posinf` / `neginf` (default: the
+ * largest / lowest finite value of the dtype). Non-floating arrays come back unchanged.
+ *
+ * @param a The array.
+ * @param options `nan`, `posinf`, `neginf` and `stream`.
+ * @returns A new array (lazy).
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * console.log(mx.nanToNum(mx.array([NaN, Infinity, 1.5]), { posinf: 9 }).tolist()); // [0, 9, 1.5]
+ * ```
+ */
+export function nanToNum(
+  a: MxArray,
+  options: { nan?: number; posinf?: number; neginf?: number } & OpOptions = {},
+): MxArray {
+  const category = a.dtype.category;
+  if (category !== "floating" && category !== "complexfloating") return multiply(a, 1, options);
+  const largest = finiteMax[a.dtype.name] ?? finiteMax.float32!;
+  using nanMask = isnan(a, options);
+  using noNan = where(nanMask, options.nan ?? 0, a);
+  using posMask = isposinf(noNan, options);
+  using noPos = where(posMask, options.posinf ?? largest, noNan);
+  using negMask = isneginf(noPos, options);
+  return where(negMask, options.neginf ?? -largest, noPos);
+}
+
 function roundTo(a: MxArray, decimals: number): MxArray {
   if (!Number.isInteger(decimals)) {
     throw new MxError("invalid_argument", `[round] decimals must be an integer; got ${decimals}`);

@@ -130,3 +130,14 @@ test("transpose() views share memory and read back row-major", () => {
   assertThrows(() => mx.transpose(a, { axes: [0, 0] }), mx.MxError, "[transpose] axis 0 is repeated");
   assertThrows(() => mx.transpose(a, { axes: [0, 2] }), mx.MxError, "[transpose] axis 2 is out of bounds");
 });
+
+test("nanToNum() replaces NaN and infinities like MLX's nan_to_num", () => {
+  using x = mx.array([NaN, Infinity, -Infinity, 1.5]);
+  assertEquals(mx.nanToNum(x).tolist(), [0, 3.4028234663852886e38, -3.4028234663852886e38, 1.5]);
+  assertEquals(mx.nanToNum(x, { nan: 5, posinf: 7, neginf: -7 }).tolist(), [5, 7, -7, 1.5]);
+  using h = mx.astype(x, mx.float16);
+  using hClean = mx.nanToNum(h);
+  assertEquals([hClean.dtype, hClean.tolist()], [mx.float16, [0, 65504, -65504, 1.5]]);
+  using ints = mx.array([1, 2], mx.int32);
+  assertEquals(mx.nanToNum(ints).tolist(), [1, 2]);
+});
