@@ -127,7 +127,7 @@ fn plainVector(op: UnaryOp) bool {
 /// Ops whose float32 math is `vmath.zig`'s.
 fn simdMath(op: UnaryOp) bool {
     return switch (op) {
-        .exp, .expm1, .log, .log2, .log10, .log1p, .tanh, .sigmoid => true,
+        .exp, .expm1, .log, .log2, .log10, .log1p, .sin, .cos, .tanh, .sigmoid => true,
         else => false,
     };
 }
@@ -184,6 +184,8 @@ fn floating(comptime op: UnaryOp, comptime out: DType, x: anytype) Out(out, @Typ
         .log10 => vmath.log10(x),
         .log1p => vmath.log1p(x),
         .tanh => vmath.tanh(x),
+        .sin => vmath.sin(x),
+        .cos => vmath.cos(x),
         .sigmoid => vmath.sigmoid(x),
         else => comptime unreachable,
     };
@@ -338,7 +340,7 @@ test "float32 SIMD math is within 2 ulp of the float64 reference, as vector and 
     const lanes = 16;
     var prng = std.Random.DefaultPrng.init(7);
     const random = prng.random();
-    inline for (.{ .exp, .expm1, .log, .log2, .log10, .log1p, .tanh, .sigmoid }) |op| {
+    inline for (.{ .exp, .expm1, .log, .log2, .log10, .log1p, .sin, .cos, .tanh, .sigmoid }) |op| {
         var round: usize = 0;
         while (round < 200) : (round += 1) {
             var inputs: [lanes]f32 = undefined;
@@ -359,7 +361,7 @@ test "float32 SIMD math is within 2 ulp of the float64 reference, as vector and 
 
 test "float16 ops with float32 SIMD math round the float64 reference, as vector and as scalar" {
     const lanes = 32;
-    inline for (.{ .exp, .expm1, .log, .log2, .log10, .log1p, .tanh, .sigmoid, .sqrt }) |op| {
+    inline for (.{ .exp, .expm1, .log, .log2, .log10, .log1p, .sin, .cos, .tanh, .sigmoid, .sqrt }) |op| {
         // Every float16 value.
         var first: u32 = 0;
         while (first < 1 << 16) : (first += lanes) {

@@ -69,6 +69,16 @@ pub fn sigmoid(x: anytype) @TypeOf(x) {
     return lift(sigmoidVector, x);
 }
 
+/// Sine (radians).
+pub fn sin(x: anytype) @TypeOf(x) {
+    return lift(SinCos(.sin).f, x);
+}
+
+/// Cosine (radians).
+pub fn cos(x: anytype) @TypeOf(x) {
+    return lift(SinCos(.cos).f, x);
+}
+
 /// Runs a vector function on a vector, or on a scalar as a one-lane vector.
 inline fn lift(comptime f: anytype, x: anytype) @TypeOf(x) {
     const X = @TypeOf(x);
@@ -302,6 +312,94 @@ fn sigmoidVector(comptime V: type, x: V) V {
     return @select(f32, x != x, x, result);
 }
 
+/// Above this |x| the reduction below is not exact enough and sin and cos take float64's:
+/// the multiples j of pi/4 stay below 2^20.
+const trig_reduction_max = 786432.0;
+/// pi/4 in two float64 parts; the first has 33 bits, so j * part is exact for j < 2^20.
+const pio4_hi: f64 = 0x1.921fb544p-1;
+const pio4_lo: f64 = 0x1.0b4611a626331p-35;
+
+/// (sin(r) - r) / r^3 and (cos(r) - 1 + r^2/2) / r^4 as polynomials in r^2 on |r| <= pi/4:
+/// Cephes sinf's and cosf's.
+const sin_coefficients = [_]f32{ -1.6666654611e-1, 8.3321608736e-3, -1.9515295891e-4 };
+const cos_coefficients = [_]f32{ 4.166664568298827e-2, -1.388731625493765e-3, 2.443315711809948e-5 };
+
+const Trig = enum { sin, cos };
+
+fn SinCos(comptime which: Trig) type {
+    return struct {
+        fn f(comptime V: type, x: V) V {
+            const W = @Vector(@typeInfo(V).vector.len, f64);
+            const magnitude = @abs(x);
+            const in_range = magnitude <= splat(V, trig_reduction_max);
+            const a = @select(f32, in_range, magnitude, splat(V, 0.0));
+            // The even multiple j of pi/4 nearest a, and r = a - j pi/4 in [-pi/4, pi/4] (to
+            // rounding), computed in float64 (f32 values near multiples of pi/2 leave r down to
+            // 2^-23 of a) and kept as r_hi + r_lo.
+            const odd_j: Ints(V) = @intFromFloat(a * splat(V, 4.0 / std.math.pi));
+            const j = (odd_j + @as(Ints(V), @splat(1))) & @as(Ints(V), @splat(~@as(i32, 1)));
+            const y: W = @floatFromInt(j);
+            const a_wide: W = a;
+            const r_wide = (a_wide - y * @as(W, @splat(pio4_hi))) - y * @as(W, @splat(pio4_lo));
+            const r: V = @floatCast(r_wide);
+            const r_lo: V = @floatCast(r_wide - @as(W, r));
+            const z = r * r;
+            const half_z = splat(V, 0.5) * z;
+            // sin(r + r_lo) ~ r + (r^3 P(r^2) + r_lo (1 - r^2/2))
+            const sin_small = mulAdd(V, polynomial(V, z, &sin_coefficients), z * r,
+                r_lo * (splat(V, 1.0) - half_z));
+            const sin_r = r + sin_small;
+            // cos(r + r_lo) ~ 1 + ((r^4 Q(r^2) - r r_lo) - r^2/2)
+            const cos_small = mulAdd(V, polynomial(V, z, &cos_coefficients), z * z, -r * r_lo);
+            const cos_r = splat(V, 1.0) + (cos_small - half_z);
+            const result = placeQuadrant(V, which, j, x, sin_r, cos_r);
+            if (@reduce(.And, in_range)) return result;
+            return trigFallback(V, which, x, in_range, result);
+        }
+    };
+}
+
+/// sin or cos of a = quadrant pi/2 + r (j = 2 quadrant) from sin r and cos r, with x's sign for
+/// sin.
+fn placeQuadrant(comptime V: type, comptime which: Trig, j: Ints(V), x: V, sin_r: V, cos_r: V) V {
+    const quadrant: Bits(V) = @bitCast(j >> @splat(1));
+    const one: Bits(V) = @splat(1);
+    const two: Bits(V) = @splat(2);
+    const sign_bit: Bits(V) = @splat(0x80000000);
+    const no_sign: Bits(V) = @splat(0);
+    const x_sign = @as(Bits(V), @bitCast(x)) & sign_bit;
+    return switch (which) {
+        // sin(a) = sin r, cos r, -sin r, -cos r; sin(-a) = -sin(a).
+        .sin => blk: {
+            const value = @select(f32, (quadrant & one) == one, cos_r, sin_r);
+            const negate = @select(u32, (quadrant & two) == two, sign_bit, no_sign);
+            break :blk @bitCast(@as(Bits(V), @bitCast(value)) ^ negate ^ x_sign);
+        },
+        // cos(a) = cos r, -sin r, -cos r, sin r.
+        .cos => blk: {
+            const value = @select(f32, (quadrant & one) == one, sin_r, cos_r);
+            const negate = @select(u32, ((quadrant +% one) & two) == two, sign_bit, no_sign);
+            break :blk @bitCast(@as(Bits(V), @bitCast(value)) ^ negate);
+        },
+    };
+}
+
+/// float64 sin or cos (rounded) in the lanes out of the reduction's range: NaN, inf and
+/// |x| > trig_reduction_max.
+noinline fn trigFallback(comptime V: type, comptime which: Trig, x: V, in_range: @Vector(@typeInfo(V).vector.len, bool), result: V) V {
+    var out = result;
+    inline for (0..@typeInfo(V).vector.len) |i| {
+        if (!in_range[i]) {
+            const wide: f64 = x[i];
+            out[i] = @floatCast(switch (which) {
+                .sin => @sin(wide),
+                .cos => @cos(wide),
+            });
+        }
+    }
+    return out;
+}
+
 // Tests: every function against float64 std.math rounded to float32, on every power of 2 and
 // its neighbours, random bit patterns (the whole range) and random values where the function
 // varies; the scalar form must equal the vector form bit for bit.
@@ -442,6 +540,12 @@ fn referenceLog1p(x: f64) f64 {
 fn referenceTanh(x: f64) f64 {
     return std.math.tanh(x);
 }
+fn referenceSin(x: f64) f64 {
+    return @sin(x);
+}
+fn referenceCos(x: f64) f64 {
+    return @cos(x);
+}
 fn referenceSigmoid(x: f64) f64 {
     return 1.0 / (1.0 + @exp(-x));
 }
@@ -472,6 +576,13 @@ fn at(comptime f: anytype, x: f32) f32 {
     return f(x);
 }
 
+test "sin and cos are within 2 ulp" {
+    try sweep(case("sin", sin, referenceSin, -10, 10));
+    try sweep(case("sin far", sin, referenceSin, -1e6, 1e6));
+    try sweep(case("cos", cos, referenceCos, -10, 10));
+    try sweep(case("cos far", cos, referenceCos, -1e6, 1e6));
+}
+
 fn expectSame(expected: f32, actual: f32) !void {
     if (expected != expected) return testing.expect(actual != actual);
     try testing.expectEqual(@as(u32, @bitCast(expected)), @as(u32, @bitCast(actual)));
@@ -481,7 +592,7 @@ test "edge cases are exact" {
     const inf = std.math.inf(f32);
     const nan = std.math.nan(f32);
     const max = std.math.floatMax(f32);
-    inline for (.{ exp, expm1, log, log2, log10, log1p, tanh, sigmoid }) |f| {
+    inline for (.{ exp, expm1, log, log2, log10, log1p, tanh, sigmoid, sin, cos }) |f| {
         try testing.expect(std.math.isNan(at(f, nan)));
         try testing.expect(std.math.isNan(at(f, -nan)));
     }
@@ -518,6 +629,11 @@ test "edge cases are exact" {
     try expectSame(0, at(sigmoid, -inf));
     try expectSame(1, at(sigmoid, inf));
     try expectSame(0.5, at(sigmoid, 0));
+    try expectSame(-0.0, at(sin, -0.0));
+    try expectSame(1, at(cos, -0.0));
+    try testing.expect(std.math.isNan(at(sin, inf)));
+    try testing.expect(std.math.isNan(at(cos, -inf)));
+    try expectSame(-0x1p-149, at(sin, -0x1p-149));
 }
 
 test "every power of 2 has an exact log2" {
