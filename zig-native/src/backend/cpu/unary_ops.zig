@@ -127,7 +127,7 @@ fn plainVector(op: UnaryOp) bool {
 /// Ops whose float32 math is `vmath.zig`'s.
 fn simdMath(op: UnaryOp) bool {
     return switch (op) {
-        .exp, .expm1, .log, .log2, .log10, .log1p, .sin, .cos, .tanh, .sigmoid => true,
+        .exp, .expm1, .log, .log2, .log10, .log1p, .sin, .cos, .tanh, .sigmoid, .erf => true,
         else => false,
     };
 }
@@ -187,6 +187,7 @@ fn floating(comptime op: UnaryOp, comptime out: DType, x: anytype) Out(out, @Typ
         .sin => vmath.sin(x),
         .cos => vmath.cos(x),
         .sigmoid => vmath.sigmoid(x),
+        .erf => vmath.erf(x),
         else => comptime unreachable,
     };
     return reference(op, out, x);
@@ -340,7 +341,7 @@ test "float32 SIMD math is within 2 ulp of the float64 reference, as vector and 
     const lanes = 16;
     var prng = std.Random.DefaultPrng.init(7);
     const random = prng.random();
-    inline for (.{ .exp, .expm1, .log, .log2, .log10, .log1p, .sin, .cos, .tanh, .sigmoid }) |op| {
+    inline for (.{ .exp, .expm1, .log, .log2, .log10, .log1p, .sin, .cos, .tanh, .sigmoid, .erf }) |op| {
         var round: usize = 0;
         while (round < 200) : (round += 1) {
             var inputs: [lanes]f32 = undefined;
@@ -361,7 +362,7 @@ test "float32 SIMD math is within 2 ulp of the float64 reference, as vector and 
 
 test "float16 ops with float32 SIMD math round the float64 reference, as vector and as scalar" {
     const lanes = 32;
-    inline for (.{ .exp, .expm1, .log, .log2, .log10, .log1p, .sin, .cos, .tanh, .sigmoid, .sqrt }) |op| {
+    inline for (.{ .exp, .expm1, .log, .log2, .log10, .log1p, .sin, .cos, .tanh, .sigmoid, .erf, .sqrt }) |op| {
         // Every float16 value.
         var first: u32 = 0;
         while (first < 1 << 16) : (first += lanes) {

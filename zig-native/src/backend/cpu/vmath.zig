@@ -79,6 +79,11 @@ pub fn cos(x: anytype) @TypeOf(x) {
     return lift(SinCos(.cos).f, x);
 }
 
+/// The error function.
+pub fn erf(x: anytype) @TypeOf(x) {
+    return lift(erfVector, x);
+}
+
 /// Runs a vector function on a vector, or on a scalar as a one-lane vector.
 inline fn lift(comptime f: anytype, x: anytype) @TypeOf(x) {
     const X = @TypeOf(x);
@@ -172,13 +177,18 @@ inline fn expSplit(comptime V: type, x: V) struct { hi: V, lo: V } {
 fn expm1Vector(comptime V: type, x: V) V {
     // Below -20, e^x - 1 rounds to -1; above 89 it overflows.
     const clamped = @min(@max(x, splat(V, -20.0)), splat(V, 89.0));
-    const reduced = reduceLn2(V, clamped);
-    const n = reduced.n;
-    const p = expm1Reduced(V, reduced.r);
-    // e^x - 1 = 2^n p + (2^n - 1); 2^n - 1 is exact while n <= 24, and the sum rounds once.
+    const n_float = @round(clamped * splat(V, log2e));
+    const n: Ints(V) = @intFromFloat(n_float);
+    // r = r_hi + r_lo unrounded (r_hi is exact), so e^r - 1 = r_hi + (r_lo + t).
+    const r_hi = mulAdd(V, n_float, splat(V, -ln2_hi), clamped);
+    const r_lo = n_float * splat(V, -ln2_lo);
+    const r = r_hi + r_lo;
+    const t = polynomial(V, r, &exp_coefficients) * (r * r);
+    // e^x - 1 = (2^n r_hi + (2^n - 1)) + 2^n (r_lo + t); 2^n - 1 is exact while n <= 24.
     const two_n = pow2(V, @min(n, @as(Ints(V), @splat(127))));
-    const small_n = mulAdd(V, p, two_n, two_n - splat(V, 1.0));
+    const small_n = mulAdd(V, r_lo + t, two_n, mulAdd(V, r_hi, two_n, two_n - splat(V, 1.0)));
     // Past that, 2^n ((p - 2^-n) + 1), scaled in two steps for n = 128.
+    const p = r + t;
     const tiny = pow2(V, -@min(n, @as(Ints(V), @splat(100))));
     const large_n = scale(V, (p - tiny) + splat(V, 1.0), n);
     const result = @select(f32, n > @as(Ints(V), @splat(24)), large_n, small_n);
@@ -400,6 +410,33 @@ noinline fn trigFallback(comptime V: type, comptime which: Trig, x: V, in_range:
     return out;
 }
 
+/// Below this |x| erf is x + x P(x^2); above, 1 - e^-h(|x|).
+const erf_split = 0.875;
+/// (erf(x) - x) / x as a polynomial in x^2 on |x| < 0.875, minimax in erf's relative error
+/// (fitted for this file by iteratively reweighted least squares, rounded to float32).
+const erf_small_coefficients = [_]f32{
+    0x1.06eba8p-3, -0x1.812744p-2, 0x1.ce2e84p-4, -0x1.b819a6p-6, 0x1.553ab6p-8, -0x1.ae7f66p-11,
+    0x1.6bdea4p-14,
+};
+/// h(a) = -log(erfc(a)) as a polynomial on [0.875, 4], fitted the same way; past 4,
+/// 1 - e^-h(4) rounds to 1 as erf does.
+const erf_large_coefficients = [_]f32{
+    0x1.18124ap-13, 0x1.20c06ep+0, 0x1.460266p-1, 0x1.ab538p-4, -0x1.6f5594p-6, 0x1.9550dep-9,
+    -0x1.a5864cp-13,
+};
+
+fn erfVector(comptime V: type, x: V) V {
+    const magnitude = @abs(x);
+    const small = mulAdd(V, x, polynomial(V, x * x, &erf_small_coefficients), x);
+    const h = polynomial(V, @min(magnitude, splat(V, 4.0)), &erf_large_coefficients);
+    const large = splat(V, 1.0) - expVector(V, -h);
+    const sign_bit: Bits(V) = @splat(0x80000000);
+    const signed_large: V = @bitCast(@as(Bits(V), @bitCast(large)) |
+        (@as(Bits(V), @bitCast(x)) & sign_bit));
+    const result = @select(f32, magnitude < splat(V, erf_split), small, signed_large);
+    return @select(f32, x != x, x, result);
+}
+
 // Tests: every function against float64 std.math rounded to float32, on every power of 2 and
 // its neighbours, random bit patterns (the whole range) and random values where the function
 // varies; the scalar form must equal the vector form bit for bit.
@@ -546,6 +583,9 @@ fn referenceSin(x: f64) f64 {
 fn referenceCos(x: f64) f64 {
     return @cos(x);
 }
+fn referenceErf(x: f64) f64 {
+    return @import("special.zig").erf(x);
+}
 fn referenceSigmoid(x: f64) f64 {
     return 1.0 / (1.0 + @exp(-x));
 }
@@ -583,6 +623,11 @@ test "sin and cos are within 2 ulp" {
     try sweep(case("cos far", cos, referenceCos, -1e6, 1e6));
 }
 
+test "erf is within 2 ulp" {
+    try sweep(case("erf", erf, referenceErf, -5, 5));
+    try sweep(case("erf near 0", erf, referenceErf, -1, 1));
+}
+
 fn expectSame(expected: f32, actual: f32) !void {
     if (expected != expected) return testing.expect(actual != actual);
     try testing.expectEqual(@as(u32, @bitCast(expected)), @as(u32, @bitCast(actual)));
@@ -592,7 +637,7 @@ test "edge cases are exact" {
     const inf = std.math.inf(f32);
     const nan = std.math.nan(f32);
     const max = std.math.floatMax(f32);
-    inline for (.{ exp, expm1, log, log2, log10, log1p, tanh, sigmoid, sin, cos }) |f| {
+    inline for (.{ exp, expm1, log, log2, log10, log1p, tanh, sigmoid, sin, cos, erf }) |f| {
         try testing.expect(std.math.isNan(at(f, nan)));
         try testing.expect(std.math.isNan(at(f, -nan)));
     }
@@ -634,6 +679,10 @@ test "edge cases are exact" {
     try testing.expect(std.math.isNan(at(sin, inf)));
     try testing.expect(std.math.isNan(at(cos, -inf)));
     try expectSame(-0x1p-149, at(sin, -0x1p-149));
+    try expectSame(-0.0, at(erf, -0.0));
+    try expectSame(1, at(erf, inf));
+    try expectSame(-1, at(erf, -inf));
+    try expectSame(-1, at(erf, -4.5));
 }
 
 test "every power of 2 has an exact log2" {
