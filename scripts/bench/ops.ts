@@ -40,6 +40,7 @@ measure("expm1 f32 1M", () => mx.expm1(a1));
 measure("log1p f32 1M", () => mx.log1p(a1));
 measure("sin f32 1M", () => mx.sin(a1));
 measure("erf f32 1M", () => mx.erf(a1));
+measure("logaddexp f32 1M", () => mx.logaddexp(a1, b1));
 measure("sum f32 16M", () => mx.sum(a16));
 measure("sum rows f32 4096x4096", () => mx.sum(m, { axis: 1 }));
 measure("sum columns f32 4096x4096", () => mx.sum(m, { axis: 0 }));

@@ -45,6 +45,7 @@ cases = {
     "sin f32 1M": (lambda: np.sin(a1), lambda x: mx.sin(x["a1"])),
     # NumPy has no erf.
     "erf f32 1M": (None, lambda x: mx.erf(x["a1"])),
+    "logaddexp f32 1M": (lambda: np.logaddexp(a1, b1), lambda x: mx.logaddexp(x["a1"], x["b1"])),
     "sum f32 16M": (lambda: a16.sum(), lambda x: mx.sum(x["a16"])),
     "sum rows f32 4096x4096": (lambda: m.sum(axis=1), lambda x: mx.sum(x["m"], axis=1)),
     "sum columns f32 4096x4096": (lambda: m.sum(axis=0), lambda x: mx.sum(x["m"], axis=0)),
