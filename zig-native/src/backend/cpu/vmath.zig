@@ -153,8 +153,7 @@ inline fn reduceLn2(comptime V: type, x: V) struct { n: Ints(V), r: V } {
     return .{ .n = @intFromFloat(n), .r = r };
 }
 
-/// e^r - 1 - r - r^2/2 over r^3, so e^r - 1 = r + r^2 (1/2 + r poly): Cephes expf's minimax
-/// polynomial on |r| <= ln2/2.
+/// (e^r - 1 - r) / r^2 on |r| <= ln2/2 (1/2 + r/6 + ...): Cephes expf's minimax polynomial.
 const exp_coefficients = [_]f32{
     5.0000001201e-1, 1.6666665459e-1, 4.1665795894e-2, 8.3334519073e-3, 1.3981999507e-3,
     1.9875691500e-4,
