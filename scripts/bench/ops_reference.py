@@ -38,6 +38,14 @@ cases = {
     "multiply-add chain f32 16M": (lambda: a16 * b16 + a16, lambda x: x["a16"] * x["b16"] + x["a16"]),
     "exp f32 1M": (lambda: np.exp(a1), lambda x: mx.exp(x["a1"])),
     "tanh f32 1M": (lambda: np.tanh(a1), lambda x: mx.tanh(x["a1"])),
+    "log f32 1M": (lambda: np.log(b1), lambda x: mx.log(x["b1"])),
+    "sigmoid f32 1M": (lambda: 1 / (1 + np.exp(-a1)), lambda x: mx.sigmoid(x["a1"])),
+    "expm1 f32 1M": (lambda: np.expm1(a1), lambda x: mx.expm1(x["a1"])),
+    "log1p f32 1M": (lambda: np.log1p(a1), lambda x: mx.log1p(x["a1"])),
+    "sin f32 1M": (lambda: np.sin(a1), lambda x: mx.sin(x["a1"])),
+    # NumPy has no erf.
+    "erf f32 1M": (None, lambda x: mx.erf(x["a1"])),
+    "logaddexp f32 1M": (lambda: np.logaddexp(a1, b1), lambda x: mx.logaddexp(x["a1"], x["b1"])),
     "sum f32 16M": (lambda: a16.sum(), lambda x: mx.sum(x["a16"])),
     "sum rows f32 4096x4096": (lambda: m.sum(axis=1), lambda x: mx.sum(x["m"], axis=1)),
     "sum columns f32 4096x4096": (lambda: m.sum(axis=0), lambda x: mx.sum(x["m"], axis=0)),
@@ -51,5 +59,6 @@ cases = {
 arrays = {k: mx.array(v) for k, v in {"a1": a1, "b1": b1, "a16": a16, "b16": b16, "m": m, "s": s}.items()}
 mx.eval(arrays)
 for name, (numpy_fn, mlx_fn) in cases.items():
-    measure("numpy", name, numpy_fn)
+    if numpy_fn is not None:
+        measure("numpy", name, numpy_fn)
     measure("mlx", name, lambda: mx.eval(mlx_fn(arrays)))

@@ -798,6 +798,7 @@ test {
     _ = @import("backend/cpu/strided.zig");
     _ = @import("backend/cpu/pool.zig");
     _ = @import("backend/cpu/special.zig");
+    _ = @import("backend/cpu/vmath.zig");
     _ = @import("backend/cpu/order.zig");
     _ = @import("backend/cpu/select.zig");
     _ = @import("graph_test.zig");

@@ -53,8 +53,7 @@ fn KernelOp(comptime op: Op, comptime dtype: DType) type {
     return struct {
         pub const in_dtypes = [_]DType{dtype};
         pub const out_dtype = sig.out;
-        pub const has_vector = unary_ops.vectorizable(op) and sig.out == dtype and
-            (dtype == .float32 or dtype == .float64);
+        pub const has_vector = unary_ops.vectorizable(op, dtype) and sig.out == dtype;
 
         pub fn scalar(x: In) Out {
             return unary_ops.apply(op, dtype, sig.out, x);

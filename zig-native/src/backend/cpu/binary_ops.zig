@@ -1,11 +1,13 @@
 //! The binary elementwise ops: their dtype rules (as MLX has them) and their scalar math,
-//! with SIMD forms where the math is plain vector arithmetic. float16 and bfloat16 compute in
-//! float32; integer ops wrap; integer division by zero gives 0 instead of trapping.
+//! with SIMD forms where the math is plain vector arithmetic (and float32 logaddexp, from
+//! `vmath.zig`). float16 and bfloat16 compute in float32; integer ops wrap; integer division
+//! by zero gives 0 instead of trapping.
 
 const std = @import("std");
 const assert = std.debug.assert;
 const dtype_mod = @import("../../dtype.zig");
 const cast = @import("cast.zig");
+const vmath = @import("vmath.zig");
 
 const DType = dtype_mod.DType;
 const Storage = dtype_mod.Storage;
@@ -79,6 +81,7 @@ pub fn vectorizable(op: BinaryOp, compute: DType) bool {
         .add, .subtract, .multiply, .maximum, .minimum, .equal, .not_equal, .less, .less_equal,
         .greater, .greater_equal => true,
         .divide => compute.isFloating(),
+        .logaddexp => compute == .float32,
         .bitwise_and, .bitwise_or, .bitwise_xor => compute.isInteger(),
         else => false,
     };
@@ -155,7 +158,14 @@ fn pythonRemainder(a: anytype, b: @TypeOf(a)) @TypeOf(a) {
     return if (r != 0 and ((r < 0) != (b < 0))) r + b else r;
 }
 
+/// float32 (vectors too) runs vmath's, which is tested against this definition's formula in
+/// float64.
 fn logAddExp(a: anytype, b: @TypeOf(a)) @TypeOf(a) {
+    const is_f32 = switch (@typeInfo(@TypeOf(a))) {
+        .vector => |v| v.child == f32,
+        else => @TypeOf(a) == f32,
+    };
+    if (is_f32) return vmath.logAddExp(a, b);
     if (std.math.isNan(a) or std.math.isNan(b)) return std.math.nan(@TypeOf(a));
     const high = @max(a, b);
     const low = @min(a, b);

@@ -1,5 +1,7 @@
 //! The unary elementwise ops: their dtype rules (as MLX has them) and their scalar math, with
-//! SIMD forms for the ops that LLVM vectorizes. float16 and bfloat16 compute in float32.
+//! SIMD forms for the ops that LLVM vectorizes. float32 transcendentals run `vmath.zig` (as
+//! vectors and as scalars alike); `reference` keeps the scalar definitions, which in float64
+//! are the oracle its tests check them against. float16 and bfloat16 compute in float32.
 
 const std = @import("std");
 const assert = std.debug.assert;
@@ -7,6 +9,7 @@ const dtype_mod = @import("../../dtype.zig");
 const special = @import("special.zig");
 const cast = @import("cast.zig");
 const binary_ops = @import("binary_ops.zig");
+const vmath = @import("vmath.zig");
 
 const DType = dtype_mod.DType;
 const Storage = dtype_mod.Storage;
@@ -102,8 +105,18 @@ pub fn signature(op: UnaryOp, input: DType) ?Signature {
     };
 }
 
-/// Ops whose float32/float64 math is written with vector-capable builtins only.
-pub fn vectorizable(op: UnaryOp) bool {
+/// Whether `op` has a SIMD form in `compute`: float32/float64 math written with
+/// vector-capable builtins, the float32 ops of `vmath.zig`, and float16 through float32.
+pub fn vectorizable(op: UnaryOp, compute: DType) bool {
+    return switch (compute) {
+        .float32 => simdMath(op) or plainVector(op),
+        .float64 => plainVector(op),
+        .float16 => vectorizable(op, .float32),
+        else => false,
+    };
+}
+
+fn plainVector(op: UnaryOp) bool {
     return switch (op) {
         .abs, .negative, .square, .sqrt, .rsqrt, .reciprocal, .exp, .log, .log2, .log10, .sin,
         .cos, .ceil, .floor, .degrees, .radians, .sigmoid, .conjugate, .real, .stop_gradient => true,
@@ -111,9 +124,25 @@ pub fn vectorizable(op: UnaryOp) bool {
     };
 }
 
-/// `op` on one element (or a vector of float32/float64 elements for vectorizable ops).
+/// Ops whose float32 math is `vmath.zig`'s.
+fn simdMath(op: UnaryOp) bool {
+    return switch (op) {
+        .exp, .expm1, .log, .log2, .log10, .log1p, .sin, .cos, .tanh, .sigmoid, .erf => true,
+        else => false,
+    };
+}
+
+/// `op` on one element (or a vector of elements, for ops `vectorizable` in `compute`).
 pub fn apply(comptime op: UnaryOp, comptime compute: DType, comptime out: DType, x: anytype) Out(out, @TypeOf(x)) {
     comptime assert(signature(op, compute) != null);
+    if (@typeInfo(@TypeOf(x)) == .vector) {
+        comptime assert(vectorizable(op, compute));
+        if (compute == .float16) {
+            comptime assert(out == .float16);
+            const wide: @Vector(@typeInfo(@TypeOf(x)).vector.len, f32) = @floatCast(x);
+            return @floatCast(floating(op, .float32, wide));
+        }
+    }
     return switch (compute) {
         .float16, .bfloat16 => blk: {
             const wide_out = comptime promoteOut(out);
@@ -143,6 +172,30 @@ fn promoteOut(out: DType) DType {
 }
 
 fn floating(comptime op: UnaryOp, comptime out: DType, x: anytype) Out(out, @TypeOf(x)) {
+    const is_f32 = switch (@typeInfo(@TypeOf(x))) {
+        .vector => |v| v.child == f32,
+        else => @TypeOf(x) == f32,
+    };
+    if (comptime is_f32 and simdMath(op)) return switch (op) {
+        .exp => vmath.exp(x),
+        .expm1 => vmath.expm1(x),
+        .log => vmath.log(x),
+        .log2 => vmath.log2(x),
+        .log10 => vmath.log10(x),
+        .log1p => vmath.log1p(x),
+        .tanh => vmath.tanh(x),
+        .sin => vmath.sin(x),
+        .cos => vmath.cos(x),
+        .sigmoid => vmath.sigmoid(x),
+        .erf => vmath.erf(x),
+        else => comptime unreachable,
+    };
+    return reference(op, out, x);
+}
+
+/// The scalar (and plain vector) definitions of the float32/float64 ops. For the ops of
+/// `vmath.zig` this is float64's math, and the float32 results are tested against it.
+pub fn reference(comptime op: UnaryOp, comptime out: DType, x: anytype) Out(out, @TypeOf(x)) {
     const X = @TypeOf(x);
     const T = switch (@typeInfo(X)) {
         .vector => |v| v.child,
@@ -282,4 +335,57 @@ fn complex(comptime op: UnaryOp, comptime out: DType, x: dtype_mod.Complex64) St
 
 fn scale(z: Complex32, factor: f32) Complex32 {
     return Complex32.init(z.re * factor, z.im * factor);
+}
+
+/// The ops `simdMath` names.
+const simd_math_ops = blk: {
+    var ops: []const UnaryOp = &.{};
+    for (std.enums.values(UnaryOp)) |op| {
+        if (simdMath(op)) ops = ops ++ .{op};
+    }
+    break :blk ops;
+};
+
+test "float32 SIMD math is within 2 ulp of the float64 reference, as vector and as scalar" {
+    const lanes = 16;
+    const Vector = @Vector(lanes, f32);
+    var prng = std.Random.DefaultPrng.init(7);
+    const random = prng.random();
+    inline for (simd_math_ops) |op| {
+        var round: usize = 0;
+        while (round < 200) : (round += 1) {
+            var inputs: [lanes]f32 = undefined;
+            for (&inputs, 0..) |*x, i| {
+                // Random bit patterns (every magnitude) and values where the ops vary.
+                x.* = if (i % 2 == 0) @bitCast(random.int(u32)) else (random.float(f32) - 0.3) * 40;
+            }
+            const outputs: [lanes]f32 = apply(op, .float32, .float32, @as(Vector, inputs));
+            for (inputs, outputs) |x, y| {
+                const scalar = apply(op, .float32, .float32, x);
+                try std.testing.expectEqual(0, vmath.ulpDistance(f32, y, scalar));
+                const expected: f32 = @floatCast(reference(op, .float64, @as(f64, x)));
+                try std.testing.expect(vmath.ulpDistance(f32, y, expected) <= 2);
+            }
+        }
+    }
+}
+
+test "float16 ops with float32 SIMD math round the float64 reference, as vector and as scalar" {
+    const lanes = 32;
+    const Vector = @Vector(lanes, f16);
+    inline for (simd_math_ops ++ .{UnaryOp.sqrt}) |op| {
+        // Every float16 value.
+        var first: u32 = 0;
+        while (first < 1 << 16) : (first += lanes) {
+            var inputs: [lanes]f16 = undefined;
+            for (&inputs, 0..) |*x, i| x.* = @bitCast(@as(u16, @intCast(first + i)));
+            const outputs: [lanes]f16 = apply(op, .float16, .float16, @as(Vector, inputs));
+            for (inputs, outputs) |x, y| {
+                const scalar = apply(op, .float16, .float16, x);
+                try std.testing.expectEqual(0, vmath.ulpDistance(f16, y, scalar));
+                const expected: f16 = @floatCast(reference(op, .float64, @as(f64, x)));
+                try std.testing.expect(vmath.ulpDistance(f16, y, expected) <= 1);
+            }
+        }
+    }
 }
