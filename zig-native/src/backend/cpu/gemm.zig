@@ -19,9 +19,9 @@ pub const mr = 6;
 /// Columns of B a micro-kernel call covers (two vectors).
 pub const nr = 2 * lanes;
 /// Rows of A per packed block (the block stays in L2).
-pub const mc = 96;
+pub const mc = 192;
 /// Depth of one packed block.
-pub const kc = 256;
+pub const kc = 128;
 /// Columns of B per packed block.
 pub const nc = 512;
 
@@ -101,15 +101,27 @@ fn Blocked(comptime T: type) type {
         const alignment = std.mem.Alignment.fromByteUnits(64);
 
         problem: *const Problem(T),
+        /// Rows per output tile: mc, or fewer (a multiple of mr) so that a small product still
+        /// gives every thread a tile.
+        row_block: usize,
         m_tiles: usize,
         n_tiles: usize,
         failed: std.atomic.Value(bool) = .init(false),
 
         fn run(problem: *const Problem(T)) errors.Error!void {
+            const n_tiles = std.math.divCeil(usize, problem.n, nc) catch unreachable;
+            const threads = pool.threadCount();
+            var row_block: usize = mc;
+            if (problem.batch * n_tiles < threads) {
+                const share = std.math.divCeil(usize, problem.m, threads) catch unreachable;
+                row_block = @min(mc, mr * (std.math.divCeil(usize, share, mr) catch unreachable));
+            }
+            assert(row_block > 0 and row_block <= mc and row_block % mr == 0);
             var self: Self = .{
                 .problem = problem,
-                .m_tiles = std.math.divCeil(usize, problem.m, mc) catch unreachable,
-                .n_tiles = std.math.divCeil(usize, problem.n, nc) catch unreachable,
+                .row_block = row_block,
+                .m_tiles = std.math.divCeil(usize, problem.m, row_block) catch unreachable,
+                .n_tiles = n_tiles,
             };
             const tiles = problem.batch * self.m_tiles * self.n_tiles;
             pool.parallelFor(tiles, 1, &self, runRange);
@@ -127,14 +139,15 @@ fn Blocked(comptime T: type) type {
                 const per_batch = self.m_tiles * self.n_tiles;
                 const batch = tile_index / per_batch;
                 const rest = tile_index % per_batch;
-                self.tile(scratch, batch, (rest / self.n_tiles) * mc, (rest % self.n_tiles) * nc);
+                const row0 = (rest / self.n_tiles) * self.row_block;
+                self.tile(scratch, batch, row0, (rest % self.n_tiles) * nc);
             }
         }
 
         /// The output block at rows `row0..`, columns `column0..` of matrix `batch`.
         fn tile(self: *const Self, scratch: []f32, batch: usize, row0: usize, column0: usize) void {
             const p = self.problem;
-            const rows = @min(mc, p.m - row0);
+            const rows = @min(self.row_block, p.m - row0);
             const columns = @min(nc, p.n - column0);
             const pack_a = scratch[0..pack_a_len];
             const pack_b = scratch[pack_a_len..][0..pack_b_len];
