@@ -40,6 +40,7 @@ import * as elementwise from "./elementwise.ts";
 import * as shapes from "./shapes.ts";
 import * as reductions from "./reductions.ts";
 import * as indexing from "./indexing.ts";
+import * as linalg from "./linalg_basic.ts";
 import { setArrayTest, trackArray } from "./scope.ts";
 
 /** Receives shapes from the library (reused: see native_args.ts). */
@@ -243,6 +244,11 @@ export class MxArray {
   /** `a * b` with broadcasting; see `mx.multiply`. */
   multiply(other: ArrayLike): MxArray {
     return elementwise.multiply(this, other);
+  }
+
+  /** The matrix product `this @ other`; see `mx.matmul`. */
+  matmul(other: MxArray): MxArray {
+    return linalg.matmul(this, other);
   }
 
   /** Sum over axes; see `mx.sum`. */

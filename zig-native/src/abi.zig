@@ -29,6 +29,7 @@ const creation = @import("primitives/creation.zig");
 const indexing = @import("primitives/indexing.zig");
 const join = @import("primitives/join.zig");
 const sort = @import("primitives/sort.zig");
+const matmul_mod = @import("primitives/matmul.zig");
 
 const Handle = handles.Handle;
 
@@ -373,6 +374,20 @@ fn whereChecked(condition_handle: Handle, x_handle: Handle, y_handle: Handle) er
     const y = try handles.acquire(y_handle);
     defer y.release();
     return ternary.createWhere(condition, x, y);
+}
+
+/// `a @ b` (MLX's matmul: batched, vectors, promoted dtypes).
+fn matmul(a: Handle, b: Handle) callconv(.c) Handle {
+    begin();
+    return handleResult(matmulChecked(a, b));
+}
+
+fn matmulChecked(a_handle: Handle, b_handle: Handle) errors.Error!*Array {
+    const a = try handles.acquire(a_handle);
+    defer a.release();
+    const b = try handles.acquire(b_handle);
+    defer b.release();
+    return matmul_mod.create(a, b);
 }
 
 fn opFromCode(comptime Op: type, kind: []const u8, code: u32) errors.Error!Op {
@@ -736,6 +751,7 @@ const exports = .{
     .{ "broadcast_to", broadcastTo },
     .{ "slice", slice },
     .{ "concatenate", concatenate },
+    .{ "matmul", matmul },
     .{ "copy", copyOp },
     .{ "arange", arange },
     .{ "gather", gather },
@@ -803,5 +819,7 @@ test {
     _ = @import("backend/cpu/select.zig");
     _ = @import("graph_test.zig");
     _ = @import("primitives/join.zig");
+    _ = @import("primitives/matmul.zig");
+    _ = @import("backend/cpu/gemm.zig");
     _ = @import("sort_test.zig");
 }

@@ -15,6 +15,7 @@ const creation = @import("primitives/creation.zig");
 const indexing = @import("primitives/indexing.zig");
 const join = @import("primitives/join.zig");
 const sort = @import("primitives/sort.zig");
+const matmul = @import("primitives/matmul.zig");
 
 pub const Primitive = union(enum) {
     /// Not computed by a primitive: a leaf, or a node already evaluated and detached.
@@ -37,6 +38,7 @@ pub const Primitive = union(enum) {
     arg_reduce: reduce.ArgParams,
     scan: reduce.ScanParams,
     sort: sort.Params,
+    matmul,
 
     pub fn name(self: Primitive) []const u8 {
         return @tagName(self);
@@ -64,5 +66,6 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .arg_reduce => |params| try reduce.evalArgCpu(params, out),
         .scan => |params| try reduce.evalScanCpu(params, out),
         .sort => |params| try sort.evalCpu(params, out),
+        .matmul => try matmul.evalCpu(out),
     }
 }

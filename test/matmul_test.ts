@@ -1,0 +1,174 @@
+/**
+ * matmul, addmm, inner and outer: the MLX fixtures (scripts/fixtures/gen_matmul.py), a large
+ * product checked against a float64 product computed here, transposed and broadcast inputs,
+ * error messages, and memory returning to its baseline.
+ */
+
+import * as mx from "mlx-ts";
+import { fromBytes } from "../src/array.ts";
+import { assert, assertAllClose, assertEquals, assertThrows, test } from "./harness.ts";
+import { loadCases, makeArray, type TensorSpec, testFixtureGroups } from "./fixtures.ts";
+
+interface MatmulCase {
+  name: string;
+  op: "matmul" | "addmm" | "inner" | "outer";
+  inputs: (TensorSpec & { transpose?: number[] })[];
+  params: { alpha?: number; beta?: number };
+  expected?: TensorSpec;
+  result?: { dtype: mx.DtypeName; shape: number[] };
+  samples?: [number, number][];
+  sum?: number;
+  error?: string;
+}
+
+const cases = loadCases("matmul.json") as unknown as MatmulCase[];
+
+/** Relative tolerance of a result dtype (float16/bfloat16 round the result once). */
+function rtolOf(dtype: string): number {
+  if (dtype === "float16") return 2e-3;
+  if (dtype === "bfloat16") return 1e-2;
+  if (dtype === "float64") return 1e-12;
+  return 1e-5;
+}
+
+function run(c: MatmulCase, inputs: mx.MxArray[]): mx.MxArray {
+  const [x, y, z] = inputs;
+  if (c.op === "addmm") return mx.addmm(x!, y!, z!, { alpha: c.params.alpha, beta: c.params.beta });
+  return mx[c.op](x!, y!);
+}
+
+function checkCase(c: MatmulCase): void {
+  const inputs = c.inputs.map((spec) => makeArray(spec));
+  try {
+    if (c.error !== undefined) {
+      assertThrows(() => run(c, inputs).dispose(), mx.MxError, `[${c.op}]`);
+      return;
+    }
+    using out = run(c, inputs);
+    const spec = c.expected ?? c.result!;
+    assertEquals(out.dtype.name, spec.dtype, "dtype");
+    assertEquals(out.shape, spec.shape, "shape");
+    const rtol = rtolOf(spec.dtype);
+    using wide = mx.astype(out, mx.float64);
+    if (c.expected !== undefined) {
+      assertAllClose(wide.tolist(), c.expected.data, { rtol, atol: rtol });
+      return;
+    }
+    const flat = wide.toTypedArray() as Float64Array;
+    for (const [index, value] of c.samples!) {
+      assertAllClose(flat[index], value, { rtol, atol: rtol * 10, label: `element ${index}` });
+    }
+    const sum = flat.reduce((a, b) => a + b, 0);
+    assertAllClose(sum, c.sum!, { rtol: rtol * 10, atol: rtol * flat.length, label: "sum" });
+  } finally {
+    for (const a of inputs) a.dispose();
+  }
+}
+
+testFixtureGroups(cases, {
+  title: (op, count) => `${op}() matches MLX on ${count} fixture cases`,
+  check: checkCase,
+});
+
+/** A [rows, columns] float32 array of pseudo-random values in [-1, 1) and its float64 copy. */
+function randomMatrix(rows: number, columns: number, seed: number): { array: mx.MxArray; values: Float64Array } {
+  const values = new Float64Array(rows * columns);
+  let state = seed >>> 0;
+  for (let i = 0; i < values.length; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    values[i] = Math.fround(state / 2 ** 31 - 1);
+  }
+  return { array: fromBytes(Float32Array.from(values), mx.float32, [rows, columns]), values };
+}
+
+test("matmul() of 513x1025 @ 1025x257 float32 matches a float64 product within 1e-5 of the row norm", () => {
+  const [m, k, n] = [513, 1025, 257];
+  const a = randomMatrix(m, k, 1);
+  const b = randomMatrix(k, n, 2);
+  using product = mx.matmul(a.array, b.array);
+  // The same product from transposed views of stored transposes (strided reads while packing).
+  using aT = mx.transpose(a.array);
+  using aStored = mx.add(aT, 0);
+  using bT = mx.transpose(b.array);
+  using bStored = mx.add(bT, 0);
+  using aView = mx.transpose(aStored);
+  using bView = mx.transpose(bStored);
+  using strided = mx.matmul(aView, bView);
+  const got = product.toTypedArray() as Float32Array;
+  const gotStrided = strided.toTypedArray() as Float32Array;
+  const want = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    const row = want.subarray(i * n, (i + 1) * n);
+    for (let p = 0; p < k; p++) {
+      const x = a.values[i * k + p]!;
+      const offset = p * n;
+      for (let j = 0; j < n; j++) row[j]! += x * b.values[offset + j]!;
+    }
+  }
+  let worst = 0;
+  for (let i = 0; i < m; i++) {
+    let norm = 0;
+    for (let j = 0; j < n; j++) norm += want[i * n + j]! ** 2;
+    const scale = Math.sqrt(norm / n) + 1e-30;
+    for (let j = 0; j < n; j++) {
+      const e = want[i * n + j]!;
+      worst = Math.max(worst, Math.abs(got[i * n + j]! - e) / scale, Math.abs(gotStrided[i * n + j]! - e) / scale);
+    }
+  }
+  assert(worst < 1e-5, `worst error relative to the row norm: ${worst}`);
+  a.array.dispose();
+  b.array.dispose();
+});
+
+test("matmul() throws on mismatched inner dimensions, naming both shapes", () => {
+  using a = mx.zeros([2, 3]);
+  using b = mx.zeros([4, 5]);
+  assertThrows(() => mx.matmul(a, b), mx.MxError, "[matmul] inner dimensions differ: [2,3] @ [4,5]");
+  using v = mx.zeros([4]);
+  assertThrows(() => mx.matmul(a, v), mx.MxError, "[matmul] inner dimensions differ: [2,3] @ [4]");
+  using s = mx.array(1);
+  assertThrows(() => mx.matmul(s, v), mx.MxError, "[matmul] inputs must have at least one dimension");
+  using i = mx.zeros([2, 2], mx.int32);
+  const error = assertThrows(
+    () => mx.matmul(i, i),
+    mx.MxError,
+    "[matmul] only floating-point dtypes are supported; got int32 @ int32",
+  );
+  assertEquals(error.code, "dtype_mismatch");
+  using c = mx.zeros([2, 2], mx.complex64);
+  assertThrows(() => mx.matmul(c, c), mx.MxError, "[matmul] complex64 has no CPU kernel");
+  using batchA = mx.zeros([2, 2, 3]);
+  using batchB = mx.zeros([3, 3, 2]);
+  assertThrows(() => mx.matmul(batchA, batchB), mx.MxError, "[matmul] shapes [2] and [3] cannot be broadcast");
+  assertThrows(() => mx.inner(a, b), mx.MxError, "[inner] last dimensions differ: [2,3] and [4,5]");
+  assertThrows(() => mx.addmm(i, i, i), mx.MxError, "[addmm] only floating-point dtypes");
+  assertThrows(() => mx.matmul(a, b, { stream: mx.gpu }), mx.MxError);
+});
+
+test("matmul() of broadcast (stride 0) and transposed batch views, and the method form", () => {
+  using row = mx.array([[1, 2, 3]]);
+  using rows = mx.broadcastTo(row, [4, 3]);
+  using eye = mx.eye(3);
+  using product = rows.matmul(eye);
+  assertEquals(product.tolist(), [[1, 2, 3], [1, 2, 3], [1, 2, 3], [1, 2, 3]]);
+  using counts = mx.arange(12);
+  using flat = mx.astype(counts, mx.float32);
+  using base = mx.reshape(flat, [2, 3, 2]);
+  using swapped = mx.transpose(base, { axes: [0, 2, 1] });
+  using gram = mx.matmul(swapped, base);
+  assertEquals(gram.shape, [2, 2, 2]);
+  assertEquals(gram.tolist(), [[[20, 26], [26, 35]], [[200, 224], [224, 251]]]);
+});
+
+test("matmul() allocates only its output and frees its scratch", () => {
+  const a = randomMatrix(200, 300, 3);
+  const b = randomMatrix(300, 100, 4);
+  mx.eval(a.array, b.array);
+  const before = mx.memory.activeBytes();
+  const product = mx.matmul(a.array, b.array);
+  mx.eval(product);
+  assertEquals(mx.memory.activeBytes(), before + 200 * 100 * 4);
+  product.dispose();
+  a.array.dispose();
+  b.array.dispose();
+});

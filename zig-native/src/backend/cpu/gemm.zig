@@ -1,0 +1,367 @@
+//! Matrix products on the CPU. float32, float16 and bfloat16 share one cache-blocked GEMM:
+//! blocks of A (mc x kc) and B (kc x nc) are packed, converted to f32, into contiguous aligned
+//! panels (read through any strides: transposed views need no copy), and a register-blocked
+//! micro-kernel (mr x nr f32 accumulators, `@mulAdd`) sweeps them. Threads take tiles of the
+//! output (batch, mc rows, nc columns). float16/bfloat16 accumulate a tile in f32 and round
+//! once. float64 uses a plain row loop (the reference form of the blocked kernel).
+
+const std = @import("std");
+const assert = std.debug.assert;
+const errors = @import("../../errors.zig");
+const memory = @import("../../memory.zig");
+const dtype_mod = @import("../../dtype.zig");
+const pool = @import("pool.zig");
+
+const lanes = 16;
+const V = @Vector(lanes, f32);
+/// Rows of A a micro-kernel call covers.
+pub const mr = 6;
+/// Columns of B a micro-kernel call covers (two vectors).
+pub const nr = 2 * lanes;
+/// Rows of A per packed block (the block stays in L2).
+pub const mc = 192;
+/// Depth of one packed block.
+pub const kc = 128;
+/// Columns of B per packed block.
+pub const nc = 512;
+
+comptime {
+    assert(mc % mr == 0);
+    assert(nc % nr == 0);
+    assert(kc > 0);
+}
+
+/// One strided operand: matrix `index` of a batch starts at `base + offsets[index]`; element
+/// (row, column) is `row_stride * row + column_stride * column` further (element units).
+pub fn Operand(comptime T: type) type {
+    return struct {
+        base: [*]const T,
+        offsets: []const i64,
+        row_stride: i64,
+        column_stride: i64,
+
+        fn at(self: *const @This(), batch: usize, row: usize, column: usize) T {
+            const row_i: i64 = @intCast(row);
+            const column_i: i64 = @intCast(column);
+            const index = self.offsets[batch] + row_i * self.row_stride +
+                column_i * self.column_stride;
+            return self.base[@intCast(index)];
+        }
+    };
+}
+
+/// `out[b] = a[b] @ b[b]` for every batch index; `out` is row-major, `batch * m * n` elements.
+pub fn Problem(comptime T: type) type {
+    return struct {
+        a: Operand(T),
+        b: Operand(T),
+        out: [*]T,
+        batch: usize,
+        m: usize,
+        n: usize,
+        k: usize,
+    };
+}
+
+fn toF32(comptime T: type, value: T) f32 {
+    return switch (T) {
+        f32 => value,
+        f16 => @floatCast(value),
+        dtype_mod.BFloat16 => value.toF32(),
+        else => @compileError("no f32 form"),
+    };
+}
+
+fn fromF32(comptime T: type, value: f32) T {
+    return switch (T) {
+        f32 => value,
+        f16 => @floatCast(value),
+        dtype_mod.BFloat16 => dtype_mod.BFloat16.fromF32(value),
+        else => @compileError("no f32 form"),
+    };
+}
+
+/// Computes the product; OutOfMemory if a thread's packing scratch cannot be allocated.
+pub fn run(comptime T: type, problem: *const Problem(T)) errors.Error!void {
+    assert(problem.a.offsets.len == problem.batch);
+    assert(problem.b.offsets.len == problem.batch);
+    if (problem.batch == 0 or problem.m == 0 or problem.n == 0) return;
+    if (T == f64) return runRows(problem);
+    return Blocked(T).run(problem);
+}
+
+fn Blocked(comptime T: type) type {
+    return struct {
+        const Self = @This();
+        const pack_a_len = mc * kc;
+        const pack_b_len = kc * nc;
+        /// float32 writes straight into the output; the half types accumulate a tile in f32.
+        const tile_len = if (T == f32) 0 else mc * nc;
+        const scratch_len = pack_a_len + pack_b_len + tile_len;
+        const alignment = std.mem.Alignment.fromByteUnits(64);
+
+        problem: *const Problem(T),
+        /// Rows per output tile: mc, or fewer (a multiple of mr) so that a small product still
+        /// gives every thread a tile.
+        row_block: usize,
+        m_tiles: usize,
+        n_tiles: usize,
+        failed: std.atomic.Value(bool) = .init(false),
+
+        fn run(problem: *const Problem(T)) errors.Error!void {
+            const n_tiles = std.math.divCeil(usize, problem.n, nc) catch unreachable;
+            const threads = pool.threadCount();
+            var row_block: usize = mc;
+            if (problem.batch * n_tiles < threads) {
+                const share = std.math.divCeil(usize, problem.m, threads) catch unreachable;
+                row_block = @min(mc, mr * (std.math.divCeil(usize, share, mr) catch unreachable));
+            }
+            assert(row_block > 0 and row_block <= mc and row_block % mr == 0);
+            var self: Self = .{
+                .problem = problem,
+                .row_block = row_block,
+                .m_tiles = std.math.divCeil(usize, problem.m, row_block) catch unreachable,
+                .n_tiles = n_tiles,
+            };
+            const tiles = problem.batch * self.m_tiles * self.n_tiles;
+            pool.parallelFor(tiles, 1, &self, runRange);
+            if (self.failed.load(.acquire)) return memory.outOfMemory(scratch_len * 4);
+        }
+
+        fn runRange(context: *const anyopaque, start: usize, end: usize) void {
+            const self: *Self = @ptrCast(@alignCast(@constCast(context)));
+            const scratch = memory.allocator.alignedAlloc(f32, alignment, scratch_len) catch {
+                self.failed.store(true, .release);
+                return;
+            };
+            defer memory.allocator.free(scratch);
+            for (start..end) |tile_index| {
+                const per_batch = self.m_tiles * self.n_tiles;
+                const batch = tile_index / per_batch;
+                const rest = tile_index % per_batch;
+                const row0 = (rest / self.n_tiles) * self.row_block;
+                self.tile(scratch, batch, row0, (rest % self.n_tiles) * nc);
+            }
+        }
+
+        /// The output block at rows `row0..`, columns `column0..` of matrix `batch`.
+        fn tile(self: *const Self, scratch: []f32, batch: usize, row0: usize, column0: usize) void {
+            const p = self.problem;
+            const rows = @min(self.row_block, p.m - row0);
+            const columns = @min(nc, p.n - column0);
+            const pack_a = scratch[0..pack_a_len];
+            const pack_b = scratch[pack_a_len..][0..pack_b_len];
+            const out_start = batch * p.m * p.n + row0 * p.n + column0;
+            const c: [*]f32, const ldc: usize = if (T == f32)
+                .{ p.out + out_start, p.n }
+            else
+                .{ scratch[pack_a_len + pack_b_len ..].ptr, nc };
+            if (p.k == 0) {
+                for (0..rows) |i| @memset(c[i * ldc ..][0..columns], 0);
+            }
+            var depth0: usize = 0;
+            while (depth0 < p.k) : (depth0 += kc) {
+                const depth = @min(kc, p.k - depth0);
+                packA(&p.a, batch, row0, depth0, rows, depth, pack_a);
+                packB(&p.b, batch, depth0, column0, depth, columns, pack_b);
+                var jr: usize = 0;
+                while (jr < columns) : (jr += nr) {
+                    var ir: usize = 0;
+                    while (ir < rows) : (ir += mr) {
+                        microKernel(depth, pack_a[ir * depth ..].ptr, pack_b[jr * depth ..].ptr,
+                            c + ir * ldc + jr, ldc, @min(mr, rows - ir), @min(nr, columns - jr),
+                            depth0 > 0);
+                    }
+                }
+            }
+            if (T != f32) {
+                for (0..rows) |i| {
+                    const row_out = p.out + out_start + i * p.n;
+                    for (0..columns) |j| row_out[j] = fromF32(T, c[i * ldc + j]);
+                }
+            }
+        }
+
+        /// Panels of mr rows: panel q holds, for each depth index, mr values (zero-padded).
+        fn packA(a: *const Operand(T), batch: usize, row0: usize, depth0: usize, rows: usize,
+            depth: usize, out: []f32) void {
+            var panel_row: usize = 0;
+            while (panel_row < rows) : (panel_row += mr) {
+                const panel = out[panel_row * depth ..][0 .. mr * depth];
+                for (0..depth) |kk| {
+                    for (0..mr) |r| {
+                        const row = panel_row + r;
+                        panel[kk * mr + r] = if (row < rows)
+                            toF32(T, a.at(batch, row0 + row, depth0 + kk))
+                        else
+                            0;
+                    }
+                }
+            }
+        }
+
+        /// Panels of nr columns: panel q holds, for each depth index, nr values (zero-padded).
+        fn packB(b: *const Operand(T), batch: usize, depth0: usize, column0: usize, depth: usize,
+            columns: usize, out: []f32) void {
+            var panel_column: usize = 0;
+            while (panel_column < columns) : (panel_column += nr) {
+                const panel = out[panel_column * depth ..][0 .. nr * depth];
+                const width = @min(nr, columns - panel_column);
+                for (0..depth) |kk| {
+                    const line = panel[kk * nr ..][0..nr];
+                    for (0..width) |j| {
+                        line[j] = toF32(T, b.at(batch, depth0 + kk, column0 + panel_column + j));
+                    }
+                    @memset(line[width..], 0);
+                }
+            }
+        }
+    };
+}
+
+/// c[0..rows, 0..columns] (+)= a_panel @ b_panel over `depth`; a full mr x nr block in
+/// registers.
+fn microKernel(depth: usize, a: [*]const f32, b: [*]const f32, c: [*]f32, ldc: usize,
+    rows: usize, columns: usize, accumulate: bool) void {
+    assert(rows >= 1 and rows <= mr);
+    assert(columns >= 1 and columns <= nr);
+    var acc: [mr][2]V = @splat(.{ @splat(0), @splat(0) });
+    for (0..depth) |kk| {
+        const b0: V = b[kk * nr ..][0..lanes].*;
+        const b1: V = b[kk * nr + lanes ..][0..lanes].*;
+        inline for (0..mr) |r| {
+            const av: V = @splat(a[kk * mr + r]);
+            acc[r][0] = @mulAdd(V, av, b0, acc[r][0]);
+            acc[r][1] = @mulAdd(V, av, b1, acc[r][1]);
+        }
+    }
+    if (rows == mr and columns == nr) {
+        inline for (0..mr) |r| {
+            const line = c + r * ldc;
+            if (accumulate) {
+                const old0: V = line[0..lanes].*;
+                const old1: V = line[lanes..][0..lanes].*;
+                line[0..lanes].* = acc[r][0] + old0;
+                line[lanes..][0..lanes].* = acc[r][1] + old1;
+            } else {
+                line[0..lanes].* = acc[r][0];
+                line[lanes..][0..lanes].* = acc[r][1];
+            }
+        }
+        return;
+    }
+    var block: [mr][nr]f32 = undefined;
+    inline for (0..mr) |r| {
+        block[r][0..lanes].* = acc[r][0];
+        block[r][lanes..].* = acc[r][1];
+    }
+    for (0..rows) |r| {
+        const line = c + r * ldc;
+        for (0..columns) |j| {
+            line[j] = if (accumulate) line[j] + block[r][j] else block[r][j];
+        }
+    }
+}
+
+/// float64: each output row accumulates `a[i, kk] * b[kk, :]` in place; rows across threads.
+fn runRows(problem: *const Problem(f64)) void {
+    const Context = struct {
+        fn range(context: *const anyopaque, start: usize, end: usize) void {
+            const p: *const Problem(f64) = @ptrCast(@alignCast(context));
+            for (start..end) |row_index| {
+                const batch = row_index / p.m;
+                const i = row_index % p.m;
+                const out_row = p.out[row_index * p.n ..][0..p.n];
+                @memset(out_row, 0);
+                for (0..p.k) |kk| {
+                    const a_value = p.a.at(batch, i, kk);
+                    for (out_row, 0..) |*value, j| value.* += a_value * p.b.at(batch, kk, j);
+                }
+            }
+        }
+    };
+    const work_per_row = @max(1, problem.n * problem.k);
+    const grain = @max(1, (1 << 15) / work_per_row);
+    pool.parallelFor(problem.batch * problem.m, grain, problem, Context.range);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests: the naive triple loop is the oracle.
+
+fn naive(comptime T: type, p: *const Problem(T), out: []f64) void {
+    for (0..p.batch) |batch| for (0..p.m) |i| for (0..p.n) |j| {
+        var sum: f64 = 0;
+        for (0..p.k) |kk| {
+            const x: f64 = if (T == f64) p.a.at(batch, i, kk) else toF32(T, p.a.at(batch, i, kk));
+            const y: f64 = if (T == f64) p.b.at(batch, kk, j) else toF32(T, p.b.at(batch, kk, j));
+            sum += x * y;
+        }
+        out[(batch * p.m + i) * p.n + j] = sum;
+    };
+}
+
+fn checkAgainstNaive(comptime T: type, batch: usize, m: usize, n: usize, k: usize,
+    transpose_a: bool, transpose_b: bool) !void {
+    const gpa = std.testing.allocator;
+    const a = try gpa.alloc(T, batch * m * k);
+    defer gpa.free(a);
+    const b = try gpa.alloc(T, batch * k * n);
+    defer gpa.free(b);
+    for (a, 0..) |*x, i| x.* = fromAny(T, @as(f32, @floatFromInt((i * 7 + 3) % 17)) / 8 - 1);
+    for (b, 0..) |*x, i| x.* = fromAny(T, @as(f32, @floatFromInt((i * 5 + 1) % 13)) / 6 - 1);
+    const a_offsets = try gpa.alloc(i64, batch);
+    defer gpa.free(a_offsets);
+    const b_offsets = try gpa.alloc(i64, batch);
+    defer gpa.free(b_offsets);
+    for (0..batch) |i| {
+        a_offsets[i] = @intCast(i * m * k);
+        b_offsets[i] = @intCast(i * k * n);
+    }
+    const out = try gpa.alloc(T, batch * m * n);
+    defer gpa.free(out);
+    const want = try gpa.alloc(f64, batch * m * n);
+    defer gpa.free(want);
+    const mi: i64 = @intCast(m);
+    const ki: i64 = @intCast(k);
+    const ni: i64 = @intCast(n);
+    const problem: Problem(T) = .{
+        .a = .{ .base = a.ptr, .offsets = a_offsets, .row_stride = if (transpose_a) 1 else ki,
+            .column_stride = if (transpose_a) mi else 1 },
+        .b = .{ .base = b.ptr, .offsets = b_offsets, .row_stride = if (transpose_b) 1 else ni,
+            .column_stride = if (transpose_b) ki else 1 },
+        .out = out.ptr,
+        .batch = batch,
+        .m = m,
+        .n = n,
+        .k = k,
+    };
+    try run(T, &problem);
+    naive(T, &problem, want);
+    const tolerance: f64 = switch (T) {
+        f64 => 1e-12,
+        f32 => 1e-5,
+        else => 1e-2,
+    };
+    for (out, want) |got, expected| {
+        const got_f64: f64 = if (T == f64) got else toF32(T, got);
+        const scale = @max(1, @sqrt(@as(f64, @floatFromInt(k))));
+        try std.testing.expect(@abs(got_f64 - expected) <= tolerance * scale * @max(1, @abs(expected)));
+    }
+}
+
+fn fromAny(comptime T: type, value: f32) T {
+    return if (T == f64) value else fromF32(T, value);
+}
+
+test "gemm matches the naive product at edge sizes, transposed and batched" {
+    const sizes = [_][3]usize{ .{ 1, 1, 1 }, .{ 7, 33, 5 }, .{ 97, 513, 257 }, .{ 13, 40, 600 },
+        .{ 6, 32, 256 }, .{ 3, 2, 0 } };
+    for (sizes) |size| {
+        inline for (.{ f32, f64, f16, dtype_mod.BFloat16 }) |T| {
+            try checkAgainstNaive(T, 1, size[0], size[1], size[2], false, false);
+            try checkAgainstNaive(T, 2, size[0], size[1], size[2], true, true);
+        }
+        try checkAgainstNaive(f32, 3, size[0], size[1], size[2], true, false);
+        try checkAgainstNaive(f32, 1, size[0], size[1], size[2], false, true);
+    }
+}
