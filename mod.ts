@@ -113,7 +113,7 @@ export {
   stack,
   tile,
 } from "./src/joining.ts";
-export { addmm, type AddmmOptions, inner, matmul, outer } from "./src/linalg_basic.ts";
+export { addmm, type AddmmOptions, inner, kron, matmul, outer, tensordot } from "./src/linalg_basic.ts";
 export { argpartition, argsort, partition, sort, type SortOptions, topk } from "./src/sorting.ts";
 export * as memory from "./src/memory.ts";
 export {

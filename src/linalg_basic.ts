@@ -10,7 +10,7 @@ import { MxArray } from "./array.ts";
 import { checkStream, type OpOptions } from "./device.ts";
 import { add, multiply } from "./elementwise.ts";
 import { checkHandle, MxError } from "./errors.ts";
-import { reshape, transpose } from "./shapes.ts";
+import { normalizeAxis, reshape, transpose } from "./shapes.ts";
 
 function checkArray(op: string, value: unknown, what: string): asserts value is MxArray {
   if (!(value instanceof MxArray)) {
@@ -181,4 +181,81 @@ export function outer(a: MxArray, b: MxArray, options: OpOptions = {}): MxArray 
   using column = reshape(a, [a.size, 1]);
   using row = reshape(b, [b.size]);
   return multiply(column, row);
+}
+
+/**
+ * Sums products over the given axes of `a` and `b` (NumPy/MLX tensordot): `axes` is a count
+ * (the last `axes` of `a` with the first of `b`) or a pair of axis lists.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const a = mx.reshape(mx.arange(6, undefined, { dtype: mx.float32 }), [2, 3]);
+ * console.log(mx.tensordot(a, a, { axes: [[1], [1]] }).tolist()); // [[5, 14], [14, 50]]
+ * ```
+ */
+export function tensordot(
+  a: MxArray,
+  b: MxArray,
+  options: { axes?: number | readonly [readonly number[], readonly number[]] } & OpOptions = {},
+): MxArray {
+  checkStream("tensordot", options.stream);
+  const spec = options.axes ?? 2;
+  let axesA: number[];
+  let axesB: number[];
+  if (typeof spec === "number") {
+    if (!Number.isInteger(spec) || spec < 0 || spec > a.ndim || spec > b.ndim) {
+      throw new MxError("invalid_argument", `[tensordot] axes ${spec} does not fit shapes [${a.shape}] and [${b.shape}]`);
+    }
+    axesA = Array.from({ length: spec }, (_, i) => a.ndim - spec + i);
+    axesB = Array.from({ length: spec }, (_, i) => i);
+  } else {
+    axesA = spec[0].map((x) => normalizeAxis("tensordot", x, a.ndim));
+    axesB = spec[1].map((x) => normalizeAxis("tensordot", x, b.ndim));
+  }
+  if (axesA.length !== axesB.length) {
+    throw new MxError("invalid_argument", `[tensordot] ${axesA.length} axes of a against ${axesB.length} of b`);
+  }
+  const shapeA = a.shape;
+  const shapeB = b.shape;
+  for (let i = 0; i < axesA.length; i++) {
+    if (shapeA[axesA[i]!] !== shapeB[axesB[i]!]) {
+      throw new MxError(
+        "shape_mismatch",
+        `[tensordot] axis ${axesA[i]} of [${shapeA}] and axis ${axesB[i]} of [${shapeB}] differ`,
+      );
+    }
+  }
+  const freeA = shapeA.map((_, i) => i).filter((i) => !axesA.includes(i));
+  const freeB = shapeB.map((_, i) => i).filter((i) => !axesB.includes(i));
+  const contracted = axesA.reduce((n, axis) => n * shapeA[axis]!, 1);
+  const rows = freeA.reduce((n, axis) => n * shapeA[axis]!, 1);
+  const cols = freeB.reduce((n, axis) => n * shapeB[axis]!, 1);
+  using left = transpose(a, { axes: [...freeA, ...axesA] });
+  using right = transpose(b, { axes: [...axesB, ...freeB] });
+  using left2 = reshape(left, [rows, contracted]);
+  using right2 = reshape(right, [contracted, cols]);
+  using product = matmul(left2, right2);
+  return reshape(product, [...freeA.map((i) => shapeA[i]!), ...freeB.map((i) => shapeB[i]!)]);
+}
+
+/**
+ * The Kronecker product: every element of `a` times the whole of `b`, tiled.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * console.log(mx.kron(mx.array([1, 2]), mx.array([1, 10])).tolist()); // [1, 10, 2, 20]
+ * ```
+ */
+export function kron(a: MxArray, b: MxArray, options: OpOptions = {}): MxArray {
+  checkStream("kron", options.stream);
+  const ndim = Math.max(a.ndim, b.ndim);
+  const shapeA = [...new Array(ndim - a.ndim).fill(1), ...a.shape];
+  const shapeB = [...new Array(ndim - b.ndim).fill(1), ...b.shape];
+  // a[i0, 1, i1, 1, ...] * b[1, j0, 1, j1, ...] -> reshape to (i0*j0, i1*j1, ...)
+  using spreadA = reshape(a, shapeA.flatMap((d) => [d, 1]));
+  using spreadB = reshape(b, shapeB.flatMap((d) => [1, d]));
+  using product = multiply(spreadA, spreadB);
+  return reshape(product, shapeA.map((d, i) => d * shapeB[i]!));
 }

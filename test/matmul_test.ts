@@ -172,3 +172,22 @@ test("matmul() allocates only its output and frees its scratch", () => {
   a.array.dispose();
   b.array.dispose();
 });
+
+test("tensordot() and kron() match MLX", () => {
+  using a = mx.reshape(mx.arange(24, undefined, { dtype: mx.float32 }), [2, 3, 4]);
+  using b = mx.reshape(mx.arange(24, undefined, { dtype: mx.float32 }), [3, 4, 2]);
+  const expected = [[1012, 1078], [2596, 2806]];
+  assertEquals(mx.tensordot(a, b).tolist(), expected);
+  assertEquals(mx.tensordot(a, b, { axes: [[1, 2], [0, 1]] }).tolist(), expected);
+  using v = mx.array([1, 2]);
+  using w = mx.array([3, 4]);
+  assertEquals(mx.tensordot(v, w, { axes: 0 }).tolist(), [[3, 4], [6, 8]]);
+  using c = mx.reshape(mx.arange(8, undefined, { dtype: mx.float32 }), [2, 4]);
+  assertEquals(mx.tensordot(a, c, { axes: [[0, 2], [0, 1]] }).tolist(), [316, 428, 540]);
+  assertThrows(() => mx.tensordot(a, c, { axes: [[1], [1]] }), mx.MxError, "[tensordot] axis 1 of [2,3,4] and axis 1 of [2,4] differ");
+  using k1 = mx.array([[1, 2], [3, 4]]);
+  using k2 = mx.array([[0, 5], [6, 7]]);
+  assertEquals(mx.kron(k1, k2).tolist(), [[0, 5, 0, 10], [6, 7, 12, 14], [0, 15, 0, 20], [18, 21, 24, 28]]);
+  using ones = mx.ones([2, 2]);
+  assertEquals(mx.kron(v, ones).shape, [2, 4]);
+});
