@@ -32,17 +32,7 @@ pub fn create(op: Op, a: *Array, b: *Array) errors.Error!*Array {
 
 pub fn evalCpu(op: Op, out: *Array) errors.Error!void {
     assert(out.inputs.len == 2);
-    try out.allocateOutputDonated();
-    @setEvalBranchQuota(100_000);
-    switch (op) {
-        inline else => |comptime_op| switch (out.inputs[0].dtype) {
-            inline else => |dtype| {
-                if (comptime isComputeDtype(comptime_op, dtype)) {
-                    elementwise.run(KernelOp(comptime_op, dtype), out, out.inputs);
-                } else unreachable;
-            },
-        },
-    }
+    return elementwise.evalTableOp(Op, isComputeDtype, KernelOp, op, out);
 }
 
 fn isComputeDtype(comptime op: Op, comptime dtype: DType) bool {

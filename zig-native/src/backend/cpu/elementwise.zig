@@ -8,12 +8,36 @@ const assert = std.debug.assert;
 const dtype_mod = @import("../../dtype.zig");
 const shape_mod = @import("../../shape.zig");
 const Array = @import("../../array.zig").Array;
+const errors = @import("../../errors.zig");
 const strided = @import("strided.zig");
 const pool = @import("pool.zig");
 const simd = @import("simd.zig");
 
 const DType = dtype_mod.DType;
 const Storage = dtype_mod.Storage;
+
+/// Evaluates an op of an op table (unary_ops, binary_ops): allocates the output (reusing a
+/// donated input buffer) and runs `KernelOp(op, dtype)` for the first input's dtype, which the
+/// op's primitive converted to the table's compute dtype (`isComputeDtype` says which those are).
+pub fn evalTableOp(
+    comptime OpEnum: type,
+    comptime isComputeDtype: anytype,
+    comptime KernelOp: anytype,
+    op: OpEnum,
+    out: *Array,
+) errors.Error!void {
+    try out.allocateOutputDonated();
+    @setEvalBranchQuota(100_000);
+    switch (op) {
+        inline else => |comptime_op| switch (out.inputs[0].dtype) {
+            inline else => |dtype| {
+                if (comptime isComputeDtype(comptime_op, dtype)) {
+                    run(KernelOp(comptime_op, dtype), out, out.inputs);
+                } else unreachable;
+            },
+        },
+    }
+}
 
 /// Runs `Op.scalar` (and `Op.vector` when `Op.has_vector`) over `inputs` into `out`.
 /// `Op` declares `in_dtypes: [n]DType`, `out_dtype`, `scalar(args...) Out`, `has_vector`,
