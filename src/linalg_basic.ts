@@ -6,9 +6,11 @@
  */
 
 import { native } from "../ffi/loader.ts";
-import { MxArray } from "./array.ts";
+import { fromBytes, MxArray } from "./array.ts";
 import { checkStream, type OpOptions } from "./device.ts";
-import { add, multiply } from "./elementwise.ts";
+import { complex64 } from "./dtype.ts";
+import { add, imag, multiply, real, subtract } from "./elementwise.ts";
+import { astype } from "./ops.ts";
 import { checkHandle, MxError } from "./errors.ts";
 import { normalizeAxis, reshape, transpose } from "./shapes.ts";
 
@@ -18,16 +20,40 @@ function checkArray(op: string, value: unknown, what: string): asserts value is 
   }
 }
 
-/** The native matmul; `op` names the caller in errors about disposed arrays. */
+/** The native matmul; `op` names the caller in errors about disposed arrays. A complex64
+ * product is four float32 products of the real and imaginary parts. */
 function nativeMatmul(op: string, a: MxArray, b: MxArray): MxArray {
-  return new MxArray(checkHandle(native.matmul(a.handle(op), b.handle(op))));
+  const handleA = a.handle(op);
+  const handleB = b.handle(op);
+  if (a.dtype === complex64 || b.dtype === complex64) return complexMatmul(a, b);
+  return new MxArray(checkHandle(native.matmul(handleA, handleB)));
+}
+
+/** (ar + i ai) @ (br + i bi) = (ar@br - ai@bi) + i (ar@bi + ai@br). */
+function complexMatmul(a: MxArray, b: MxArray): MxArray {
+  using ac = astype(a, complex64);
+  using bc = astype(b, complex64);
+  using ar = real(ac);
+  using ai = imag(ac);
+  using br = real(bc);
+  using bi = imag(bc);
+  using rr = matmul(ar, br);
+  using ii = matmul(ai, bi);
+  using ri = matmul(ar, bi);
+  using ir = matmul(ai, br);
+  using re = subtract(rr, ii);
+  using im = add(ri, ir);
+  using unit = fromBytes(new Float32Array([0, 1]), complex64, []);
+  using imaginary = multiply(im, unit);
+  return add(re, imaginary);
 }
 
 /**
  * The matrix product `a @ b` with MLX's rules: the last two axes are the matrices, the rest
  * are batch axes that broadcast; a 1-D `a` is a row vector and a 1-D `b` a column vector (that
  * unit axis is dropped from the result). Dtypes promote; the result must be floating point
- * (float32, float64, float16, bfloat16): integer inputs are rejected, as in MLX.
+ * or complex (float32, float64, float16, bfloat16, complex64): integer inputs are rejected,
+ * as in MLX.
  *
  * @param a The left operand (at least 1-D).
  * @param b The right operand (at least 1-D); its second-to-last axis (or only axis) must equal
@@ -205,7 +231,10 @@ export function tensordot(
   let axesB: number[];
   if (typeof spec === "number") {
     if (!Number.isInteger(spec) || spec < 0 || spec > a.ndim || spec > b.ndim) {
-      throw new MxError("invalid_argument", `[tensordot] axes ${spec} does not fit shapes [${a.shape}] and [${b.shape}]`);
+      throw new MxError(
+        "invalid_argument",
+        `[tensordot] axes ${spec} does not fit shapes [${a.shape}] and [${b.shape}]`,
+      );
     }
     axesA = Array.from({ length: spec }, (_, i) => a.ndim - spec + i);
     axesB = Array.from({ length: spec }, (_, i) => i);
@@ -214,7 +243,10 @@ export function tensordot(
     axesB = spec[1].map((x) => normalizeAxis("tensordot", x, b.ndim));
   }
   if (axesA.length !== axesB.length) {
-    throw new MxError("invalid_argument", `[tensordot] ${axesA.length} axes of a against ${axesB.length} of b`);
+    throw new MxError(
+      "invalid_argument",
+      `[tensordot] ${axesA.length} axes of a against ${axesB.length} of b`,
+    );
   }
   const shapeA = a.shape;
   const shapeB = b.shape;
