@@ -116,6 +116,7 @@ export {
 export { addmm, type AddmmOptions, inner, kron, matmul, outer, tensordot } from "./src/linalg_basic.ts";
 export { argpartition, argsort, partition, sort, type SortOptions, topk } from "./src/sorting.ts";
 export * as memory from "./src/memory.ts";
+export * as random from "./src/random.ts";
 export {
   cpu,
   defaultDevice,
