@@ -317,3 +317,25 @@ test("random.bits() of 4M uint32 (threaded) matches the single-key layout and fr
   }
   assertEquals(mx.memory.activeBytes(), before, "memory returns to its baseline");
 });
+
+test("random samplers take a stream option and reject the GPU, naming themselves", () => {
+  using k = mx.random.key(0);
+  using logits = mx.zeros([3]);
+  const gpu = { stream: mx.gpu, key: k };
+  const calls: [string, () => unknown][] = [
+    ["bits", () => mx.random.bits([2], gpu)],
+    ["split", () => mx.random.split(k, 2, { stream: mx.gpu })],
+    ["uniform", () => mx.random.uniform(gpu)],
+    ["normal", () => mx.random.normal(gpu)],
+    ["randint", () => mx.random.randint(0, 3, gpu)],
+    ["bernoulli", () => mx.random.bernoulli(gpu)],
+    ["truncated_normal", () => mx.random.truncatedNormal(0, 1, gpu)],
+    ["gumbel", () => mx.random.gumbel(gpu)],
+    ["categorical", () => mx.random.categorical(logits, gpu)],
+    ["laplace", () => mx.random.laplace(gpu)],
+    ["permutation", () => mx.random.permutation(3, gpu)],
+  ];
+  for (const [name, call] of calls) assertThrows(call, mx.MxError, `[${name}] Device(gpu, 0) is not available`);
+  using ok = mx.random.uniform({ shape: [2], key: k, stream: mx.cpu });
+  assertEquals(ok.shape, [2]);
+});
