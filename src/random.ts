@@ -30,8 +30,8 @@ import {
   floor,
   isinf,
   isnan,
-  lessEqual,
   less,
+  lessEqual,
   log,
   log1p,
   logicalOr,
@@ -69,7 +69,10 @@ function seedWords(op: string, seed: number | bigint): Uint32Array {
   if (typeof seed === "bigint") value = seed;
   else if (typeof seed === "number" && Number.isSafeInteger(seed)) value = BigInt(seed);
   else {
-    throw new MxError("invalid_argument", `[${op}] seed must be an integer in [0, 2^64); got ${String(seed)}`);
+    throw new MxError(
+      "invalid_argument",
+      `[${op}] seed must be an integer in [0, 2^64); got ${String(seed)}`,
+    );
   }
   if (value < 0n || value > seedMax) {
     throw new MxError("invalid_argument", `[${op}] seed must be an integer in [0, 2^64); got ${value}`);
@@ -273,7 +276,13 @@ function belowOne(dtype: Dtype): number {
 }
 
 /** MLX's `uniform(low, high, shape, dtype, key)` on arrays. */
-function uniformImpl(low: MxArray, high: MxArray, shape: readonly number[], dtype: Dtype, key: MxArray): MxArray {
+function uniformImpl(
+  low: MxArray,
+  high: MxArray,
+  shape: readonly number[],
+  dtype: Dtype,
+  key: MxArray,
+): MxArray {
   checkFloating(dtype, "[uniform] Can only generate uniform numbers with real floating point type.");
   using lo = astype(low, dtype);
   using hi = astype(high, dtype);
@@ -282,7 +291,9 @@ function uniformImpl(low: MxArray, high: MxArray, shape: readonly number[], dtyp
   if (outShape.length !== shape.length || outShape.some((dim, i) => dim !== shape[i])) {
     throw new MxError(
       "shape_mismatch",
-      `[uniform] Cannot generate random values of shape ${shown(shape)} from broadcasted shape ${shown(outShape)}.`,
+      `[uniform] Cannot generate random values of shape ${shown(shape)} from broadcasted shape ${
+        shown(outShape)
+      }.`,
     );
   }
   using upper = array(belowOne(dtype), float32);
@@ -663,7 +674,10 @@ export function categorical(logits: MxArray, options: CategoricalOptions = {}): 
   const { key, drawn } = keyOrNext(options);
   using _drawn = drawn;
   if (options.shape !== undefined && options.numSamples !== undefined) {
-    throw new MxError("invalid_argument", "[categorical] At most one of shape or num_samples can be specified.");
+    throw new MxError(
+      "invalid_argument",
+      "[categorical] At most one of shape or num_samples can be specified.",
+    );
   }
   if (!(logits instanceof MxArray)) {
     throw new MxError("invalid_argument", `[categorical] logits must be an MxArray; got ${typeof logits}`);
@@ -672,7 +686,10 @@ export function categorical(logits: MxArray, options: CategoricalOptions = {}): 
   const given = options.axis ?? -1;
   const axis = Number.isInteger(given) && given < 0 ? given + ndim : given;
   if (!Number.isInteger(axis) || axis < 0 || axis >= ndim) {
-    throw new MxError("invalid_argument", `[categorical] Invalid axis ${given} for logits with ${ndim} dimensions.`);
+    throw new MxError(
+      "invalid_argument",
+      `[categorical] Invalid axis ${given} for logits with ${ndim} dimensions.`,
+    );
   }
   const reduced = logits.shape.filter((_, i) => i !== axis);
   if (options.shape !== undefined) {
@@ -840,7 +857,10 @@ export function permutation(x: number | MxArray, options: PermutationOptions = {
     return permutationOf(x, key);
   }
   if (!(x instanceof MxArray)) {
-    throw new MxError("invalid_argument", `[permutation] x must be an integer or an MxArray; got ${typeof x}`);
+    throw new MxError(
+      "invalid_argument",
+      `[permutation] x must be an integer or an MxArray; got ${typeof x}`,
+    );
   }
   const axis = normalizeAxis("permutation", options.axis ?? 0, x.ndim);
   using order = permutationOf(x.shape[axis]!, key);

@@ -99,7 +99,10 @@ function run(c: RandomCase, owned: mx.MxArray[]): mx.MxArray {
     case "bernoulli":
       return mx.random.bernoulli({ p: get("p") as A, shape, key });
     case "permutation":
-      return mx.random.permutation(get("x") as number | mx.MxArray, { axis: p.axis as number | undefined, key });
+      return mx.random.permutation(get("x") as number | mx.MxArray, {
+        axis: p.axis as number | undefined,
+        key,
+      });
     case "categorical":
       return mx.random.categorical(get("logits") as mx.MxArray, {
         axis: p.axis as number | undefined,
@@ -139,7 +142,9 @@ function compareFloats(c: RandomCase, got: number[], want: number[], dtype: stri
     if (Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e))) continue;
     if (exact) throw new Error(`element ${i}: expected exactly ${e}, got ${a}`);
     const tolerance = allowedUlps(c, dtype) * ulp(e, dtype);
-    if (!(Math.abs(a - e) <= tolerance)) throw new Error(`element ${i}: expected ${e}, got ${a} (tolerance ${tolerance})`);
+    if (!(Math.abs(a - e) <= tolerance)) {
+      throw new Error(`element ${i}: expected ${e}, got ${a} (tolerance ${tolerance})`);
+    }
   }
 }
 
@@ -170,8 +175,11 @@ function checkCase(c: RandomCase): void {
     if (c.error !== undefined) {
       const error = assertThrows(() => run(c, owned).dispose(), mx.MxError);
       if (!messageDiffers(c.error)) assertEquals(error.message, c.error, "message");
-      else if (c.error.startsWith("[broadcast_shapes]")) assert(error.message.includes("cannot be broadcast"), error.message);
-      else if (c.error.startsWith("[")) assert(error.message.startsWith(c.error.split("]")[0]! + "]"), error.message);
+      else if (c.error.startsWith("[broadcast_shapes]")) {
+        assert(error.message.includes("cannot be broadcast"), error.message);
+      } else if (c.error.startsWith("[")) {
+        assert(error.message.startsWith(c.error.split("]")[0]! + "]"), error.message);
+      }
       return;
     }
     using out = run(c, owned);
@@ -264,8 +272,16 @@ test("random.key() and seed() take 64-bit seeds and reject others", () => {
 
 test("random.bits() rejects widths other than 1, 2, 4 and non-integer shapes", () => {
   using k = mx.random.key(0);
-  assertThrows(() => mx.random.bits([3], { width: 3, key: k }), mx.MxError, "[bits] Bit width must be in {1, 2, 4} but got 3.");
-  assertThrows(() => mx.random.bits([1.5], { key: k }), mx.MxError, "[bits] shape must be a list of integers");
+  assertThrows(
+    () => mx.random.bits([3], { width: 3, key: k }),
+    mx.MxError,
+    "[bits] Bit width must be in {1, 2, 4} but got 3.",
+  );
+  assertThrows(
+    () => mx.random.bits([1.5], { key: k }),
+    mx.MxError,
+    "[bits] shape must be a list of integers",
+  );
   assertThrows(() => mx.random.bits([-2], { key: k }), mx.MxError, "[bits] Negative dimensions not allowed.");
 });
 
@@ -335,7 +351,9 @@ test("random samplers take a stream option and reject the GPU, naming themselves
     ["laplace", () => mx.random.laplace(gpu)],
     ["permutation", () => mx.random.permutation(3, gpu)],
   ];
-  for (const [name, call] of calls) assertThrows(call, mx.MxError, `[${name}] Device(gpu, 0) is not available`);
+  for (const [name, call] of calls) {
+    assertThrows(call, mx.MxError, `[${name}] Device(gpu, 0) is not available`);
+  }
   using ok = mx.random.uniform({ shape: [2], key: k, stream: mx.cpu });
   assertEquals(ok.shape, [2]);
 });
