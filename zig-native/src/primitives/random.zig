@@ -25,17 +25,17 @@ pub fn create(key: *Array, shape: shape_mod.Shape, width_bytes: u32) errors.Erro
         1 => .uint8,
         2 => .uint16,
         4 => .uint32,
-        else => return errors.fail(error.InvalidArgument, "[bits] Bit width must be in {{1, 2, 4}} " ++
-            "but got {d}.", .{width_bytes}),
+        else => return errors.fail(error.InvalidArgument, "[bits] Bit width must be in " ++
+            "{{1, 2, 4}} but got {d}.", .{width_bytes}),
     };
     if (key.dtype != .uint32) {
-        return errors.fail(error.DTypeMismatch, "[bits] Expected key type uint32 but received {s}.",
-            .{key.dtype.name()});
+        return errors.fail(error.DTypeMismatch, "[bits] Expected key type uint32 but " ++
+            "received {s}.", .{key.dtype.name()});
     }
     const key_ndim = key.shape.ndim;
     if (key_ndim == 0 or key.shape.dims[key_ndim - 1] != 2) {
-        return errors.fail(error.ShapeMismatch, "[bits] Expected key shape (..., 2) but received " ++
-            "{f}.", .{key.shape});
+        return errors.fail(error.ShapeMismatch, "[bits] Expected key shape (..., 2) but " ++
+            "received {f}.", .{key.shape});
     }
     const batch_ndim = key_ndim - 1;
     if (batch_ndim + shape.ndim > shape_mod.ndim_max) {
@@ -98,7 +98,8 @@ const view = @import("view.zig");
 
 test "random_bits splits key(0) as MLX does, batched and transposed keys" {
     const key_shape = try shape_mod.Shape.init(&.{2});
-    const key = try Array.createFromBytes(.uint32, key_shape, std.mem.sliceAsBytes(&[_]u32{ 0, 0 }));
+    const zeros = [_]u32{ 0, 0 };
+    const key = try Array.createFromBytes(.uint32, key_shape, std.mem.sliceAsBytes(&zeros));
     defer key.release();
     const split = try create(key, try shape_mod.Shape.init(&.{ 2, 2 }), 4);
     defer split.release();
