@@ -117,6 +117,7 @@ export { addmm, type AddmmOptions, inner, kron, matmul, outer, tensordot } from 
 export { einsum, einsumPath } from "./src/einsum.ts";
 export { argpartition, argsort, partition, sort, type SortOptions, topk } from "./src/sorting.ts";
 export * as memory from "./src/memory.ts";
+export * as random from "./src/random.ts";
 export {
   cpu,
   defaultDevice,

@@ -30,6 +30,7 @@ const indexing = @import("primitives/indexing.zig");
 const join = @import("primitives/join.zig");
 const sort = @import("primitives/sort.zig");
 const matmul_mod = @import("primitives/matmul.zig");
+const random = @import("primitives/random.zig");
 
 const Handle = handles.Handle;
 
@@ -388,6 +389,20 @@ fn matmulChecked(a_handle: Handle, b_handle: Handle) errors.Error!*Array {
     const b = try handles.acquire(b_handle);
     defer b.release();
     return matmul_mod.create(a, b);
+}
+
+/// Random bits of shape `dims` (`ndim` of them), `width_bytes` (1, 2, 4) each, under `key`
+/// (uint32, shape (..., 2); leading key dimensions prefix the result's shape).
+fn randomBits(key: Handle, dims: ?[*]const i32, ndim: u32, width_bytes: u32) callconv(.c) Handle {
+    begin();
+    return handleResult(randomBitsChecked(key, dims, ndim, width_bytes));
+}
+
+fn randomBitsChecked(key_handle: Handle, dims: ?[*]const i32, ndim: u32, width_bytes: u32) errors.Error!*Array {
+    const shape = try shapeFromAbi("bits", dims, ndim);
+    const key = try handles.acquire(key_handle);
+    defer key.release();
+    return random.create(key, shape, width_bytes);
 }
 
 fn opFromCode(comptime Op: type, kind: []const u8, code: u32) errors.Error!Op {
@@ -752,6 +767,7 @@ const exports = .{
     .{ "slice", slice },
     .{ "concatenate", concatenate },
     .{ "matmul", matmul },
+    .{ "random_bits", randomBits },
     .{ "copy", copyOp },
     .{ "arange", arange },
     .{ "gather", gather },
@@ -821,5 +837,7 @@ test {
     _ = @import("primitives/join.zig");
     _ = @import("primitives/matmul.zig");
     _ = @import("backend/cpu/gemm.zig");
+    _ = @import("primitives/random.zig");
+    _ = @import("backend/cpu/threefry.zig");
     _ = @import("sort_test.zig");
 }
