@@ -16,6 +16,7 @@ const indexing = @import("primitives/indexing.zig");
 const join = @import("primitives/join.zig");
 const sort = @import("primitives/sort.zig");
 const matmul = @import("primitives/matmul.zig");
+const linalg = @import("primitives/linalg.zig");
 
 pub const Primitive = union(enum) {
     /// Not computed by a primitive: a leaf, or a node already evaluated and detached.
@@ -39,6 +40,10 @@ pub const Primitive = union(enum) {
     scan: reduce.ScanParams,
     sort: sort.Params,
     matmul,
+    inverse: linalg.InverseParams,
+    cholesky: linalg.CholeskyParams,
+    /// MLX's LUF, its three outputs packed into one (see primitives/linalg.zig).
+    lu_factor,
 
     pub fn name(self: Primitive) []const u8 {
         return @tagName(self);
@@ -67,5 +72,8 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .scan => |params| try reduce.evalScanCpu(params, out),
         .sort => |params| try sort.evalCpu(params, out),
         .matmul => try matmul.evalCpu(out),
+        .inverse => |params| try linalg.evalInverse(params, out),
+        .cholesky => |params| try linalg.evalCholesky(params, out),
+        .lu_factor => try linalg.evalLuFactor(out),
     }
 }
