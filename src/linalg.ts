@@ -32,7 +32,7 @@ import {
 } from "./elementwise.ts";
 import { any, max, min, sum } from "./reductions.ts";
 import { astype, where } from "./ops.ts";
-import { broadcastShapes, broadcastTo, expandDims, reshape, sliceView, swapaxes } from "./shapes.ts";
+import { broadcastShapes, broadcastTo, expandDims, reshape, sliceView, squeeze, swapaxes } from "./shapes.ts";
 import { eye, tril, triu, zerosLike } from "./creation.ts";
 import { concatenate } from "./joining.ts";
 import { argsort } from "./sorting.ts";
@@ -590,21 +590,26 @@ export function solve(a: MxArray, b: MxArray, options: OpOptions = {}): MxArray 
   using _u = u;
   using order = argsort(rows, { axis: -1 });
   let permuted: MxArray;
-  if (b.ndim === 1) {
-    using wide = broadcastTo(b, order.shape);
-    permuted = takeAlongAxis(wide, order, { axis: -1 });
+  // A vector b with batched a is solved as one column per matrix, then squeezed.
+  const column = b.ndim === 1 && a.ndim > 2;
+  if (b.ndim === 1 && !column) {
+    permuted = takeAlongAxis(b, order, { axis: -1 });
   } else {
     const n = a.shape[a.ndim - 1]!;
-    const k = b.shape[b.ndim - 1]!;
-    const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
-    using wide = broadcastTo(b, [...batch, n, k]);
-    using column = expandDims(order, -1);
-    using indices = broadcastTo(column, [...batch, n, 1]);
+    const k = column ? 1 : b.shape[b.ndim - 1]!;
+    const batch = broadcastShapes(a.shape.slice(0, -2), column ? [] : b.shape.slice(0, -2));
+    const rhs = column ? reshape(b, [n, 1]) : b;
+    using wide = broadcastTo(rhs, [...batch, n, k]);
+    if (column) rhs.dispose();
+    using orderColumn = expandDims(order, -1);
+    using indices = broadcastTo(orderColumn, [...batch, n, 1]);
     permuted = takeAlongAxis(wide, indices, { axis: -2 });
   }
   using _permuted = permuted;
   using y = solveTriangular(l, permuted, { upper: false });
-  return solveTriangular(u, y, { upper: true });
+  if (!column) return solveTriangular(u, y, { upper: true });
+  using x = solveTriangular(u, y, { upper: true });
+  return squeeze(x, { axis: -1 });
 }
 
 // ---------------------------------------------------------------------------------------------
