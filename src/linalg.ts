@@ -190,7 +190,7 @@ function matrixNorm(a: MxArray, ord: NormOrder, axes: number[], keepdims: boolea
  * ```ts
  * import * as mx from "mlx-ts";
  * const a = mx.array([[-4, -3, -2], [-1, 0, 1], [2, 3, 4]]);
- * console.log(mx.linalg.norm(a).item().toFixed(4)); // 7.7460
+ * console.log(Number(mx.linalg.norm(a).item()).toFixed(4)); // 7.7460
  * console.log(mx.linalg.norm(a, Infinity).item()); // 9
  * console.log(mx.linalg.norm(a, 1, { axis: 1 }).tolist()); // [9, 2, 9]
  * ```
@@ -703,7 +703,7 @@ function slogdetLu(input: MxArray): [MxArray, MxArray] {
  * ```ts
  * import * as mx from "mlx-ts";
  * const [s, logabs] = mx.linalg.slogdet(mx.multiply(mx.eye(4), -2));
- * console.log(s.item(), logabs.item().toFixed(4)); // 1 2.7726
+ * console.log(s.item(), Number(logabs.item()).toFixed(4)); // 1 2.7726
  * ```
  */
 export function slogdet(a: MxArray, options: OpOptions = {}): [MxArray, MxArray] {
