@@ -130,7 +130,11 @@ function vectorNorm(a: MxArray, ord: number, axes: number[], keepdims: boolean):
   }
   using magnitude = abs(a);
   if (ord === 1 || ord === Infinity || ord === -Infinity) {
-    using reduced = ord === 1 ? sum(magnitude, options) : ord > 0 ? max(magnitude, options) : min(magnitude, options);
+    using reduced = ord === 1
+      ? sum(magnitude, options)
+      : ord > 0
+      ? max(magnitude, options)
+      : min(magnitude, options);
     return astype(reduced, dtype);
   }
   using exponent = array(ord, dtype);
@@ -199,7 +203,11 @@ export function norm(a: MxArray, ord?: NormOrder | null, options: NormOptions = 
   checkStream("linalg::norm", options.stream);
   checkArray("norm", a, "a");
   const keepdims = options.keepdims ?? false;
-  const given = options.axis === undefined ? undefined : typeof options.axis === "number" ? [options.axis] : [...options.axis];
+  const given = options.axis === undefined
+    ? undefined
+    : typeof options.axis === "number"
+    ? [options.axis]
+    : [...options.axis];
   if (ord === undefined || ord === null) {
     if (given === undefined) {
       using flat = reshape(a, [a.size]);
@@ -208,7 +216,9 @@ export function norm(a: MxArray, ord?: NormOrder | null, options: NormOptions = 
       using owned = out;
       return reshape(owned, a.shape.map(() => 1));
     }
-    if (given.length > 2) throw new MxError("invalid_argument", "[linalg::norm] Received too many axes for norm.");
+    if (given.length > 2) {
+      throw new MxError("invalid_argument", "[linalg::norm] Received too many axes for norm.");
+    }
     return l2Norm(a, normAxes(a, given), keepdims);
   }
   const axes = given ?? a.shape.map((_, i) => i);
@@ -222,7 +232,10 @@ export function norm(a: MxArray, ord?: NormOrder | null, options: NormOptions = 
     return matrixNorm(a, ord, normAxes(a, axes), keepdims);
   }
   if (typeof ord !== "number") {
-    throw new MxError("invalid_argument", `[linalg::norm] ord must be a number or a string; got ${typeof ord}`);
+    throw new MxError(
+      "invalid_argument",
+      `[linalg::norm] ord must be a number or a string; got ${typeof ord}`,
+    );
   }
   if (axes.length === 1) return vectorNorm(a, ord, normAxes(a, axes), keepdims);
   if (axes.length === 2) return matrixNorm(a, ord, normAxes(a, axes), keepdims);
@@ -278,7 +291,12 @@ export function cross(a: MxArray, b: MxArray, options: { axis?: number } & OpOpt
       const full = broadcastTo(x, shape);
       owned.push(full);
       return Array.from({ length: size }, (_, k) => {
-        const part = sliceView(full, shape.map((_, i) => (i === outAxis ? k : 0)), shape.map((d, i) => (i === outAxis ? 1 : d)), shape.map(() => 1));
+        const part = sliceView(
+          full,
+          shape.map((_, i) => (i === outAxis ? k : 0)),
+          shape.map((d, i) => (i === outAxis ? 1 : d)),
+          shape.map(() => 1),
+        );
         owned.push(part);
         return part;
       });
@@ -362,7 +380,9 @@ export function inv(a: MxArray, options: OpOptions = {}): MxArray {
 export function triInv(a: MxArray, options: TriangleOptions = {}): MxArray {
   checkStream("linalg::tri_inv", options.stream);
   checkArray("tri_inv", a, "a");
-  return new MxArray(checkHandle(native.linalg_inverse(a.handle("linalg::tri_inv"), 1, options.upper ? 1 : 0)));
+  return new MxArray(
+    checkHandle(native.linalg_inverse(a.handle("linalg::tri_inv"), 1, options.upper ? 1 : 0)),
+  );
 }
 
 /**
@@ -385,7 +405,9 @@ export function triInv(a: MxArray, options: TriangleOptions = {}): MxArray {
 export function cholesky(a: MxArray, options: TriangleOptions = {}): MxArray {
   checkStream("linalg::cholesky", options.stream);
   checkArray("cholesky", a, "a");
-  return new MxArray(checkHandle(native.linalg_cholesky(a.handle("linalg::cholesky"), options.upper ? 1 : 0)));
+  return new MxArray(
+    checkHandle(native.linalg_cholesky(a.handle("linalg::cholesky"), options.upper ? 1 : 0)),
+  );
 }
 
 /**
@@ -411,7 +433,9 @@ export function choleskyInv(l: MxArray, options: TriangleOptions = {}): MxArray 
   if (l.shape[l.ndim - 1] !== l.shape[l.ndim - 2]) {
     throw new MxError(
       "shape_mismatch",
-      `[linalg::cholesky_inv] Cholesky inverse is only defined for square matrices; got shape ${shapeText(l.shape)}`,
+      `[linalg::cholesky_inv] Cholesky inverse is only defined for square matrices; got shape ${
+        shapeText(l.shape)
+      }`,
     );
   }
   using inverse = triInv(l, { upper: options.upper });
@@ -654,7 +678,8 @@ function detSmall(a: MxArray): MxArray {
     const sub = (x: MxArray, y: MxArray) => keep(subtract(x, y));
     if (n === 1) return reshape(e(0, 0), batch);
     if (n === 2) return subtract(mul(e(0, 0), e(1, 1)), mul(e(0, 1), e(1, 0)));
-    const minor = (r0: number, r1: number, c0: number, c1: number) => sub(mul(e(r0, c0), e(r1, c1)), mul(e(r0, c1), e(r1, c0)));
+    const minor = (r0: number, r1: number, c0: number, c1: number) =>
+      sub(mul(e(r0, c0), e(r1, c1)), mul(e(r0, c1), e(r1, c0)));
     const first = sub(mul(e(0, 0), minor(1, 2, 1, 2)), mul(e(0, 1), minor(1, 2, 0, 2)));
     return add(first, mul(e(0, 2), minor(1, 2, 0, 1)));
   } finally {

@@ -23,7 +23,12 @@ interface LinalgCase {
   name: string;
   op: string;
   inputs: Spec[];
-  params: { ord?: number | string | null; axis?: number | number[] | null; keepdims?: boolean; upper?: boolean };
+  params: {
+    ord?: number | string | null;
+    axis?: number | number[] | null;
+    keepdims?: boolean;
+    upper?: boolean;
+  };
   outputs?: Outcome[];
   error?: string;
 }
@@ -168,7 +173,11 @@ function checkOutcome(c: LinalgCase, out: mx.MxArray, want: Outcome, index: numb
     assertAllClose(got[i], value, { rtol: tol, atol: tol * scale, label: `output ${index} element ${i}` });
   }
   const sum = got.reduce((x, y) => x + y, 0);
-  assertAllClose(sum, want.sum!, { rtol: tol * 10, atol: tol * scale * got.length, label: `output ${index} sum` });
+  assertAllClose(sum, want.sum!, {
+    rtol: tol * 10,
+    atol: tol * scale * got.length,
+    label: `output ${index} sum`,
+  });
 }
 
 /** Our op-name prefix for an MLX error prefix (MLX names tri_inv's errors after inv). */
@@ -188,7 +197,10 @@ function checkCase(c: LinalgCase): void {
         mx.eval(...outs);
         for (const x of outs) x.dispose();
       }, mx.MxError);
-      assert(error.message.startsWith(expectedPrefix(c)), `expected ${expectedPrefix(c)}, got "${error.message}"`);
+      assert(
+        error.message.startsWith(expectedPrefix(c)),
+        `expected ${expectedPrefix(c)}, got "${error.message}"`,
+      );
       return;
     }
     const outs = run(c, inputs);
@@ -206,9 +218,11 @@ function checkCase(c: LinalgCase): void {
 /** MLX behaviours we do not reproduce (see ARCHITECTURE.md, "Where we differ"). */
 function knownDifference(c: LinalgCase): string | undefined {
   const ord = c.params.ord;
-  if (c.op === "norm" && c.error === undefined && (ord === 2 || ord === -2 || ord === "nuc") &&
+  if (
+    c.op === "norm" && c.error === undefined && (ord === 2 || ord === -2 || ord === "nuc") &&
     (c.params.axis === undefined || c.params.axis === null || Array.isArray(c.params.axis)) &&
-    c.inputs[0]!.shape.length === 2) {
+    c.inputs[0]!.shape.length === 2
+  ) {
     return "matrix norms 2, -2 and 'nuc' need linalg.svd: `unsupported` here until it is wired in";
   }
   return undefined;
@@ -299,7 +313,10 @@ test("linalg.inv(), triInv() and solve() reconstruct: A @ inv(A) = I, A @ x = b"
     using product = mx.matmul(a, inverse);
     using identity = mx.eye(n, { dtype });
     const tol = bound(dtype, n) * 10;
-    assert(relativeError(product, identity) < tol, `inv ${dtype.name} [${shape}]: ${relativeError(product, identity)}`);
+    assert(
+      relativeError(product, identity) < tol,
+      `inv ${dtype.name} [${shape}]: ${relativeError(product, identity)}`,
+    );
     using t = randomArray(shape, dtype, seed, "upper");
     using tInverse = mx.linalg.triInv(t, { upper: true });
     using tUpper = mx.triu(t);
@@ -347,7 +364,9 @@ test("linalg.det() and slogdet() agree with the product of a triangular diagonal
     assertAllClose(logabs.item(), want.item(), { rtol: dtype === mx.float64 ? 1e-12 : 1e-5 });
     using negated = mx.multiply(lower, -1);
     using det = mx.linalg.det(negated);
-    assertAllClose(det.item(), -Math.exp(want.item() as number), { rtol: dtype === mx.float64 ? 1e-11 : 1e-4 });
+    assertAllClose(det.item(), -Math.exp(want.item() as number), {
+      rtol: dtype === mx.float64 ? 1e-11 : 1e-4,
+    });
   }
 });
 
@@ -357,16 +376,28 @@ test("linalg.det() and slogdet() agree with the product of a triangular diagonal
 test("linalg.inv() of a singular matrix throws at evaluation, naming the batch entry, as MLX raises", () => {
   using singular = mx.array([[1, 2], [2, 4]]);
   using inverse = mx.linalg.inv(singular);
-  const error = assertThrows(() => mx.eval(inverse), mx.MxError, "[linalg::inv] the matrix is singular: U[1,1] is zero");
+  const error = assertThrows(
+    () => mx.eval(inverse),
+    mx.MxError,
+    "[linalg::inv] the matrix is singular: U[1,1] is zero",
+  );
   assertEquals(error.code, "invalid_argument");
   using good = mx.eye(3);
   using zero = mx.zeros([3, 3]);
   using batch = mx.stack([good, good, good, zero, good]);
   using batchInverse = mx.linalg.inv(batch);
-  assertThrows(() => mx.eval(batchInverse), mx.MxError, "U[0,0] is zero after LU factorization (matrix 3 of the batch)");
+  assertThrows(
+    () => mx.eval(batchInverse),
+    mx.MxError,
+    "U[0,0] is zero after LU factorization (matrix 3 of the batch)",
+  );
   using lower = mx.array([[1, 0], [5, 0]]);
   using lowerInverse = mx.linalg.triInv(lower);
-  assertThrows(() => mx.eval(lowerInverse), mx.MxError, "[linalg::tri_inv] the matrix is singular: diagonal element 1 is zero");
+  assertThrows(
+    () => mx.eval(lowerInverse),
+    mx.MxError,
+    "[linalg::tri_inv] the matrix is singular: diagonal element 1 is zero",
+  );
   using b = mx.array([1, 1]);
   using x = mx.linalg.solve(singular, b);
   assertThrows(() => mx.eval(x), mx.MxError, "[linalg::tri_inv] the matrix is singular");
@@ -435,7 +466,11 @@ test("linalg.solve() broadcasts batch axes of a and b (knownDifference: MLX's ta
 test("linalg.norm() matrix orders 2, -2 and 'nuc' throw unsupported until svd is wired in", () => {
   using a = mx.array([[1, 2], [3, 4]]);
   for (const ord of [2, -2, "nuc"] as const) {
-    const error = assertThrows(() => mx.linalg.norm(a, ord), mx.MxError, "needs the singular values (linalg.svd)");
+    const error = assertThrows(
+      () => mx.linalg.norm(a, ord),
+      mx.MxError,
+      "needs the singular values (linalg.svd)",
+    );
     assertEquals(error.code, "unsupported");
   }
   assertThrows(() => mx.linalg.norm(a, 1, { axis: [0, 0] }), mx.MxError, "[linalg::norm] Duplicate axes");
@@ -450,19 +485,39 @@ test("linalg error messages name the op, shapes and dtypes", () => {
   );
   assertEquals(dtypeError.code, "dtype_mismatch");
   using rect = mx.zeros([2, 3]);
-  const shapeError = assertThrows(() => mx.linalg.cholesky(rect), mx.MxError, "[linalg::cholesky] the Cholesky decomposition is only defined for square matrices; got shape [2,3]");
+  const shapeError = assertThrows(
+    () => mx.linalg.cholesky(rect),
+    mx.MxError,
+    "[linalg::cholesky] the Cholesky decomposition is only defined for square matrices; got shape [2,3]",
+  );
   assertEquals(shapeError.code, "shape_mismatch");
   using vector = mx.zeros([3]);
-  assertThrows(() => mx.linalg.luFactor(vector), mx.MxError, "[linalg::lu_factor] Arrays must have >= 2 dimensions. Received array with 1 dimensions.");
+  assertThrows(
+    () => mx.linalg.luFactor(vector),
+    mx.MxError,
+    "[linalg::lu_factor] Arrays must have >= 2 dimensions. Received array with 1 dimensions.",
+  );
   using square = mx.eye(3);
   assertThrows(
     () => mx.linalg.solve(square, mx.zeros([4])),
     mx.MxError,
     "[linalg::solve] Last dimension of first input with shape (3,3) must match second to last dimension of second input with shape (4).",
   );
-  assertThrows(() => mx.linalg.norm(square, "bad" as mx.linalg.NormOrder), mx.MxError, "[linalg::norm] Invalid ord value 'bad' for matrix norm.");
-  assertThrows(() => mx.linalg.norm(square, 1, { axis: 2 }), mx.MxError, "[linalg::norm] Invalid axis 2 for array with 2 dimensions.");
-  assertThrows(() => mx.linalg.cross(vector, vector, { axis: 1 }), mx.MxError, "[linalg::cross] Axis 1 is out of bounds");
+  assertThrows(
+    () => mx.linalg.norm(square, "bad" as mx.linalg.NormOrder),
+    mx.MxError,
+    "[linalg::norm] Invalid ord value 'bad' for matrix norm.",
+  );
+  assertThrows(
+    () => mx.linalg.norm(square, 1, { axis: 2 }),
+    mx.MxError,
+    "[linalg::norm] Invalid axis 2 for array with 2 dimensions.",
+  );
+  assertThrows(
+    () => mx.linalg.cross(vector, vector, { axis: 1 }),
+    mx.MxError,
+    "[linalg::cross] Axis 1 is out of bounds",
+  );
   assertThrows(() => mx.linalg.inv(square, { stream: mx.gpu }), mx.MxError);
   const disposed = mx.eye(2);
   disposed.dispose();

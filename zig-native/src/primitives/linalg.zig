@@ -109,6 +109,12 @@ fn matrixCount(input: *const Array) usize {
     return @intCast(matmul.batchShape(input.shape).size());
 }
 
+/// Runs a factorization task over the batch (see matrix_batch.run).
+fn runTask(task: anytype, count: usize, flops: usize) errors.Error!?matrix_batch.Failure {
+    const Task = @TypeOf(task.*);
+    return matrix_batch.run(Task, task, count, flops, task.scratchBytes());
+}
+
 fn allocOffsets(count: usize) errors.Error![]i64 {
     return memory.allocator.alloc(i64, count) catch memory.outOfMemory(count * @sizeOf(i64));
 }
@@ -138,16 +144,16 @@ fn evalInverseTyped(comptime T: type, params: InverseParams, out: *Array) errors
             .n = n,
             .upper = params.upper,
         };
-        const failure = try matrix_batch.run(@TypeOf(task), &task, count, n * n * n, task.scratchBytes());
-        if (failure) |f| {
-            return errors.fail(error.InvalidArgument, "[linalg::tri_inv] the matrix is singular: " ++
-                "diagonal element {d} is zero (matrix {d} of the batch)", .{ f.info, f.matrix_index });
+        if (try runTask(&task, count, n * n * n)) |f| {
+            return errors.fail(error.InvalidArgument, "[linalg::tri_inv] the matrix is " ++
+                "singular: diagonal element {d} is zero (matrix {d} of the batch)", .{
+                f.info, f.matrix_index,
+            });
         }
         return;
     }
     const task: lu.Inverse(T) = .{ .source = source, .out = out.dataPtr(T), .n = n };
-    const failure = try matrix_batch.run(@TypeOf(task), &task, count, 2 * n * n * n, task.scratchBytes());
-    if (failure) |f| {
+    if (try runTask(&task, count, 2 * n * n * n)) |f| {
         return errors.fail(error.InvalidArgument, "[linalg::inv] the matrix is singular: " ++
             "U[{d},{d}] is zero after LU factorization (matrix {d} of the batch)", .{
             f.info, f.info, f.matrix_index,
@@ -178,10 +184,10 @@ fn evalCholeskyTyped(comptime T: type, params: CholeskyParams, out: *Array) erro
         .n = n,
         .upper = params.upper,
     };
-    const failure = try matrix_batch.run(@TypeOf(task), &task, count, n * n * n / 3 + 1, task.scratchBytes());
-    if (failure) |f| {
-        return errors.fail(error.InvalidArgument, "[linalg::cholesky] the matrix is not positive " ++
-            "definite: its leading minor of order {d} is not positive (matrix {d} of the batch)", .{
+    if (try runTask(&task, count, n * n * n / 3 + 1)) |f| {
+        return errors.fail(error.InvalidArgument, "[linalg::cholesky] the matrix is not " ++
+            "positive definite: its leading minor of order {d} is not positive " ++
+            "(matrix {d} of the batch)", .{
             f.info + 1, f.matrix_index,
         });
     }
@@ -213,13 +219,17 @@ fn evalLuFactorTyped(comptime T: type, out: *Array) errors.Error!void {
         .columns = columns,
     };
     const flops = rows * columns * @min(rows, columns) + 1;
-    const failure = try matrix_batch.run(@TypeOf(task), &task, count, flops, task.scratchBytes() + 1);
-    assert(failure == null);
+    assert(try runTask(&task, count, flops) == null);
 }
 
 const graph = @import("../graph.zig");
 
-fn testArray(comptime T: type, dtype: dtype_mod.DType, values: []const T, dims: []const i32) !*Array {
+fn testArray(
+    comptime T: type,
+    dtype: dtype_mod.DType,
+    values: []const T,
+    dims: []const i32,
+) !*Array {
     const shape = try shape_mod.Shape.init(dims);
     return Array.createFromBytes(dtype, shape, std.mem.sliceAsBytes(values));
 }
@@ -240,7 +250,8 @@ test "inverse, cholesky and LUF of small matrices" {
     }
     try std.testing.expectEqualSlices(f64, &.{ 2, 1, 0, 3 }, factor.dataPtr(f64)[0..4]);
     try std.testing.expectEqualSlices(i32, &.{ 1, 8 }, packed_lu.shape.slice());
-    try std.testing.expectEqualSlices(f64, &.{ 4, 2, 0.5, 9, 0, 1, 0, 1 }, packed_lu.dataPtr(f64)[0..8]);
+    const want_lu = [_]f64{ 4, 2, 0.5, 9, 0, 1, 0, 1 };
+    try std.testing.expectEqualSlices(f64, &want_lu, packed_lu.dataPtr(f64)[0..8]);
 }
 
 test "singular and indefinite matrices fail at evaluation with a message" {

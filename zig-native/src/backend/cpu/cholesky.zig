@@ -22,7 +22,12 @@ pub fn Factorization(comptime T: type) type {
             return 64;
         }
 
-        pub fn solve(self: *const @This(), index: usize, scratch: []align(64) u8, threaded: bool) ?usize {
+        pub fn solve(
+            self: *const @This(),
+            index: usize,
+            scratch: []align(64) u8,
+            threaded: bool,
+        ) ?usize {
             _ = scratch;
             _ = threaded;
             const n = self.n;

@@ -1,9 +1,9 @@
 //! LU factorization with partial pivoting on row-major matrices, making LAPACK getrf's
 //! choices: at step k the pivot is the first row (from k down) with the largest |value| in
 //! column k; a column that is zero from k down is left as it is (its pivot stays k) and
-//! reported. Right-looking: each step scales the column below the pivot and subtracts
-//! multiples of the pivot row from the rows below (contiguous row updates, `@Vector`), split
-//! across threads for a large single matrix. The general inverse is built on it (`Inverse`).
+//! reported. Blocked right-looking (see `factor`): contiguous row updates (`@Vector`), the
+//! update of the rows below each panel split across threads for a large single matrix. The
+//! general inverse is built on it (`Inverse`).
 
 const std = @import("std");
 const assert = std.debug.assert;
@@ -12,10 +12,86 @@ const simd = @import("simd.zig");
 const row_ops = @import("row_ops.zig");
 const matrix_batch = @import("matrix_batch.zig");
 
+/// Columns per panel of the blocked factorization: the rows below a panel are updated once
+/// per panel (a rank-`panel_columns` row update) instead of once per column.
+const panel_columns = 32;
+
 /// Factors `lu` (rows x columns, row-major) in place into the unit lower L (below the
 /// diagonal) and U; `pivots[k]` is the row swapped with row k at step k. Returns the first
-/// step whose pivot is zero (the matrix is singular), or null.
-pub fn factor(comptime T: type, lu: []T, rows: usize, columns: usize, pivots: []u32, threaded: bool) ?usize {
+/// step whose pivot is zero (the matrix is singular), or null. Blocked: each panel of
+/// `panel_columns` columns is factored alone (rows swapped whole), then the panel's rows of U
+/// right of it are solved with its unit L, then the rows below get all of the panel's updates
+/// in one pass (split across threads when `threaded` and large). Every element receives the
+/// same updates in the same order as in `factorUnblocked`, so the results are identical.
+pub fn factor(
+    comptime T: type,
+    lu: []T,
+    rows: usize,
+    columns: usize,
+    pivots: []u32,
+    threaded: bool,
+) ?usize {
+    const steps = @min(rows, columns);
+    assert(lu.len == rows * columns);
+    assert(pivots.len == steps);
+    var first_zero: ?usize = null;
+    var panel_start: usize = 0;
+    while (panel_start < steps) : (panel_start += panel_columns) {
+        const panel_end = @min(panel_start + panel_columns, steps);
+        for (panel_start..panel_end) |k| {
+            const pivot_row = pivotRow(T, lu, rows, columns, k);
+            pivots[k] = @intCast(pivot_row);
+            swapRows(T, lu, columns, k, pivot_row);
+            if (lu[k * columns + k] == 0) {
+                if (first_zero == null) first_zero = k;
+                continue;
+            }
+            const update: TrailingUpdate(T) = .{
+                .lu = lu,
+                .columns = columns,
+                .step = k,
+                .end_column = panel_end,
+            };
+            update.rowRange(0, rows - k - 1);
+        }
+        if (panel_end == columns) continue;
+        const right = columns - panel_end;
+        // The panel's rows of U right of the panel: forward substitution with its unit L.
+        for (panel_start + 1..panel_end) |row| {
+            const target = lu[row * columns + panel_end ..][0..right];
+            for (panel_start..row) |p| {
+                const l = lu[row * columns + p];
+                const source = lu[p * columns + panel_end ..][0..right];
+                if (l != 0) row_ops.subScaled(T, target, source, l);
+            }
+        }
+        const update: PanelUpdate(T) = .{
+            .lu = lu,
+            .columns = columns,
+            .panel_start = panel_start,
+            .panel_end = panel_end,
+        };
+        const below = rows - panel_end;
+        const work = right * (panel_end - panel_start);
+        if (threaded and below * work >= 2 * simd.parallel_grain_elements) {
+            const grain = @max(1, simd.parallel_grain_elements / work);
+            pool.parallelFor(below, grain, &update, PanelUpdate(T).runRange);
+        } else {
+            update.rowRange(0, below);
+        }
+    }
+    return first_zero;
+}
+
+/// The reference form of `factor`: one column at a time, the whole trailing matrix updated
+/// at every step.
+pub fn factorUnblocked(
+    comptime T: type,
+    lu: []T,
+    rows: usize,
+    columns: usize,
+    pivots: []u32,
+) ?usize {
     const steps = @min(rows, columns);
     assert(lu.len == rows * columns);
     assert(pivots.len == steps);
@@ -23,24 +99,55 @@ pub fn factor(comptime T: type, lu: []T, rows: usize, columns: usize, pivots: []
     for (0..steps) |k| {
         const pivot_row = pivotRow(T, lu, rows, columns, k);
         pivots[k] = @intCast(pivot_row);
-        if (pivot_row != k) {
-            row_ops.swap(T, lu[k * columns ..][0..columns], lu[pivot_row * columns ..][0..columns]);
-        }
+        swapRows(T, lu, columns, k, pivot_row);
         if (lu[k * columns + k] == 0) {
             if (first_zero == null) first_zero = k;
             continue;
         }
-        const update: TrailingUpdate(T) = .{ .lu = lu, .columns = columns, .step = k };
-        const below = rows - k - 1;
-        const width = columns - k;
-        if (threaded and below * width >= 2 * simd.parallel_grain_elements) {
-            const grain = @max(1, simd.parallel_grain_elements / width);
-            pool.parallelFor(below, grain, &update, TrailingUpdate(T).runRange);
-        } else {
-            update.rowRange(0, below);
-        }
+        const update: TrailingUpdate(T) = .{
+            .lu = lu,
+            .columns = columns,
+            .step = k,
+            .end_column = columns,
+        };
+        update.rowRange(0, rows - k - 1);
     }
     return first_zero;
+}
+
+/// The rows below a panel: row i (right of the panel) -= sum over the panel's columns p, in
+/// order, of L[i, p] * U[p, right of the panel].
+fn PanelUpdate(comptime T: type) type {
+    return struct {
+        lu: []T,
+        columns: usize,
+        panel_start: usize,
+        panel_end: usize,
+
+        fn runRange(context: *const anyopaque, start: usize, end: usize) void {
+            const self: *const @This() = @ptrCast(@alignCast(context));
+            self.rowRange(start, end);
+        }
+
+        /// Rows panel_end + start .. panel_end + end.
+        fn rowRange(self: *const @This(), start: usize, end: usize) void {
+            const n = self.columns;
+            const right = n - self.panel_end;
+            for (self.panel_end + start..self.panel_end + end) |row| {
+                const target = self.lu[row * n + self.panel_end ..][0..right];
+                for (self.panel_start..self.panel_end) |p| {
+                    const l = self.lu[row * n + p];
+                    const source = self.lu[p * n + self.panel_end ..][0..right];
+                    if (l != 0) row_ops.subScaled(T, target, source, l);
+                }
+            }
+        }
+    };
+}
+
+fn swapRows(comptime T: type, lu: []T, columns: usize, a: usize, b: usize) void {
+    if (a == b) return;
+    row_ops.swap(T, lu[a * columns ..][0..columns], lu[b * columns ..][0..columns]);
 }
 
 /// The first row from `k` down with the largest |lu[row, k]| (NaN never wins, as in idamax).
@@ -58,29 +165,26 @@ fn pivotRow(comptime T: type, lu: []const T, rows: usize, columns: usize, k: usi
 }
 
 /// Step k of the factorization for the rows below the pivot row: L[i, k] = a[i, k] / pivot,
-/// then row i (right of k) -= L[i, k] * pivot row.
+/// then row i (columns k + 1 .. end_column) -= L[i, k] * pivot row.
 fn TrailingUpdate(comptime T: type) type {
     return struct {
         lu: []T,
         columns: usize,
         step: usize,
-
-        fn runRange(context: *const anyopaque, start: usize, end: usize) void {
-            const self: *const @This() = @ptrCast(@alignCast(context));
-            self.rowRange(start, end);
-        }
+        end_column: usize,
 
         /// Rows step + 1 + start .. step + 1 + end.
         fn rowRange(self: *const @This(), start: usize, end: usize) void {
             const k = self.step;
             const n = self.columns;
-            const pivot_row = self.lu[k * n + k + 1 ..][0 .. n - k - 1];
+            const width = self.end_column - k - 1;
+            const pivot_row = self.lu[k * n + k + 1 ..][0..width];
             const pivot = self.lu[k * n + k];
             for (k + 1 + start..k + 1 + end) |row| {
                 const multiplier = self.lu[row * n + k] / pivot;
                 self.lu[row * n + k] = multiplier;
                 if (multiplier == 0) continue;
-                row_ops.subScaled(T, self.lu[row * n + k + 1 ..][0 .. n - k - 1], pivot_row, multiplier);
+                row_ops.subScaled(T, self.lu[row * n + k + 1 ..][0..width], pivot_row, multiplier);
             }
         }
     };
@@ -116,7 +220,12 @@ pub fn Factorization(comptime T: type) type {
             return (@min(self.rows, self.columns) + self.rows) * @sizeOf(u32);
         }
 
-        pub fn solve(self: *const @This(), index: usize, scratch: []align(64) u8, threaded: bool) ?usize {
+        pub fn solve(
+            self: *const @This(),
+            index: usize,
+            scratch: []align(64) u8,
+            threaded: bool,
+        ) ?usize {
             const m = self.rows;
             const n = self.columns;
             const steps = @min(m, n);
@@ -149,7 +258,12 @@ pub fn Inverse(comptime T: type) type {
             return lu_bytes + 2 * self.n * @sizeOf(u32);
         }
 
-        pub fn solve(self: *const @This(), index: usize, scratch: []align(64) u8, threaded: bool) ?usize {
+        pub fn solve(
+            self: *const @This(),
+            index: usize,
+            scratch: []align(64) u8,
+            threaded: bool,
+        ) ?usize {
             const n = self.n;
             const lu_bytes = std.mem.alignForward(usize, n * n * @sizeOf(T), 64);
             const lu = matrix_batch.scratchSlice(T, scratch, 0, n * n);
@@ -209,6 +323,26 @@ fn Substitution(comptime T: type) type {
             }
         }
     };
+}
+
+test "the blocked factorization equals the unblocked reference exactly" {
+    const rows = 150;
+    const columns = 97;
+    var blocked: [rows * columns]f32 = undefined;
+    var state: u32 = 12345;
+    for (&blocked) |*x| {
+        state = state *% 1664525 +% 1013904223;
+        x.* = @as(f32, @floatFromInt(state >> 8)) / (1 << 23) - 1;
+    }
+    var reference = blocked;
+    var pivots_blocked: [columns]u32 = undefined;
+    var pivots_reference: [columns]u32 = undefined;
+    const none: ?usize = null;
+    try std.testing.expectEqual(none, factor(f32, &blocked, rows, columns, &pivots_blocked, true));
+    const reference_result = factorUnblocked(f32, &reference, rows, columns, &pivots_reference);
+    try std.testing.expectEqual(none, reference_result);
+    try std.testing.expectEqualSlices(u32, &pivots_reference, &pivots_blocked);
+    try std.testing.expectEqualSlices(f32, &reference, &blocked);
 }
 
 test "factor matches getrf on a tall matrix and flags a zero pivot" {

@@ -22,14 +22,21 @@ pub fn Source(comptime T: type) type {
         column_stride: i64,
 
         /// Copies matrix `index` (rows x columns) row-major into `dest`.
-        pub fn load(self: *const @This(), index: usize, dest: []T, rows: usize, columns: usize) void {
+        pub fn load(
+            self: *const @This(),
+            index: usize,
+            dest: []T,
+            rows: usize,
+            columns: usize,
+        ) void {
             assert(dest.len == rows * columns);
             const start = self.offsets[index];
             for (0..rows) |row| {
                 const row_start = start + self.row_stride * @as(i64, @intCast(row));
                 const out_row = dest[row * columns ..][0..columns];
                 if (self.column_stride == 1) {
-                    @memcpy(out_row, strided.ptrAt(T, @constCast(self.base), row_start)[0..columns]);
+                    const first = strided.ptrAt(T, @constCast(self.base), row_start);
+                    @memcpy(out_row, first[0..columns]);
                     continue;
                 }
                 for (out_row, 0..) |*slot, column| {
@@ -103,9 +110,15 @@ fn allocScratch(size_bytes: usize) errors.Error![]align(64) u8 {
 }
 
 /// `scratch` cut into a typed slice of `count` elements starting `offset_bytes` in.
-pub fn scratchSlice(comptime T: type, scratch: []align(64) u8, offset_bytes: usize, count: usize) []T {
+pub fn scratchSlice(
+    comptime T: type,
+    scratch: []align(64) u8,
+    offset_bytes: usize,
+    count: usize,
+) []T {
     assert(offset_bytes % @alignOf(T) == 0);
     assert(offset_bytes + count * @sizeOf(T) <= scratch.len);
-    const bytes: []align(@alignOf(T)) u8 = @alignCast(scratch[offset_bytes..][0 .. count * @sizeOf(T)]);
+    const region = scratch[offset_bytes..][0 .. count * @sizeOf(T)];
+    const bytes: []align(@alignOf(T)) u8 = @alignCast(region);
     return std.mem.bytesAsSlice(T, bytes);
 }

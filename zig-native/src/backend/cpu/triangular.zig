@@ -20,7 +20,12 @@ pub fn Inverse(comptime T: type) type {
             return @max(1, self.n) * @sizeOf(T);
         }
 
-        pub fn solve(self: *const @This(), index: usize, scratch: []align(64) u8, threaded: bool) ?usize {
+        pub fn solve(
+            self: *const @This(),
+            index: usize,
+            scratch: []align(64) u8,
+            threaded: bool,
+        ) ?usize {
             _ = threaded;
             const n = self.n;
             const x = self.out[index * n * n ..][0 .. n * n];
@@ -29,7 +34,11 @@ pub fn Inverse(comptime T: type) type {
             for (0..n) |i| {
                 if (x[i * n + i] == 0) return i;
             }
-            if (self.upper) invertUpper(T, x, n, coefficients) else invertLower(T, x, n, coefficients);
+            if (self.upper) {
+                invertUpper(T, x, n, coefficients);
+            } else {
+                invertLower(T, x, n, coefficients);
+            }
             return null;
         }
     };
