@@ -31,6 +31,7 @@ const join = @import("primitives/join.zig");
 const sort = @import("primitives/sort.zig");
 const matmul_mod = @import("primitives/matmul.zig");
 const random = @import("primitives/random.zig");
+const linalg = @import("primitives/linalg.zig");
 
 const Handle = handles.Handle;
 
@@ -405,6 +406,43 @@ fn randomBitsChecked(key_handle: Handle, dims: ?[*]const i32, ndim: u32, width_b
     return random.create(key, shape, width_bytes);
 }
 
+/// The inverse of each matrix of `a`; `triangular` != 0 inverts only the triangle named by
+/// `upper` (MLX's Inverse primitive: inv and tri_inv).
+fn linalgInverse(a: Handle, triangular: u32, upper: u32) callconv(.c) Handle {
+    begin();
+    return handleResult(linalgInverseChecked(a, triangular != 0, upper != 0));
+}
+
+fn linalgInverseChecked(a_handle: Handle, triangular: bool, upper: bool) errors.Error!*Array {
+    const a = try handles.acquire(a_handle);
+    defer a.release();
+    return linalg.createInverse(a, .{ .triangular = triangular, .upper = upper });
+}
+
+/// The Cholesky factor of each matrix of `a` (upper != 0: U with A = U^T U).
+fn linalgCholesky(a: Handle, upper: u32) callconv(.c) Handle {
+    begin();
+    return handleResult(linalgCholeskyChecked(a, upper != 0));
+}
+
+fn linalgCholeskyChecked(a_handle: Handle, upper: bool) errors.Error!*Array {
+    const a = try handles.acquire(a_handle);
+    defer a.release();
+    return linalg.createCholesky(a, .{ .upper = upper });
+}
+
+/// MLX's LUF of each matrix of `a`, packed (see primitives/linalg.zig createLuFactor).
+fn linalgLuFactor(a: Handle) callconv(.c) Handle {
+    begin();
+    return handleResult(linalgLuFactorChecked(a));
+}
+
+fn linalgLuFactorChecked(a_handle: Handle) errors.Error!*Array {
+    const a = try handles.acquire(a_handle);
+    defer a.release();
+    return linalg.createLuFactor(a);
+}
+
 fn opFromCode(comptime Op: type, kind: []const u8, code: u32) errors.Error!Op {
     if (code >= @typeInfo(Op).@"enum".fields.len) {
         return errors.fail(error.InvalidArgument, "unknown {s} op code {d}", .{ kind, code });
@@ -768,6 +806,9 @@ const exports = .{
     .{ "concatenate", concatenate },
     .{ "matmul", matmul },
     .{ "random_bits", randomBits },
+    .{ "linalg_inverse", linalgInverse },
+    .{ "linalg_cholesky", linalgCholesky },
+    .{ "linalg_lu_factor", linalgLuFactor },
     .{ "copy", copyOp },
     .{ "arange", arange },
     .{ "gather", gather },
@@ -840,4 +881,9 @@ test {
     _ = @import("primitives/random.zig");
     _ = @import("backend/cpu/threefry.zig");
     _ = @import("sort_test.zig");
+    _ = @import("primitives/linalg.zig");
+    _ = @import("backend/cpu/row_ops.zig");
+    _ = @import("backend/cpu/lu.zig");
+    _ = @import("backend/cpu/triangular.zig");
+    _ = @import("backend/cpu/cholesky.zig");
 }

@@ -17,6 +17,7 @@ const join = @import("primitives/join.zig");
 const sort = @import("primitives/sort.zig");
 const matmul = @import("primitives/matmul.zig");
 const random = @import("primitives/random.zig");
+const linalg = @import("primitives/linalg.zig");
 
 pub const Primitive = union(enum) {
     /// Not computed by a primitive: a leaf, or a node already evaluated and detached.
@@ -41,6 +42,10 @@ pub const Primitive = union(enum) {
     sort: sort.Params,
     matmul,
     random_bits: random.Params,
+    inverse: linalg.InverseParams,
+    cholesky: linalg.CholeskyParams,
+    /// MLX's LUF, its three outputs packed into one (see primitives/linalg.zig).
+    lu_factor,
 
     pub fn name(self: Primitive) []const u8 {
         return @tagName(self);
@@ -70,5 +75,8 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .sort => |params| try sort.evalCpu(params, out),
         .matmul => try matmul.evalCpu(out),
         .random_bits => |params| try random.evalCpu(params, out),
+        .inverse => |params| try linalg.evalInverse(params, out),
+        .cholesky => |params| try linalg.evalCholesky(params, out),
+        .lu_factor => try linalg.evalLuFactor(out),
     }
 }

@@ -56,7 +56,7 @@ pub fn create(a: *Array, b: *Array) errors.Error!*Array {
 }
 
 /// The batch dimensions of a matmul operand: all but the last two (none for vectors).
-fn batchShape(shape: shape_mod.Shape) shape_mod.Shape {
+pub fn batchShape(shape: shape_mod.Shape) shape_mod.Shape {
     var batch: shape_mod.Shape = .{};
     if (shape.ndim > 2) {
         batch.ndim = shape.ndim - 2;
@@ -118,7 +118,7 @@ fn evalTyped(comptime T: type, out: *Array) errors.Error!void {
 }
 
 /// The element offset of each batch matrix of `input` (batch dims broadcast to `batch`).
-fn batchOffsets(input: *const Array, batch: shape_mod.Shape, offsets: []i64) void {
+pub fn batchOffsets(input: *const Array, batch: shape_mod.Shape, offsets: []i64) void {
     const own = batchShape(input.shape);
     const strides = shape_mod.broadcastStrides(own, input.strides, batch);
     var index: [shape_mod.ndim_max]i32 = @splat(0);
