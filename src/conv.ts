@@ -240,8 +240,8 @@ export function convGeneral(input: MxArray, weight: MxArray, options: ConvGenera
   const padding = options.padding ?? 0;
   let paddingLo: number[];
   let paddingHi: number[];
-  if (Array.isArray(padding) && padding.length === 2 && padding.every((x) => Array.isArray(x))) {
-    const [lo, hi] = padding as readonly [readonly number[], readonly number[]];
+  if (isLowHigh(padding)) {
+    const [lo, hi] = padding;
     paddingLo = list("padding low", lo);
     paddingHi = list("padding high", hi);
   } else {
@@ -261,6 +261,10 @@ export function convGeneral(input: MxArray, weight: MxArray, options: ConvGenera
     groups,
     flip,
   });
+}
+
+function isLowHigh(value: unknown): value is readonly [readonly number[], readonly number[]] {
+  return Array.isArray(value) && value.length === 2 && Array.isArray(value[0]) && Array.isArray(value[1]);
 }
 
 /** MLX's conv_transpose_general: a flipped convolution of the stride-dilated input. */
