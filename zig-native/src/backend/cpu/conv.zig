@@ -127,8 +127,10 @@ fn tapOffset(g: *const Geometry, pixel: *const Pixel, tap: *const Tap) ?i64 {
         const position = pixel.corner[axis] + tap.reach[axis];
         if (position < 0) return null;
         const dilation = g.input_dilation[axis];
-        if (@rem(position, dilation) != 0) return null;
-        const index = @divTrunc(position, dilation);
+        const index = if (dilation == 1) position else blk: {
+            if (@rem(position, dilation) != 0) return null;
+            break :blk @divTrunc(position, dilation);
+        };
         if (index >= g.in_size[axis]) return null;
         offset += index * g.in_strides[axis + 1];
     }
