@@ -314,7 +314,11 @@ function convTransposeN(
  * console.log(mx.convTranspose1d(x, w, { stride: 2 }).tolist()); // [[[1], [1], [2], [2], [3], [3]]]
  * ```
  */
-export function convTranspose1d(input: MxArray, weight: MxArray, options: ConvTransposeOptions = {}): MxArray {
+export function convTranspose1d(
+  input: MxArray,
+  weight: MxArray,
+  options: ConvTransposeOptions = {},
+): MxArray {
   return convTransposeN("convTranspose1d", 1, input, weight, options);
 }
 
@@ -339,7 +343,11 @@ export function convTranspose1d(input: MxArray, weight: MxArray, options: ConvTr
  * console.log(y.shape); // [1, 8, 8, 3]
  * ```
  */
-export function convTranspose2d(input: MxArray, weight: MxArray, options: ConvTransposeOptions = {}): MxArray {
+export function convTranspose2d(
+  input: MxArray,
+  weight: MxArray,
+  options: ConvTransposeOptions = {},
+): MxArray {
   return convTransposeN("convTranspose2d", 2, input, weight, options);
 }
 
@@ -361,6 +369,10 @@ export function convTranspose2d(input: MxArray, weight: MxArray, options: ConvTr
  * console.log(y.shape); // [1, 4, 4, 4, 1]
  * ```
  */
-export function convTranspose3d(input: MxArray, weight: MxArray, options: ConvTransposeOptions = {}): MxArray {
+export function convTranspose3d(
+  input: MxArray,
+  weight: MxArray,
+  options: ConvTransposeOptions = {},
+): MxArray {
   return convTransposeN("convTranspose3d", 3, input, weight, options);
 }

@@ -93,7 +93,9 @@ function checkCase(c: ConvCase): void {
 
 /** MLX behaviours we do not reproduce, on purpose (see ARCHITECTURE.md, "Where we differ"). */
 function knownDifference(c: ConvCase): string | undefined {
-  if (c.error?.startsWith("[Convolution::eval] got unsupported data type") && c.inputs[0]!.dtype === "float64") {
+  if (
+    c.error?.startsWith("[Convolution::eval] got unsupported data type") && c.inputs[0]!.dtype === "float64"
+  ) {
     return "MLX's CPU rejects float64 on its direct path (dilation, groups, flip); we accept float64 everywhere";
   }
   return undefined;
@@ -165,22 +167,50 @@ test("conv2d() of [4,20,20,64] with [96,3,3,64], stride 2, padding 1 matches a f
 test("conv1d() etc. throw clear errors on bad options, naming the op", () => {
   using x = mx.ones([1, 5, 5, 4]);
   using w = mx.ones([2, 3, 3, 4]);
-  assertThrows(() => mx.conv2d(x, w, { stride: [1, 2, 3] }), mx.MxError, "[conv2d] stride must be a number or 2 numbers; got [1,2,3]");
-  assertThrows(() => mx.conv2d(x, w, { padding: 1.5 }), mx.MxError, "[conv2d] padding must be 32-bit integers; got 1.5");
+  assertThrows(
+    () => mx.conv2d(x, w, { stride: [1, 2, 3] }),
+    mx.MxError,
+    "[conv2d] stride must be a number or 2 numbers; got [1,2,3]",
+  );
+  assertThrows(
+    () => mx.conv2d(x, w, { padding: 1.5 }),
+    mx.MxError,
+    "[conv2d] padding must be 32-bit integers; got 1.5",
+  );
   assertThrows(() => mx.conv2d(x, w, { groups: 0 }), mx.MxError, "[conv] groups must be positive; got 0");
-  assertThrows(() => mx.convGeneral(x, w, { stride: [1, 1, 1] }), mx.MxError, "[convGeneral] stride must be a number or 2 numbers");
+  assertThrows(
+    () => mx.convGeneral(x, w, { stride: [1, 1, 1] }),
+    mx.MxError,
+    "[convGeneral] stride must be a number or 2 numbers",
+  );
   assertThrows(
     () => mx.convGeneral(x, w, { padding: [[1, 1], [1, 1, 1]] }),
     mx.MxError,
     "[convGeneral] padding high must be a number or 2 numbers",
   );
-  assertThrows(() => mx.convGeneral(x, w, { flip: 1 as unknown as boolean }), mx.MxError, "[convGeneral] flip must be a boolean");
-  assertThrows(() => mx.convTranspose2d(x, w, { outputPadding: [1] }), mx.MxError, "[convTranspose2d] outputPadding must be");
-  assertThrows(() => mx.conv1d(x, "w" as unknown as mx.MxArray), mx.MxError, "[conv1d] weight must be an MxArray");
+  assertThrows(
+    () => mx.convGeneral(x, w, { flip: 1 as unknown as boolean }),
+    mx.MxError,
+    "[convGeneral] flip must be a boolean",
+  );
+  assertThrows(
+    () => mx.convTranspose2d(x, w, { outputPadding: [1] }),
+    mx.MxError,
+    "[convTranspose2d] outputPadding must be",
+  );
+  assertThrows(
+    () => mx.conv1d(x, "w" as unknown as mx.MxArray),
+    mx.MxError,
+    "[conv1d] weight must be an MxArray",
+  );
   const error = assertThrows(() => mx.conv2d(mx.zeros([1, 5, 5, 4], mx.int32), w), mx.MxError);
   assertEquals(error.code, "dtype_mismatch");
   using c64 = mx.zeros([2, 3, 3, 4], mx.complex64);
-  assertThrows(() => mx.conv2d(x, c64), mx.MxError, "[conv] only floating-point dtypes are supported; got float32 input and complex64 weight");
+  assertThrows(
+    () => mx.conv2d(x, c64),
+    mx.MxError,
+    "[conv] only floating-point dtypes are supported; got float32 input and complex64 weight",
+  );
   assertThrows(() => mx.conv2d(x, w, { stream: mx.gpu }), mx.MxError);
 });
 

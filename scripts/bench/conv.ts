@@ -23,7 +23,8 @@ function operand(shape: number[], seed: number): mx.MxArray {
 for (const c of cases) {
   const input = operand(c.input, 1);
   const weight = operand(c.weight, 2);
-  const run = () => mx.tidy(() => mx.eval(mx.conv2d(input, weight, { stride: c.stride, padding: c.padding })));
+  const run = () =>
+    mx.tidy(() => mx.eval(mx.conv2d(input, weight, { stride: c.stride, padding: c.padding })));
   run();
   let best = Infinity;
   for (let round = 0; round < c.rounds; round++) {
