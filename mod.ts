@@ -116,6 +116,19 @@ export {
 export { addmm, type AddmmOptions, inner, kron, matmul, outer, tensordot } from "./src/linalg_basic.ts";
 export { einsum, einsumPath } from "./src/einsum.ts";
 export * as linalg from "./src/linalg.ts";
+export {
+  conv1d,
+  conv2d,
+  conv3d,
+  convGeneral,
+  type ConvGeneralOptions,
+  type ConvOptions,
+  convTranspose1d,
+  convTranspose2d,
+  convTranspose3d,
+  type ConvTransposeOptions,
+  type SpatialParam,
+} from "./src/conv.ts";
 export { argpartition, argsort, partition, sort, type SortOptions, topk } from "./src/sorting.ts";
 export * as memory from "./src/memory.ts";
 export * as random from "./src/random.ts";

@@ -73,6 +73,7 @@ export const symbols = {
   memory_set_cache_limit: { args: ["u64"], result: "u64" },
   memory_clear_cache: { args: [], result: "void" },
   live_handles: { args: [], result: "u32" },
+  convolution: { args: ["u32", "u32", "buffer", "u32", "i32", "u32"], result: "u32" },
 } as const satisfies Record<string, SymbolSpec>;
 
 export type SymbolName = keyof typeof symbols;

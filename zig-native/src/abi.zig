@@ -32,6 +32,7 @@ const sort = @import("primitives/sort.zig");
 const matmul_mod = @import("primitives/matmul.zig");
 const random = @import("primitives/random.zig");
 const linalg = @import("primitives/linalg.zig");
+const conv_mod = @import("primitives/conv.zig");
 
 const Handle = handles.Handle;
 
@@ -443,6 +444,48 @@ fn linalgLuFactorChecked(a_handle: Handle) errors.Error!*Array {
     return linalg.createLuFactor(a);
 }
 
+/// MLX's conv_general: `params` holds `spatial` strides, then as many low paddings, high
+/// paddings, kernel dilations and input dilations; `flip` is 0 or 1.
+fn convolution(
+    input: Handle,
+    weight: Handle,
+    params: ?[*]const i32,
+    spatial: u32,
+    groups: i32,
+    flip: u32,
+) callconv(.c) Handle {
+    begin();
+    return handleResult(convolutionChecked(input, weight, params, spatial, groups, flip));
+}
+
+fn convolutionChecked(
+    input_handle: Handle,
+    weight_handle: Handle,
+    params: ?[*]const i32,
+    spatial: u32,
+    groups: i32,
+    flip: u32,
+) errors.Error!*Array {
+    if (spatial == 0 or spatial > 3 or params == null) {
+        return errors.fail(error.InvalidArgument, "[conv] {d} spatial dimensions given; " ++
+            "convolutions have 1 to 3", .{spatial});
+    }
+    const values = params.?[0 .. 5 * spatial];
+    const input = try handles.acquire(input_handle);
+    defer input.release();
+    const weight = try handles.acquire(weight_handle);
+    defer weight.release();
+    return conv_mod.create(input, weight, .{
+        .stride = values[0..spatial],
+        .padding_lo = values[spatial .. 2 * spatial],
+        .padding_hi = values[2 * spatial .. 3 * spatial],
+        .kernel_dilation = values[3 * spatial .. 4 * spatial],
+        .input_dilation = values[4 * spatial .. 5 * spatial],
+        .groups = groups,
+        .flip = flip != 0,
+    });
+}
+
 fn opFromCode(comptime Op: type, kind: []const u8, code: u32) errors.Error!Op {
     if (code >= @typeInfo(Op).@"enum".fields.len) {
         return errors.fail(error.InvalidArgument, "unknown {s} op code {d}", .{ kind, code });
@@ -821,6 +864,7 @@ const exports = .{
     .{ "memory_set_cache_limit", memorySetCacheLimit },
     .{ "memory_clear_cache", memoryClearCache },
     .{ "live_handles", liveHandles },
+    .{ "convolution", convolution },
 };
 
 pub const symbol_prefix = "mlxts_";
@@ -880,6 +924,8 @@ test {
     _ = @import("backend/cpu/gemm.zig");
     _ = @import("primitives/random.zig");
     _ = @import("backend/cpu/threefry.zig");
+    _ = @import("primitives/conv.zig");
+    _ = @import("backend/cpu/conv.zig");
     _ = @import("sort_test.zig");
     _ = @import("primitives/linalg.zig");
     _ = @import("backend/cpu/row_ops.zig");

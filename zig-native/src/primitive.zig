@@ -18,6 +18,7 @@ const sort = @import("primitives/sort.zig");
 const matmul = @import("primitives/matmul.zig");
 const random = @import("primitives/random.zig");
 const linalg = @import("primitives/linalg.zig");
+const conv = @import("primitives/conv.zig");
 
 pub const Primitive = union(enum) {
     /// Not computed by a primitive: a leaf, or a node already evaluated and detached.
@@ -46,6 +47,7 @@ pub const Primitive = union(enum) {
     cholesky: linalg.CholeskyParams,
     /// MLX's LUF, its three outputs packed into one (see primitives/linalg.zig).
     lu_factor,
+    convolution: conv.Params,
 
     pub fn name(self: Primitive) []const u8 {
         return @tagName(self);
@@ -78,5 +80,6 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .inverse => |params| try linalg.evalInverse(params, out),
         .cholesky => |params| try linalg.evalCholesky(params, out),
         .lu_factor => try linalg.evalLuFactor(out),
+        .convolution => |params| try conv.evalCpu(params, out),
     }
 }

@@ -4,6 +4,10 @@
 //! micro-kernel (mr x nr f32 accumulators, `@mulAdd`) sweeps them. Threads take tiles of the
 //! output (batch, mc rows, nc columns). float16/bfloat16 accumulate a tile in f32 and round
 //! once. float64 uses a plain row loop (the reference form of the blocked kernel).
+//!
+//! The blocked driver is generic over its operand source: `Blocked(T, Source)` asks the
+//! source to pack its A and B blocks and to place output tiles, so a convolution can feed it
+//! patches gathered on the fly (backend/cpu/conv.zig) with the same micro-kernel.
 
 const std = @import("std");
 const assert = std.debug.assert;
@@ -60,10 +64,57 @@ pub fn Problem(comptime T: type) type {
         m: usize,
         n: usize,
         k: usize,
+
+        const Self = @This();
+
+        /// Output rows are `n` apart; matrix `batch` starts `batch * m * n` in.
+        pub fn outRowStride(self: *const Self) usize {
+            return self.n;
+        }
+
+        pub fn outOffset(self: *const Self, batch: usize) usize {
+            return batch * self.m * self.n;
+        }
+
+        /// Panels of mr rows: panel q holds, for each depth index, mr values (zero-padded).
+        pub fn packA(self: *const Self, batch: usize, row0: usize, depth0: usize, rows: usize,
+            depth: usize, out: []f32) void {
+            var panel_row: usize = 0;
+            while (panel_row < rows) : (panel_row += mr) {
+                const panel = out[panel_row * depth ..][0 .. mr * depth];
+                for (0..depth) |kk| {
+                    for (0..mr) |r| {
+                        const row = panel_row + r;
+                        panel[kk * mr + r] = if (row < rows)
+                            toF32(T, self.a.at(batch, row0 + row, depth0 + kk))
+                        else
+                            0;
+                    }
+                }
+            }
+        }
+
+        /// Panels of nr columns: panel q holds, for each depth index, nr values (zero-padded).
+        pub fn packB(self: *const Self, batch: usize, depth0: usize, column0: usize,
+            depth: usize, columns: usize, out: []f32) void {
+            var panel_column: usize = 0;
+            while (panel_column < columns) : (panel_column += nr) {
+                const panel = out[panel_column * depth ..][0 .. nr * depth];
+                const width = @min(nr, columns - panel_column);
+                for (0..depth) |kk| {
+                    const line = panel[kk * nr ..][0..nr];
+                    const column_first = column0 + panel_column;
+                    for (0..width) |j| {
+                        line[j] = toF32(T, self.b.at(batch, depth0 + kk, column_first + j));
+                    }
+                    @memset(line[width..], 0);
+                }
+            }
+        }
     };
 }
 
-fn toF32(comptime T: type, value: T) f32 {
+pub fn toF32(comptime T: type, value: T) f32 {
     return switch (T) {
         f32 => value,
         f16 => @floatCast(value),
@@ -72,7 +123,7 @@ fn toF32(comptime T: type, value: T) f32 {
     };
 }
 
-fn fromF32(comptime T: type, value: f32) T {
+pub fn fromF32(comptime T: type, value: f32) T {
     return switch (T) {
         f32 => value,
         f16 => @floatCast(value),
@@ -87,10 +138,15 @@ pub fn run(comptime T: type, problem: *const Problem(T)) errors.Error!void {
     assert(problem.b.offsets.len == problem.batch);
     if (problem.batch == 0 or problem.m == 0 or problem.n == 0) return;
     if (T == f64) return runRows(problem);
-    return Blocked(T).run(problem);
+    return Blocked(T, Problem(T)).run(problem);
 }
 
-fn Blocked(comptime T: type) type {
+/// The cache-blocked product over any operand source. `Source` has fields `out: [*]T`,
+/// `batch`, `m`, `n`, `k` (usize) and methods `packA`, `packB` (the panel layouts of
+/// `Problem.packA` / `Problem.packB`), `outRowStride()` and `outOffset(batch)`: output element
+/// (row, column) of matrix `batch` is `out[outOffset(batch) + row * outRowStride() + column]`.
+pub fn Blocked(comptime T: type, comptime Source: type) type {
+    comptime assert(T == f32 or T == f16 or T == dtype_mod.BFloat16);
     return struct {
         const Self = @This();
         const pack_a_len = mc * kc;
@@ -100,7 +156,7 @@ fn Blocked(comptime T: type) type {
         const scratch_len = pack_a_len + pack_b_len + tile_len;
         const alignment = std.mem.Alignment.fromByteUnits(64);
 
-        problem: *const Problem(T),
+        problem: *const Source,
         /// Rows per output tile: mc, or fewer (a multiple of mr) so that a small product still
         /// gives every thread a tile.
         row_block: usize,
@@ -108,7 +164,8 @@ fn Blocked(comptime T: type) type {
         n_tiles: usize,
         failed: std.atomic.Value(bool) = .init(false),
 
-        fn run(problem: *const Problem(T)) errors.Error!void {
+        pub fn run(problem: *const Source) errors.Error!void {
+            if (problem.batch == 0 or problem.m == 0 or problem.n == 0) return;
             const n_tiles = std.math.divCeil(usize, problem.n, nc) catch unreachable;
             const threads = pool.threadCount();
             var row_block: usize = mc;
@@ -151,9 +208,10 @@ fn Blocked(comptime T: type) type {
             const columns = @min(nc, p.n - column0);
             const pack_a = scratch[0..pack_a_len];
             const pack_b = scratch[pack_a_len..][0..pack_b_len];
-            const out_start = batch * p.m * p.n + row0 * p.n + column0;
+            const out_row_stride = p.outRowStride();
+            const out_start = p.outOffset(batch) + row0 * out_row_stride + column0;
             const c: [*]f32, const ldc: usize = if (T == f32)
-                .{ p.out + out_start, p.n }
+                .{ p.out + out_start, out_row_stride }
             else
                 .{ scratch[pack_a_len + pack_b_len ..].ptr, nc };
             if (p.k == 0) {
@@ -162,8 +220,8 @@ fn Blocked(comptime T: type) type {
             var depth0: usize = 0;
             while (depth0 < p.k) : (depth0 += kc) {
                 const depth = @min(kc, p.k - depth0);
-                packA(&p.a, batch, row0, depth0, rows, depth, pack_a);
-                packB(&p.b, batch, depth0, column0, depth, columns, pack_b);
+                p.packA(batch, row0, depth0, rows, depth, pack_a);
+                p.packB(batch, depth0, column0, depth, columns, pack_b);
                 var jr: usize = 0;
                 while (jr < columns) : (jr += nr) {
                     var ir: usize = 0;
@@ -176,43 +234,8 @@ fn Blocked(comptime T: type) type {
             }
             if (T != f32) {
                 for (0..rows) |i| {
-                    const row_out = p.out + out_start + i * p.n;
+                    const row_out = p.out + out_start + i * out_row_stride;
                     for (0..columns) |j| row_out[j] = fromF32(T, c[i * ldc + j]);
-                }
-            }
-        }
-
-        /// Panels of mr rows: panel q holds, for each depth index, mr values (zero-padded).
-        fn packA(a: *const Operand(T), batch: usize, row0: usize, depth0: usize, rows: usize,
-            depth: usize, out: []f32) void {
-            var panel_row: usize = 0;
-            while (panel_row < rows) : (panel_row += mr) {
-                const panel = out[panel_row * depth ..][0 .. mr * depth];
-                for (0..depth) |kk| {
-                    for (0..mr) |r| {
-                        const row = panel_row + r;
-                        panel[kk * mr + r] = if (row < rows)
-                            toF32(T, a.at(batch, row0 + row, depth0 + kk))
-                        else
-                            0;
-                    }
-                }
-            }
-        }
-
-        /// Panels of nr columns: panel q holds, for each depth index, nr values (zero-padded).
-        fn packB(b: *const Operand(T), batch: usize, depth0: usize, column0: usize, depth: usize,
-            columns: usize, out: []f32) void {
-            var panel_column: usize = 0;
-            while (panel_column < columns) : (panel_column += nr) {
-                const panel = out[panel_column * depth ..][0 .. nr * depth];
-                const width = @min(nr, columns - panel_column);
-                for (0..depth) |kk| {
-                    const line = panel[kk * nr ..][0..nr];
-                    for (0..width) |j| {
-                        line[j] = toF32(T, b.at(batch, depth0 + kk, column0 + panel_column + j));
-                    }
-                    @memset(line[width..], 0);
                 }
             }
         }

@@ -1,0 +1,422 @@
+//! Convolution on the CPU, channels last: input [N, spatial..., C_in], weight
+//! [C_out, kernel..., C_in / groups], output [N, out..., C_out].
+//!
+//! Each group is one matrix product: rows are output pixels (N * out...), columns the group's
+//! output channels, and the depth runs over (kernel tap, input channel). float32, float16 and
+//! bfloat16 go through gemm.zig's blocked driver with a patch source: the A blocks are
+//! gathered from the input while packing (implicit im2col: padding, input-dilation holes and
+//! positions past the input read as zero), so the scratch per thread is the driver's packed
+//! blocks, whatever the input size. The B blocks are read from the weight through its strides
+//! (flip reverses the kernel taps). float64 uses the direct loop, which is also the tests'
+//! reference.
+
+const std = @import("std");
+const assert = std.debug.assert;
+const errors = @import("../../errors.zig");
+const memory = @import("../../memory.zig");
+const dtype_mod = @import("../../dtype.zig");
+const gemm = @import("gemm.zig");
+const pool = @import("pool.zig");
+
+/// Convolutions have one to three spatial dimensions.
+pub const spatial_max = 3;
+
+/// Sizes, parameters and element strides of one convolution. Strides index: 0 the batch (or
+/// output channel for the weight), 1..spatial the spatial axes, spatial + 1 the channels.
+pub const Geometry = struct {
+    spatial: usize,
+    batch: usize,
+    in_size: [spatial_max]usize,
+    out_size: [spatial_max]usize,
+    kernel_size: [spatial_max]usize,
+    stride: [spatial_max]i64,
+    padding_lo: [spatial_max]i64,
+    kernel_dilation: [spatial_max]i64,
+    input_dilation: [spatial_max]i64,
+    groups: usize,
+    in_channels_per_group: usize,
+    out_channels_per_group: usize,
+    flip: bool,
+    in_offset: i64,
+    in_strides: [spatial_max + 2]i64,
+    weight_offset: i64,
+    weight_strides: [spatial_max + 2]i64,
+
+    fn product(self: *const Geometry, sizes: [spatial_max]usize) usize {
+        var count: usize = 1;
+        for (sizes[0..self.spatial]) |size| count *= size;
+        return count;
+    }
+
+    pub fn outPixels(self: *const Geometry) usize {
+        return self.product(self.out_size);
+    }
+
+    pub fn kernelTaps(self: *const Geometry) usize {
+        return self.product(self.kernel_size);
+    }
+
+    fn outChannels(self: *const Geometry) usize {
+        return self.groups * self.out_channels_per_group;
+    }
+
+    fn inChannelStride(self: *const Geometry) i64 {
+        return self.in_strides[self.spatial + 1];
+    }
+
+    fn weightChannelStride(self: *const Geometry) i64 {
+        return self.weight_strides[self.spatial + 1];
+    }
+};
+
+/// One kernel tap: its reach into the padded, dilated input per axis (`k * kernel_dilation`)
+/// and the element offset of its weights (flipped taps when `flip`).
+const Tap = struct {
+    reach: [spatial_max]i64,
+    weight_offset: i64,
+};
+
+/// An output pixel: the element offset of its batch image and its top-left corner in the
+/// padded, dilated input.
+const Pixel = struct {
+    image_offset: i64,
+    corner: [spatial_max]i64,
+};
+
+fn buildTaps(g: *const Geometry, taps: []Tap) void {
+    assert(taps.len == g.kernelTaps());
+    for (taps, 0..) |*tap, index| {
+        var rest = index;
+        tap.* = .{ .reach = @splat(0), .weight_offset = g.weight_offset };
+        var axis = g.spatial;
+        while (axis > 0) {
+            axis -= 1;
+            const size = g.kernel_size[axis];
+            const k = rest % size;
+            rest /= size;
+            const weight_k = if (g.flip) size - 1 - k else k;
+            tap.reach[axis] = @as(i64, @intCast(k)) * g.kernel_dilation[axis];
+            tap.weight_offset += @as(i64, @intCast(weight_k)) * g.weight_strides[axis + 1];
+        }
+    }
+}
+
+fn pixelAt(g: *const Geometry, row: usize) Pixel {
+    const out_pixels = g.outPixels();
+    var rest = row % out_pixels;
+    const image: i64 = @intCast(row / out_pixels);
+    var pixel: Pixel = .{
+        .image_offset = g.in_offset + image * g.in_strides[0],
+        .corner = @splat(0),
+    };
+    var axis = g.spatial;
+    while (axis > 0) {
+        axis -= 1;
+        const o: i64 = @intCast(rest % g.out_size[axis]);
+        rest /= g.out_size[axis];
+        pixel.corner[axis] = o * g.stride[axis] - g.padding_lo[axis];
+    }
+    return pixel;
+}
+
+/// The element offset of channel 0 of the input under `tap` at `pixel`, or null where the tap
+/// lands in padding, in an input-dilation hole or past the input.
+fn tapOffset(g: *const Geometry, pixel: *const Pixel, tap: *const Tap) ?i64 {
+    var offset = pixel.image_offset;
+    for (0..g.spatial) |axis| {
+        const position = pixel.corner[axis] + tap.reach[axis];
+        if (position < 0) return null;
+        const dilation = g.input_dilation[axis];
+        const index = if (dilation == 1) position else blk: {
+            if (@rem(position, dilation) != 0) return null;
+            break :blk @divTrunc(position, dilation);
+        };
+        if (index >= g.in_size[axis]) return null;
+        offset += index * g.in_strides[axis + 1];
+    }
+    return offset;
+}
+
+/// The blocked GEMM's operand source for group `batch`: A = patches, B = weights.
+fn PatchSource(comptime T: type) type {
+    return struct {
+        const Self = @This();
+
+        out: [*]T,
+        batch: usize,
+        m: usize,
+        n: usize,
+        k: usize,
+        geometry: *const Geometry,
+        input: [*]const T,
+        weight: [*]const T,
+        taps: []const Tap,
+
+        pub fn outRowStride(self: *const Self) usize {
+            return self.geometry.outChannels();
+        }
+
+        pub fn outOffset(self: *const Self, group: usize) usize {
+            return group * self.n;
+        }
+
+        /// Panels of mr output pixels; depth index kk is (tap, channel) = divmod(kk, C_g).
+        pub fn packA(self: *const Self, group: usize, row0: usize, depth0: usize, rows: usize,
+            depth: usize, out: []f32) void {
+            const g = self.geometry;
+            const channels = g.in_channels_per_group;
+            assert(channels > 0);
+            const channel_stride = g.inChannelStride();
+            const group_offset = @as(i64, @intCast(group * channels)) * channel_stride;
+            var panel_row: usize = 0;
+            while (panel_row < rows) : (panel_row += gemm.mr) {
+                const panel = out[panel_row * depth ..][0 .. gemm.mr * depth];
+                for (0..gemm.mr) |r| {
+                    const row = panel_row + r;
+                    if (row >= rows) {
+                        for (0..depth) |kk| panel[kk * gemm.mr + r] = 0;
+                        continue;
+                    }
+                    const pixel = pixelAt(g, row0 + row);
+                    var kk: usize = 0;
+                    var tap_index = depth0 / channels;
+                    var channel = depth0 % channels;
+                    while (kk < depth) {
+                        const run_length = @min(channels - channel, depth - kk);
+                        const line = panel[kk * gemm.mr + r ..];
+                        if (tapOffset(g, &pixel, &self.taps[tap_index])) |offset| {
+                            var source = offset + group_offset +
+                                @as(i64, @intCast(channel)) * channel_stride;
+                            for (0..run_length) |t| {
+                                line[t * gemm.mr] = gemm.toF32(T, self.input[@intCast(source)]);
+                                source += channel_stride;
+                            }
+                        } else {
+                            for (0..run_length) |t| line[t * gemm.mr] = 0;
+                        }
+                        kk += run_length;
+                        channel = 0;
+                        tap_index += 1;
+                    }
+                }
+            }
+        }
+
+        /// Panels of nr output channels of the group, read through the weight's strides.
+        pub fn packB(self: *const Self, group: usize, depth0: usize, column0: usize,
+            depth: usize, columns: usize, out: []f32) void {
+            const g = self.geometry;
+            const channels = g.in_channels_per_group;
+            const out_channel_stride = g.weight_strides[0];
+            const channel_stride = g.weightChannelStride();
+            var panel_column: usize = 0;
+            while (panel_column < columns) : (panel_column += gemm.nr) {
+                const panel = out[panel_column * depth ..][0 .. gemm.nr * depth];
+                const width = @min(gemm.nr, columns - panel_column);
+                const first_channel = group * self.n + column0 + panel_column;
+                const column_offset = @as(i64, @intCast(first_channel)) * out_channel_stride;
+                var tap_index = depth0 / channels;
+                var channel = depth0 % channels;
+                for (0..depth) |kk| {
+                    const line = panel[kk * gemm.nr ..][0..gemm.nr];
+                    var source = self.taps[tap_index].weight_offset + column_offset +
+                        @as(i64, @intCast(channel)) * channel_stride;
+                    for (line[0..width]) |*value| {
+                        value.* = gemm.toF32(T, self.weight[@intCast(source)]);
+                        source += out_channel_stride;
+                    }
+                    @memset(line[width..], 0);
+                    channel += 1;
+                    if (channel == channels) {
+                        channel = 0;
+                        tap_index += 1;
+                    }
+                }
+            }
+        }
+    };
+}
+
+/// Computes the convolution into the row-major `out`; OutOfMemory if scratch cannot be had.
+pub fn run(comptime T: type, g: *const Geometry, input: [*]const T, weight: [*]const T,
+    out: [*]T) errors.Error!void {
+    assert(g.spatial >= 1 and g.spatial <= spatial_max);
+    assert(g.groups >= 1);
+    const rows = g.batch * g.outPixels();
+    if (rows == 0 or g.outChannels() == 0) return;
+    const tap_count = g.kernelTaps();
+    const taps = memory.allocator.alloc(Tap, tap_count) catch
+        return memory.outOfMemory(tap_count * @sizeOf(Tap));
+    defer memory.allocator.free(taps);
+    buildTaps(g, taps);
+    if (T == f64) return runDirect(T, g, input, weight, taps, out);
+    const source: PatchSource(T) = .{
+        .out = out,
+        .batch = g.groups,
+        .m = rows,
+        .n = g.out_channels_per_group,
+        .k = tap_count * g.in_channels_per_group,
+        .geometry = g,
+        .input = input,
+        .weight = weight,
+        .taps = taps,
+    };
+    try gemm.Blocked(T, PatchSource(T)).run(&source);
+}
+
+/// The direct loop: every output element sums its taps and channels (in f64 for float64, f32
+/// otherwise); output pixels across threads.
+fn runDirect(comptime T: type, g: *const Geometry, input: [*]const T, weight: [*]const T,
+    taps: []const Tap, out: [*]T) void {
+    const Accumulator = if (T == f64) f64 else f32;
+    const Context = struct {
+        geometry: *const Geometry,
+        input: [*]const T,
+        weight: [*]const T,
+        taps: []const Tap,
+        out: [*]T,
+
+        fn range(context: *const anyopaque, start: usize, end: usize) void {
+            const self: *const @This() = @ptrCast(@alignCast(context));
+            const geo = self.geometry;
+            const out_channels = geo.outChannels();
+            const in_cs = geo.inChannelStride();
+            const weight_cs = geo.weightChannelStride();
+            for (start..end) |row| {
+                const pixel = pixelAt(geo, row);
+                for (0..out_channels) |oc| {
+                    const group = oc / geo.out_channels_per_group;
+                    const first: i64 = @intCast(group * geo.in_channels_per_group);
+                    const oc_offset = @as(i64, @intCast(oc)) * geo.weight_strides[0];
+                    var sum: Accumulator = 0;
+                    for (self.taps) |*tap| {
+                        const offset = tapOffset(geo, &pixel, tap) orelse continue;
+                        for (0..geo.in_channels_per_group) |c| {
+                            const ci: i64 = @intCast(c);
+                            const x = self.input[@intCast(offset + (first + ci) * in_cs)];
+                            const w = self.weight[@intCast(tap.weight_offset + oc_offset +
+                                ci * weight_cs)];
+                            sum += widen(T, x) * widen(T, w);
+                        }
+                    }
+                    self.out[row * out_channels + oc] = narrow(T, sum);
+                }
+            }
+        }
+    };
+    const context: Context = .{ .geometry = g, .input = input, .weight = weight, .taps = taps,
+        .out = out };
+    const work_per_row = @max(1, g.outChannels() * taps.len * g.in_channels_per_group);
+    const grain = @max(1, (1 << 15) / work_per_row);
+    pool.parallelFor(g.batch * g.outPixels(), grain, &context, Context.range);
+}
+
+fn widen(comptime T: type, value: T) if (T == f64) f64 else f32 {
+    return if (T == f64) value else gemm.toF32(T, value);
+}
+
+fn narrow(comptime T: type, value: if (T == f64) f64 else f32) T {
+    return if (T == f64) value else gemm.fromF32(T, value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests: the blocked path against the direct loop.
+
+fn testGeometry(spatial: usize, batch: usize, in_size: [3]usize, kernel_size: [3]usize,
+    groups: usize, cg: usize, og: usize) Geometry {
+    var g: Geometry = .{
+        .spatial = spatial, .batch = batch, .in_size = in_size, .out_size = @splat(1),
+        .kernel_size = kernel_size, .stride = @splat(1), .padding_lo = @splat(0),
+        .kernel_dilation = @splat(1), .input_dilation = @splat(1), .groups = groups,
+        .in_channels_per_group = cg, .out_channels_per_group = og, .flip = false,
+        .in_offset = 0, .in_strides = undefined, .weight_offset = 0, .weight_strides = undefined,
+    };
+    var stride: i64 = @intCast(groups * cg);
+    g.in_strides[spatial + 1] = 1;
+    var weight_stride: i64 = @intCast(cg);
+    g.weight_strides[spatial + 1] = 1;
+    var axis = spatial;
+    while (axis > 0) : (axis -= 1) {
+        g.in_strides[axis] = stride;
+        stride *= @intCast(in_size[axis - 1]);
+        g.weight_strides[axis] = weight_stride;
+        weight_stride *= @intCast(kernel_size[axis - 1]);
+    }
+    g.in_strides[0] = stride;
+    g.weight_strides[0] = weight_stride;
+    return g;
+}
+
+/// Sets the output size from the parameters (MLX's formula, padding_hi = padding_lo).
+fn fitOutput(g: *Geometry) void {
+    for (0..g.spatial) |axis| {
+        const in_extent = 1 + g.input_dilation[axis] * (@as(i64, @intCast(g.in_size[axis])) - 1);
+        const kernel_extent = 1 + g.kernel_dilation[axis] *
+            (@as(i64, @intCast(g.kernel_size[axis])) - 1);
+        const span = in_extent + 2 * g.padding_lo[axis] - kernel_extent;
+        g.out_size[axis] = @intCast(@divTrunc(span, g.stride[axis]) + 1);
+    }
+}
+
+fn checkBlocked(comptime T: type, g: *const Geometry) !void {
+    const gpa = std.testing.allocator;
+    const in_count: usize = @intCast(g.in_strides[0] * @as(i64, @intCast(g.batch)));
+    const weight_count: usize = @intCast(g.weight_strides[0] *
+        @as(i64, @intCast(g.groups * g.out_channels_per_group)));
+    const out_count = g.batch * g.outPixels() * g.outChannels();
+    const input = try gpa.alloc(T, in_count);
+    defer gpa.free(input);
+    const input_wide = try gpa.alloc(f64, in_count);
+    defer gpa.free(input_wide);
+    const weight = try gpa.alloc(T, weight_count);
+    defer gpa.free(weight);
+    const weight_wide = try gpa.alloc(f64, weight_count);
+    defer gpa.free(weight_wide);
+    for (input, input_wide, 0..) |*x, *w, i| {
+        x.* = gemm.fromF32(T, @as(f32, @floatFromInt((i * 7 + 3) % 17)) / 8 - 1);
+        w.* = gemm.toF32(T, x.*);
+    }
+    for (weight, weight_wide, 0..) |*x, *w, i| {
+        x.* = gemm.fromF32(T, @as(f32, @floatFromInt((i * 5 + 1) % 13)) / 6 - 1);
+        w.* = gemm.toF32(T, x.*);
+    }
+    const got = try gpa.alloc(T, out_count);
+    defer gpa.free(got);
+    const want = try gpa.alloc(f64, out_count);
+    defer gpa.free(want);
+    try run(T, g, input.ptr, weight.ptr, got.ptr);
+    try run(f64, g, input_wide.ptr, weight_wide.ptr, want.ptr);
+    const tolerance: f64 = if (T == f32) 1e-5 else 1e-2;
+    const depth: f64 = @floatFromInt(g.kernelTaps() * g.in_channels_per_group);
+    for (got, want) |x, expected| {
+        const error_bound = tolerance * @max(1, @sqrt(depth)) * @max(1, @abs(expected));
+        try std.testing.expect(@abs(gemm.toF32(T, x) - expected) <= error_bound);
+    }
+}
+
+test "blocked convolution matches the direct loop across parameters and dtypes" {
+    var g = testGeometry(2, 2, .{ 9, 7, 1 }, .{ 3, 2, 1 }, 1, 5, 37);
+    g.stride = .{ 2, 1, 1 };
+    g.padding_lo = .{ 1, 2, 0 };
+    fitOutput(&g);
+    inline for (.{ f32, f16, dtype_mod.BFloat16 }) |T| try checkBlocked(T, &g);
+
+    g = testGeometry(2, 1, .{ 6, 5, 1 }, .{ 3, 3, 1 }, 3, 2, 4);
+    g.kernel_dilation = .{ 2, 1, 1 };
+    g.input_dilation = .{ 1, 3, 1 };
+    g.padding_lo = .{ 2, 1, 0 };
+    g.flip = true;
+    fitOutput(&g);
+    try checkBlocked(f32, &g);
+
+    g = testGeometry(1, 3, .{ 40, 1, 1 }, .{ 1, 1, 1 }, 1, 130, 70);
+    fitOutput(&g);
+    try checkBlocked(f32, &g);
+
+    g = testGeometry(3, 1, .{ 4, 3, 5 }, .{ 2, 2, 3 }, 1, 3, 2);
+    g.padding_lo = .{ 1, 0, 1 };
+    g.stride = .{ 1, 2, 2 };
+    g.flip = true;
+    fitOutput(&g);
+    try checkBlocked(f32, &g);
+}
