@@ -1,9 +1,10 @@
-//! Matrix products on the CPU. float32, float16 and bfloat16 share one cache-blocked GEMM:
-//! blocks of A (mc x kc) and B (kc x nc) are packed, converted to f32, into contiguous aligned
-//! panels (read through any strides: transposed views need no copy), and a register-blocked
-//! micro-kernel (mr x nr f32 accumulators, `@mulAdd`) sweeps them. Threads take tiles of the
-//! output (batch, mc rows, nc columns). float16/bfloat16 accumulate a tile in f32 and round
-//! once. float64 uses a plain row loop (the reference form of the blocked kernel).
+//! Matrix products on the CPU: one cache-blocked GEMM for every float dtype. Blocks of A
+//! (mc x kc) and B (kc x nc) are packed, converted to the accumulator type (f32 for float32,
+//! float16 and bfloat16; f64 for float64), into contiguous aligned panels (read through any
+//! strides: transposed views need no copy), and a register-blocked micro-kernel (mr x nr
+//! accumulators in two 64-byte vectors per row, `@mulAdd`) sweeps them. Threads take tiles of
+//! the output (batch, mc rows, nc columns). float16/bfloat16 accumulate a tile in f32 and
+//! round once.
 //!
 //! The blocked driver is generic over its operand source: `Blocked(T, Source)` asks the
 //! source to pack its A and B blocks and to place output tiles, so a convolution can feed it
@@ -16,22 +17,38 @@ const memory = @import("../../memory.zig");
 const dtype_mod = @import("../../dtype.zig");
 const pool = @import("pool.zig");
 
-const lanes = 16;
-const V = @Vector(lanes, f32);
+/// The accumulator (and packing) type of a product in `T`.
+pub fn Acc(comptime T: type) type {
+    return if (T == f64) f64 else f32;
+}
+
+/// Accumulator lanes in one 64-byte vector.
+fn lanesOf(comptime A: type) comptime_int {
+    return 64 / @sizeOf(A);
+}
+
 /// Rows of A a micro-kernel call covers.
 pub const mr = 6;
 /// Columns of B a micro-kernel call covers (two vectors).
-pub const nr = 2 * lanes;
+pub fn nrOf(comptime A: type) comptime_int {
+    return 2 * lanesOf(A);
+}
+/// `nrOf(f32)`, the panel width of the f32-accumulating sources (conv.zig).
+pub const nr = nrOf(f32);
 /// Rows of A per packed block (the block stays in L2).
 pub const mc = 192;
 /// Depth of one packed block.
 pub const kc = 128;
-/// Columns of B per packed block.
-pub const nc = 512;
+/// Columns of B per packed block: 512 f32 or 256 f64 (the same 256 KiB block).
+pub fn ncOf(comptime A: type) comptime_int {
+    return 2048 / @sizeOf(A);
+}
 
 comptime {
-    assert(mc % mr == 0);
-    assert(nc % nr == 0);
+    for (.{ f32, f64 }) |A| {
+        assert(mc % mr == 0);
+        assert(ncOf(A) % nrOf(A) == 0);
+    }
     assert(kc > 0);
 }
 
@@ -78,7 +95,7 @@ pub fn Problem(comptime T: type) type {
 
         /// Panels of mr rows: panel q holds, for each depth index, mr values (zero-padded).
         pub fn packA(self: *const Self, batch: usize, row0: usize, depth0: usize, rows: usize,
-            depth: usize, out: []f32) void {
+            depth: usize, out: []Acc(T)) void {
             var panel_row: usize = 0;
             while (panel_row < rows) : (panel_row += mr) {
                 const panel = out[panel_row * depth ..][0 .. mr * depth];
@@ -86,7 +103,7 @@ pub fn Problem(comptime T: type) type {
                     for (0..mr) |r| {
                         const row = panel_row + r;
                         panel[kk * mr + r] = if (row < rows)
-                            toF32(T, self.a.at(batch, row0 + row, depth0 + kk))
+                            toAcc(T, self.a.at(batch, row0 + row, depth0 + kk))
                         else
                             0;
                     }
@@ -96,22 +113,28 @@ pub fn Problem(comptime T: type) type {
 
         /// Panels of nr columns: panel q holds, for each depth index, nr values (zero-padded).
         pub fn packB(self: *const Self, batch: usize, depth0: usize, column0: usize,
-            depth: usize, columns: usize, out: []f32) void {
+            depth: usize, columns: usize, out: []Acc(T)) void {
+            const nr_t = nrOf(Acc(T));
             var panel_column: usize = 0;
-            while (panel_column < columns) : (panel_column += nr) {
-                const panel = out[panel_column * depth ..][0 .. nr * depth];
-                const width = @min(nr, columns - panel_column);
+            while (panel_column < columns) : (panel_column += nr_t) {
+                const panel = out[panel_column * depth ..][0 .. nr_t * depth];
+                const width = @min(nr_t, columns - panel_column);
                 for (0..depth) |kk| {
-                    const line = panel[kk * nr ..][0..nr];
+                    const line = panel[kk * nr_t ..][0..nr_t];
                     const column_first = column0 + panel_column;
                     for (0..width) |j| {
-                        line[j] = toF32(T, self.b.at(batch, depth0 + kk, column_first + j));
+                        line[j] = toAcc(T, self.b.at(batch, depth0 + kk, column_first + j));
                     }
                     @memset(line[width..], 0);
                 }
             }
         }
     };
+}
+
+/// A value in its accumulator type.
+pub fn toAcc(comptime T: type, value: T) Acc(T) {
+    return if (T == f64) value else toF32(T, value);
 }
 
 pub fn toF32(comptime T: type, value: T) f32 {
@@ -137,7 +160,6 @@ pub fn run(comptime T: type, problem: *const Problem(T)) errors.Error!void {
     assert(problem.a.offsets.len == problem.batch);
     assert(problem.b.offsets.len == problem.batch);
     if (problem.batch == 0 or problem.m == 0 or problem.n == 0) return;
-    if (T == f64) return runRows(problem);
     return Blocked(T, Problem(T)).run(problem);
 }
 
@@ -146,13 +168,18 @@ pub fn run(comptime T: type, problem: *const Problem(T)) errors.Error!void {
 /// `Problem.packA` / `Problem.packB`), `outRowStride()` and `outOffset(batch)`: output element
 /// (row, column) of matrix `batch` is `out[outOffset(batch) + row * outRowStride() + column]`.
 pub fn Blocked(comptime T: type, comptime Source: type) type {
-    comptime assert(T == f32 or T == f16 or T == dtype_mod.BFloat16);
+    comptime assert(T == f32 or T == f64 or T == f16 or T == dtype_mod.BFloat16);
     return struct {
         const Self = @This();
+        const A = Acc(T);
+        const nr_t = nrOf(A);
+        const nc_t = ncOf(A);
         const pack_a_len = mc * kc;
-        const pack_b_len = kc * nc;
-        /// float32 writes straight into the output; the half types accumulate a tile in f32.
-        const tile_len = if (T == f32) 0 else mc * nc;
+        const pack_b_len = kc * nc_t;
+        /// float32/float64 write straight into the output; the half types accumulate a tile in
+        /// f32.
+        const direct = T == A;
+        const tile_len = if (direct) 0 else mc * nc_t;
         const scratch_len = pack_a_len + pack_b_len + tile_len;
         const alignment = std.mem.Alignment.fromByteUnits(64);
 
@@ -166,7 +193,7 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
 
         pub fn run(problem: *const Source) errors.Error!void {
             if (problem.batch == 0 or problem.m == 0 or problem.n == 0) return;
-            const n_tiles = std.math.divCeil(usize, problem.n, nc) catch unreachable;
+            const n_tiles = std.math.divCeil(usize, problem.n, nc_t) catch unreachable;
             const threads = pool.threadCount();
             var row_block: usize = mc;
             if (problem.batch * n_tiles < threads) {
@@ -182,12 +209,12 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
             };
             const tiles = problem.batch * self.m_tiles * self.n_tiles;
             pool.parallelFor(tiles, 1, &self, runRange);
-            if (self.failed.load(.acquire)) return memory.outOfMemory(scratch_len * 4);
+            if (self.failed.load(.acquire)) return memory.outOfMemory(scratch_len * @sizeOf(A));
         }
 
         fn runRange(context: *const anyopaque, start: usize, end: usize) void {
             const self: *Self = @ptrCast(@alignCast(@constCast(context)));
-            const scratch = memory.allocator.alignedAlloc(f32, alignment, scratch_len) catch {
+            const scratch = memory.allocator.alignedAlloc(A, alignment, scratch_len) catch {
                 self.failed.store(true, .release);
                 return;
             };
@@ -197,23 +224,23 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
                 const batch = tile_index / per_batch;
                 const rest = tile_index % per_batch;
                 const row0 = (rest / self.n_tiles) * self.row_block;
-                self.tile(scratch, batch, row0, (rest % self.n_tiles) * nc);
+                self.tile(scratch, batch, row0, (rest % self.n_tiles) * nc_t);
             }
         }
 
         /// The output block at rows `row0..`, columns `column0..` of matrix `batch`.
-        fn tile(self: *const Self, scratch: []f32, batch: usize, row0: usize, column0: usize) void {
+        fn tile(self: *const Self, scratch: []A, batch: usize, row0: usize, column0: usize) void {
             const p = self.problem;
             const rows = @min(self.row_block, p.m - row0);
-            const columns = @min(nc, p.n - column0);
+            const columns = @min(nc_t, p.n - column0);
             const pack_a = scratch[0..pack_a_len];
             const pack_b = scratch[pack_a_len..][0..pack_b_len];
             const out_row_stride = p.outRowStride();
             const out_start = p.outOffset(batch) + row0 * out_row_stride + column0;
-            const c: [*]f32, const ldc: usize = if (T == f32)
+            const c: [*]A, const ldc: usize = if (direct)
                 .{ p.out + out_start, out_row_stride }
             else
-                .{ scratch[pack_a_len + pack_b_len ..].ptr, nc };
+                .{ scratch[pack_a_len + pack_b_len ..].ptr, nc_t };
             if (p.k == 0) {
                 for (0..rows) |i| @memset(c[i * ldc ..][0..columns], 0);
             }
@@ -223,16 +250,16 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
                 p.packA(batch, row0, depth0, rows, depth, pack_a);
                 p.packB(batch, depth0, column0, depth, columns, pack_b);
                 var jr: usize = 0;
-                while (jr < columns) : (jr += nr) {
+                while (jr < columns) : (jr += nr_t) {
                     var ir: usize = 0;
                     while (ir < rows) : (ir += mr) {
-                        microKernel(depth, pack_a[ir * depth ..].ptr, pack_b[jr * depth ..].ptr,
-                            c + ir * ldc + jr, ldc, @min(mr, rows - ir), @min(nr, columns - jr),
+                        microKernel(A, depth, pack_a[ir * depth ..].ptr, pack_b[jr * depth ..].ptr,
+                            c + ir * ldc + jr, ldc, @min(mr, rows - ir), @min(nr_t, columns - jr),
                             depth0 > 0);
                     }
                 }
             }
-            if (T != f32) {
+            if (!direct) {
                 for (0..rows) |i| {
                     const row_out = p.out + out_start + i * out_row_stride;
                     for (0..columns) |j| row_out[j] = fromF32(T, c[i * ldc + j]);
@@ -244,21 +271,24 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
 
 /// c[0..rows, 0..columns] (+)= a_panel @ b_panel over `depth`; a full mr x nr block in
 /// registers.
-fn microKernel(depth: usize, a: [*]const f32, b: [*]const f32, c: [*]f32, ldc: usize,
+fn microKernel(comptime A: type, depth: usize, a: [*]const A, b: [*]const A, c: [*]A, ldc: usize,
     rows: usize, columns: usize, accumulate: bool) void {
+    const lanes = lanesOf(A);
+    const nr_t = nrOf(A);
+    const V = @Vector(lanes, A);
     assert(rows >= 1 and rows <= mr);
-    assert(columns >= 1 and columns <= nr);
+    assert(columns >= 1 and columns <= nr_t);
     var acc: [mr][2]V = @splat(.{ @splat(0), @splat(0) });
     for (0..depth) |kk| {
-        const b0: V = b[kk * nr ..][0..lanes].*;
-        const b1: V = b[kk * nr + lanes ..][0..lanes].*;
+        const b0: V = b[kk * nr_t ..][0..lanes].*;
+        const b1: V = b[kk * nr_t + lanes ..][0..lanes].*;
         inline for (0..mr) |r| {
             const av: V = @splat(a[kk * mr + r]);
             acc[r][0] = @mulAdd(V, av, b0, acc[r][0]);
             acc[r][1] = @mulAdd(V, av, b1, acc[r][1]);
         }
     }
-    if (rows == mr and columns == nr) {
+    if (rows == mr and columns == nr_t) {
         inline for (0..mr) |r| {
             const line = c + r * ldc;
             if (accumulate) {
@@ -273,7 +303,7 @@ fn microKernel(depth: usize, a: [*]const f32, b: [*]const f32, c: [*]f32, ldc: u
         }
         return;
     }
-    var block: [mr][nr]f32 = undefined;
+    var block: [mr][nr_t]A = undefined;
     inline for (0..mr) |r| {
         block[r][0..lanes].* = acc[r][0];
         block[r][lanes..].* = acc[r][1];
@@ -284,28 +314,6 @@ fn microKernel(depth: usize, a: [*]const f32, b: [*]const f32, c: [*]f32, ldc: u
             line[j] = if (accumulate) line[j] + block[r][j] else block[r][j];
         }
     }
-}
-
-/// float64: each output row accumulates `a[i, kk] * b[kk, :]` in place; rows across threads.
-fn runRows(problem: *const Problem(f64)) void {
-    const Context = struct {
-        fn range(context: *const anyopaque, start: usize, end: usize) void {
-            const p: *const Problem(f64) = @ptrCast(@alignCast(context));
-            for (start..end) |row_index| {
-                const batch = row_index / p.m;
-                const i = row_index % p.m;
-                const out_row = p.out[row_index * p.n ..][0..p.n];
-                @memset(out_row, 0);
-                for (0..p.k) |kk| {
-                    const a_value = p.a.at(batch, i, kk);
-                    for (out_row, 0..) |*value, j| value.* += a_value * p.b.at(batch, kk, j);
-                }
-            }
-        }
-    };
-    const work_per_row = @max(1, problem.n * problem.k);
-    const grain = @max(1, (1 << 15) / work_per_row);
-    pool.parallelFor(problem.batch * problem.m, grain, problem, Context.range);
 }
 
 // ---------------------------------------------------------------------------------------------
