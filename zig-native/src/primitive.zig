@@ -16,6 +16,7 @@ const indexing = @import("primitives/indexing.zig");
 const join = @import("primitives/join.zig");
 const sort = @import("primitives/sort.zig");
 const matmul = @import("primitives/matmul.zig");
+const fft = @import("primitives/fft.zig");
 
 pub const Primitive = union(enum) {
     /// Not computed by a primitive: a leaf, or a node already evaluated and detached.
@@ -39,6 +40,7 @@ pub const Primitive = union(enum) {
     scan: reduce.ScanParams,
     sort: sort.Params,
     matmul,
+    fft: fft.Params,
 
     pub fn name(self: Primitive) []const u8 {
         return @tagName(self);
@@ -67,5 +69,6 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .scan => |params| try reduce.evalScanCpu(params, out),
         .sort => |params| try sort.evalCpu(params, out),
         .matmul => try matmul.evalCpu(out),
+        .fft => |params| try fft.evalCpu(params, out),
     }
 }
