@@ -115,6 +115,7 @@ export {
 } from "./src/joining.ts";
 export { addmm, type AddmmOptions, inner, kron, matmul, outer, tensordot } from "./src/linalg_basic.ts";
 export { argpartition, argsort, partition, sort, type SortOptions, topk } from "./src/sorting.ts";
+export * as fft from "./src/fft.ts";
 export * as memory from "./src/memory.ts";
 export {
   cpu,
