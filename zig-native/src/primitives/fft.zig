@@ -257,3 +257,49 @@ fn passToReal(shape: shape_mod.Shape, axis: u8, real_length: i32, source: cpu_ff
         .target = target,
     });
 }
+
+const graph = @import("../graph.zig");
+
+fn testArray(comptime T: type, dtype: DType, values: []const T, dims: []const i32) !*Array {
+    const shape = try shape_mod.Shape.init(dims);
+    return Array.createFromBytes(dtype, shape, std.mem.sliceAsBytes(values));
+}
+
+test "fft pads, rfft keeps n/2 + 1 terms and irfft restores the signal" {
+    const x = try testArray(i32, .int32, &.{ 1, 2, 3, 4 }, &.{4});
+    defer x.release();
+    const padded = try create(x, &.{-1}, &.{5}, false, false);
+    defer padded.release();
+    const half = try create(x, &.{0}, null, true, false);
+    defer half.release();
+    const back = try create(half, &.{0}, &.{4}, true, true);
+    defer back.release();
+    try graph.eval(&.{ padded, half, back });
+    try std.testing.expectEqual(DType.complex64, padded.dtype);
+    try std.testing.expectEqualSlices(i32, &.{5}, padded.shape.slice());
+    try std.testing.expectApproxEqAbs(@as(f32, 10), padded.dataPtr(dtype_mod.Complex64)[0].re, 1e-5);
+    try std.testing.expectEqualSlices(i32, &.{3}, half.shape.slice());
+    const spectrum = half.dataPtr(dtype_mod.Complex64)[0..3];
+    try std.testing.expectApproxEqAbs(@as(f32, -2), spectrum[1].re, 1e-5);
+    try std.testing.expectApproxEqAbs(@as(f32, 2), spectrum[1].im, 1e-5);
+    try std.testing.expectEqual(DType.float32, back.dtype);
+    for (back.dataPtr(f32)[0..4], [_]f32{ 1, 2, 3, 4 }) |got, want| {
+        try std.testing.expectApproxEqAbs(want, got, 1e-5);
+    }
+}
+
+test "fft errors use MLX's messages" {
+    const x = try testArray(f32, .float32, &.{ 1, 2, 3, 4, 5, 6 }, &.{ 2, 3 });
+    defer x.release();
+    try std.testing.expectError(error.InvalidArgument, create(x, &.{ 0, -2 }, null, false, false));
+    try std.testing.expectEqualStrings("[fftn] Duplicated axis received (0,-2)", errors.message());
+    try std.testing.expectError(error.InvalidArgument, create(x, &.{2}, null, false, false));
+    try std.testing.expectEqualStrings("[fftn] Invalid axis received for array with 2 " ++
+        "dimensions.", errors.message());
+    try std.testing.expectError(error.InvalidArgument, create(x, &.{ 0, 1 }, &.{ 2, 0 }, false, true));
+    try std.testing.expectEqualStrings("[fftn] Invalid FFT output size requested (2,0)",
+        errors.message());
+    const same = try create(x, &.{}, null, true, true);
+    defer same.release();
+    try std.testing.expectEqual(x, same);
+}
