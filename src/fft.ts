@@ -85,7 +85,12 @@ function checkNorm(op: string, norm: FFTNorm | undefined): FFTNorm {
 }
 
 /** The transform lengths MLX scales by: `sizes`, or the axes' lengths (irfft: 2 (m - 1)). */
-function transformSizes(a: MxArray, axes: readonly number[], sizes: readonly number[] | undefined, realInverse: boolean): number[] {
+function transformSizes(
+  a: MxArray,
+  axes: readonly number[],
+  sizes: readonly number[] | undefined,
+  realInverse: boolean,
+): number[] {
   if (sizes !== undefined) return [...sizes];
   const shape = a.shape;
   const n = axes.map((axis) => shape[axis < 0 ? axis + shape.length : axis]!);
@@ -118,7 +123,9 @@ function transform(
   const allAxes = axes ?? Array.from({ length: a.ndim }, (_, i) => i);
   const filled = fillParams(op, allAxes, sizes);
   const flags = (kind.inverse ? 1 : 0) | (kind.real ? 2 : 0);
-  const out = new MxArray(checkHandle(native.fft(handle, filled, allAxes.length, sizes?.length ?? -1, flags)));
+  const out = new MxArray(
+    checkHandle(native.fft(handle, filled, allAxes.length, sizes?.length ?? -1, flags)),
+  );
   const scale = scaleOf(norm, transformSizes(a, allAxes, sizes, kind.real && kind.inverse), kind.inverse);
   if (scale === 1) return out;
   using result = out;
@@ -135,15 +142,30 @@ function oneSize(op: string, n: number | undefined): number[] | undefined {
 
 function oneD(op: string, a: MxArray, options: FFTOptions, real: boolean, inverse: boolean): MxArray {
   const axis = options.axis ?? -1;
-  return transform(op, a, [axis], oneSize(op, options.n), { real, inverse, norm: options.norm, stream: options.stream });
+  return transform(op, a, [axis], oneSize(op, options.n), {
+    real,
+    inverse,
+    norm: options.norm,
+    stream: options.stream,
+  });
 }
 
 /** The N-D forms: `twoD` defaults the axes to [-2, -1]; the `*n` forms need axes with `s`. */
-function nD(op: string, a: MxArray, options: FFTNOptions, twoD: boolean, real: boolean, inverse: boolean): MxArray {
+function nD(
+  op: string,
+  a: MxArray,
+  options: FFTNOptions,
+  twoD: boolean,
+  real: boolean,
+  inverse: boolean,
+): MxArray {
   let axes = options.axes === null ? undefined : options.axes;
   if (axes === undefined && twoD && options.axes !== null) axes = [-2, -1];
   if (options.s !== undefined && axes === undefined) {
-    throw new MxError("invalid_argument", `[${op}] \`axes\` should not be \`None\` if \`s\` is not \`None\`.`);
+    throw new MxError(
+      "invalid_argument",
+      `[${op}] \`axes\` should not be \`None\` if \`s\` is not \`None\`.`,
+    );
   }
   return transform(op, a, axes, options.s, { real, inverse, norm: options.norm, stream: options.stream });
 }
@@ -178,7 +200,7 @@ export function fft(a: MxArray, options: FFTOptions = {}): MxArray {
  * ```ts
  * import * as mx from "mlx-ts";
  * const x = mx.fft.ifft(mx.fft.fft(mx.array([1, 2, 3])));
- * console.log(mx.real(x).tolist().map(Math.round)); // [1, 2, 3]
+ * console.log(mx.round(mx.real(x)).tolist()); // [1, 2, 3]
  * ```
  */
 export function ifft(a: MxArray, options: FFTOptions = {}): MxArray {
@@ -196,7 +218,7 @@ export function ifft(a: MxArray, options: FFTOptions = {}): MxArray {
  * ```ts
  * import * as mx from "mlx-ts";
  * console.log(mx.fft.rfft(mx.array([1, 0, 0, 0, 0])).shape); // [3]
- * console.log(mx.fft.rfft(mx.array([1, 1, 1, 1])).tolist()); // [{ re: 4, im: 0 }, { re: 0, im: 0 }, { re: 0, im: 0 }]
+ * console.log(mx.real(mx.fft.rfft(mx.array([1, 1, 1, 1]))).tolist()); // [4, 0, 0]
  * ```
  */
 export function rfft(a: MxArray, options: FFTOptions = {}): MxArray {
@@ -215,7 +237,7 @@ export function rfft(a: MxArray, options: FFTOptions = {}): MxArray {
  * ```ts
  * import * as mx from "mlx-ts";
  * const x = mx.fft.irfft(mx.fft.rfft(mx.array([1, 2, 3, 4, 5])), { n: 5 });
- * console.log(x.tolist().map(Math.round)); // [1, 2, 3, 4, 5]
+ * console.log(mx.round(x).tolist()); // [1, 2, 3, 4, 5]
  * ```
  */
 export function irfft(a: MxArray, options: FFTOptions = {}): MxArray {
@@ -271,7 +293,7 @@ export function ifft2(a: MxArray, options: FFTNOptions = {}): MxArray {
  * ```ts
  * import * as mx from "mlx-ts";
  * const x = mx.fft.fftn(mx.ones([2, 2, 2]), { axes: [0, 2], s: [3, 2] });
- * console.log(x.shape, mx.real(x).tolist()[0]); // [3, 2, 2] [[4, 0], [4, 0]]
+ * console.log(x.shape, (mx.real(x).tolist() as number[][][])[0]); // [3, 2, 2] [[4, 0], [4, 0]]
  * ```
  */
 export function fftn(a: MxArray, options: FFTNOptions = {}): MxArray {
@@ -323,7 +345,7 @@ export function rfft2(a: MxArray, options: FFTNOptions = {}): MxArray {
  * ```ts
  * import * as mx from "mlx-ts";
  * const x = mx.fft.irfft2(mx.fft.rfft2(mx.ones([2, 3])), { s: [2, 3] });
- * console.log(x.tolist().map((row) => (row as number[]).map(Math.round))); // [[1, 1, 1], [1, 1, 1]]
+ * console.log(mx.round(x).tolist()); // [[1, 1, 1], [1, 1, 1]]
  * ```
  */
 export function irfft2(a: MxArray, options: FFTNOptions = {}): MxArray {
@@ -383,7 +405,10 @@ function shift(op: string, a: MxArray, options: FFTShiftOptions, inverse: boolea
   const shifts = axes.map((axis) => {
     const resolved = Number.isInteger(axis) && axis < 0 ? axis + ndim : axis;
     if (!Number.isInteger(resolved) || resolved < 0 || resolved >= ndim) {
-      throw new MxError("invalid_argument", `[${op}] Invalid axis ${axis} for array with ${ndim} dimensions.`);
+      throw new MxError(
+        "invalid_argument",
+        `[${op}] Invalid axis ${axis} for array with ${ndim} dimensions.`,
+      );
     }
     const half = Math.floor(shape[resolved]! / 2);
     return inverse ? -half : half;

@@ -149,12 +149,24 @@ testFixtureGroups(cases, {
 
 test("fft knownDifference: a bad axis or a 0-d input is a named MxError (MLX: IndexError)", () => {
   using a = mx.zeros([2, 3]);
-  assertThrows(() => mx.fft.fft(a, { axis: 2 }), mx.MxError, "[fftn] Invalid axis received for array with 2 dimensions.");
-  assertThrows(() => mx.fft.fftn(a, { axes: [0, 5] }), mx.MxError, "[fftn] Invalid axis received for array with 2 dimensions.");
+  assertThrows(
+    () => mx.fft.fft(a, { axis: 2 }),
+    mx.MxError,
+    "[fftn] Invalid axis received for array with 2 dimensions.",
+  );
+  assertThrows(
+    () => mx.fft.fftn(a, { axes: [0, 5] }),
+    mx.MxError,
+    "[fftn] Invalid axis received for array with 2 dimensions.",
+  );
   using scalar = mx.array(1);
   assertThrows(() => mx.fft.fft(scalar), mx.MxError, "[fftn] Requires array with at least one dimension.");
   using vector = mx.zeros([4]);
-  assertThrows(() => mx.fft.fft2(vector), mx.MxError, "[fftn] Invalid axis received for array with 1 dimensions.");
+  assertThrows(
+    () => mx.fft.fft2(vector),
+    mx.MxError,
+    "[fftn] Invalid axis received for array with 1 dimensions.",
+  );
 });
 
 /** Deterministic pseudo-random values in [-1, 1), rounded to float32. */
@@ -258,9 +270,21 @@ test("fft errors name the op, the sizes and the axes", () => {
   assertThrows(() => mx.fft.fft(a, { n: 0 }), mx.MxError, "[fftn] Invalid FFT output size requested (0)");
   assertThrows(() => mx.fft.fft(a, { n: 1.5 }), mx.MxError, "[fft] n must be an integer; got 1.5");
   assertThrows(() => mx.fft.fftn(a, { axes: [1, -1] }), mx.MxError, "[fftn] Duplicated axis received (1,-1)");
-  assertThrows(() => mx.fft.fftn(a, { s: [2], axes: [0, 1] }), mx.MxError, "[fftn] Shape and axes have different sizes.");
-  assertThrows(() => mx.fft.rfft2(a, { s: [2, 3], axes: [0, 1], norm: "bad" as mx.fft.FFTNorm }), mx.MxError, "[rfft2] Invalid norm.");
-  assertThrows(() => mx.fft.fftshift(a, { axes: [2] }), mx.MxError, "[fftshift] Invalid axis 2 for array with 2 dimensions.");
+  assertThrows(
+    () => mx.fft.fftn(a, { s: [2], axes: [0, 1] }),
+    mx.MxError,
+    "[fftn] Shape and axes have different sizes.",
+  );
+  assertThrows(
+    () => mx.fft.rfft2(a, { s: [2, 3], axes: [0, 1], norm: "bad" as mx.fft.FFTNorm }),
+    mx.MxError,
+    "[rfft2] Invalid norm.",
+  );
+  assertThrows(
+    () => mx.fft.fftshift(a, { axes: [2] }),
+    mx.MxError,
+    "[fftshift] Invalid axis 2 for array with 2 dimensions.",
+  );
   assertThrows(() => mx.fft.rfftfreq(2.5), mx.MxError, "[rfftfreq] `n` must be greater than 0.");
 });
 

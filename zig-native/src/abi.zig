@@ -394,12 +394,24 @@ fn matmulChecked(a_handle: Handle, b_handle: Handle) errors.Error!*Array {
 /// The FFT of `input` along `axis_count` axes. `params` holds the axes, then (when
 /// `size_count` >= 0) `size_count` transform lengths; -1 takes them from the input. `flags`:
 /// bit 0 inverse, bit 1 real (rfftn / irfftn).
-fn fft(input: Handle, params: ?[*]const i32, axis_count: u32, size_count: i32, flags: u32) callconv(.c) Handle {
+fn fft(
+    input: Handle,
+    params: ?[*]const i32,
+    axis_count: u32,
+    size_count: i32,
+    flags: u32,
+) callconv(.c) Handle {
     begin();
     return handleResult(fftChecked(input, params, axis_count, size_count, flags));
 }
 
-fn fftChecked(input: Handle, params: ?[*]const i32, axis_count: u32, size_count: i32, flags: u32) errors.Error!*Array {
+fn fftChecked(
+    input: Handle,
+    params: ?[*]const i32,
+    axis_count: u32,
+    size_count: i32,
+    flags: u32,
+) errors.Error!*Array {
     if (flags > 3 or size_count < -1 or size_count > shape_mod.ndim_max) {
         return errors.fail(error.InvalidArgument, "[fftn] invalid flags {d} or size count {d}", .{
             flags, size_count,

@@ -71,7 +71,9 @@ pub fn create(
     }
     const params = try resolveAxes(input.shape, axes, real, inverse);
     var n: [ndim_max]i32 = undefined;
-    for (params.slice(), 0..) |axis, i| n[i] = if (sizes) |given| given[i] else input.shape.dims[axis];
+    for (params.slice(), 0..) |axis, i| {
+        n[i] = if (sizes) |given| given[i] else input.shape.dims[axis];
+    }
     const count = params.axis_count;
     if (sizes == null and real and inverse) n[count - 1] = (n[count - 1] - 1) * 2;
     for (n[0..count]) |size| {
@@ -86,7 +88,8 @@ pub fn create(
     if (real and inverse) in_shape.dims[last_axis] = @divTrunc(n[count - 1], 2) + 1;
     var out_shape = in_shape;
     if (real) {
-        out_shape.dims[last_axis] = if (inverse) n[count - 1] else @divTrunc(in_shape.dims[last_axis], 2) + 1;
+        const half = @divTrunc(in_shape.dims[last_axis], 2) + 1;
+        out_shape.dims[last_axis] = if (inverse) n[count - 1] else half;
     }
     const in_type: DType = if (real and !inverse) .float32 else .complex64;
     const out_type: DType = if (real and inverse) .float32 else .complex64;
@@ -98,7 +101,12 @@ pub fn create(
 }
 
 /// The axes resolved against `shape`, checked for duplicates and range (MLX's messages).
-fn resolveAxes(shape: shape_mod.Shape, axes: []const i32, real: bool, inverse: bool) errors.Error!Params {
+fn resolveAxes(
+    shape: shape_mod.Shape,
+    axes: []const i32,
+    real: bool,
+    inverse: bool,
+) errors.Error!Params {
     if (axes.len > ndim_max) {
         return errors.fail(error.InvalidArgument, "[fftn] {d} axes given; at most {d}", .{
             axes.len, ndim_max,
@@ -110,8 +118,9 @@ fn resolveAxes(shape: shape_mod.Shape, axes: []const i32, real: bool, inverse: b
     for (0..axes.len) |i| {
         for (0..i) |j| {
             if (resolved[i] == resolved[j]) {
-                return errors.fail(error.InvalidArgument, "[fftn] Duplicated axis received {f}",
-                    .{List{ .values = axes }});
+                const list: List = .{ .values = axes };
+                return errors.fail(error.InvalidArgument, "[fftn] Duplicated axis " ++
+                    "received {f}", .{list});
             }
         }
     }
@@ -166,7 +175,8 @@ fn resize(input: *Array, target: shape_mod.Shape) errors.Error!*Array {
 fn padAxis(input: *Array, axis: u8, count: i32) errors.Error!*Array {
     assert(count > 0);
     const zero_bytes: [16]u8 = @splat(0);
-    const zero = try Array.createFromBytes(input.dtype, .{}, zero_bytes[0..input.dtype.sizeBytes()]);
+    const zero_size_bytes = input.dtype.sizeBytes();
+    const zero = try Array.createFromBytes(input.dtype, .{}, zero_bytes[0..zero_size_bytes]);
     defer zero.release();
     var block_shape = input.shape;
     block_shape.dims[axis] = count;
@@ -216,7 +226,9 @@ fn evalInverseReal(axes: []const u8, input: *Array, out: *Array) errors.Error!vo
         .offset = 0,
     };
     try pass(.c2c, true, input.shape, axes[0], operand(input), temporary);
-    for (axes[1 .. axes.len - 1]) |axis| try pass(.c2c, true, input.shape, axis, temporary, temporary);
+    for (axes[1 .. axes.len - 1]) |axis| {
+        try pass(.c2c, true, input.shape, axis, temporary, temporary);
+    }
     try passToReal(input.shape, last, out.shape.dims[last], temporary, operand(out));
 }
 
@@ -246,7 +258,13 @@ fn pass(
     });
 }
 
-fn passToReal(shape: shape_mod.Shape, axis: u8, real_length: i32, source: cpu_fft.Operand, target: cpu_fft.Operand) errors.Error!void {
+fn passToReal(
+    shape: shape_mod.Shape,
+    axis: u8,
+    real_length: i32,
+    source: cpu_fft.Operand,
+    target: cpu_fft.Operand,
+) errors.Error!void {
     return cpu_fft.run(.{
         .kind = .c2r,
         .inverse = true,
@@ -277,7 +295,8 @@ test "fft pads, rfft keeps n/2 + 1 terms and irfft restores the signal" {
     try graph.eval(&.{ padded, half, back });
     try std.testing.expectEqual(DType.complex64, padded.dtype);
     try std.testing.expectEqualSlices(i32, &.{5}, padded.shape.slice());
-    try std.testing.expectApproxEqAbs(@as(f32, 10), padded.dataPtr(dtype_mod.Complex64)[0].re, 1e-5);
+    const first = padded.dataPtr(dtype_mod.Complex64)[0];
+    try std.testing.expectApproxEqAbs(@as(f32, 10), first.re, 1e-5);
     try std.testing.expectEqualSlices(i32, &.{3}, half.shape.slice());
     const spectrum = half.dataPtr(dtype_mod.Complex64)[0..3];
     try std.testing.expectApproxEqAbs(@as(f32, -2), spectrum[1].re, 1e-5);
@@ -296,9 +315,10 @@ test "fft errors use MLX's messages" {
     try std.testing.expectError(error.InvalidArgument, create(x, &.{2}, null, false, false));
     try std.testing.expectEqualStrings("[fftn] Invalid axis received for array with 2 " ++
         "dimensions.", errors.message());
-    try std.testing.expectError(error.InvalidArgument, create(x, &.{ 0, 1 }, &.{ 2, 0 }, false, true));
-    try std.testing.expectEqualStrings("[fftn] Invalid FFT output size requested (2,0)",
-        errors.message());
+    const bad_sizes = create(x, &.{ 0, 1 }, &.{ 2, 0 }, false, true);
+    try std.testing.expectError(error.InvalidArgument, bad_sizes);
+    const message = "[fftn] Invalid FFT output size requested (2,0)";
+    try std.testing.expectEqualStrings(message, errors.message());
     const same = try create(x, &.{}, null, true, true);
     defer same.release();
     try std.testing.expectEqual(x, same);

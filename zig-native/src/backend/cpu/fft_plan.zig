@@ -118,7 +118,8 @@ pub fn Plan(comptime T: type) type {
             const m = stage.length / stage.radix;
             const twiddles = self.table[stage.twiddle_start..][0 .. m * (stage.radix - 1)];
             for (0..m) |p| {
-                for (1..stage.radix) |k| twiddles[p * (stage.radix - 1) + k - 1] = C.root(p * k, stage.length);
+                const row = twiddles[p * (stage.radix - 1) ..][0 .. stage.radix - 1];
+                for (row, 1..) |*slot, k| slot.* = C.root(p * k, stage.length);
             }
             if (isGeneric(stage.radix)) {
                 const roots = self.table[stage.roots_start..][0..stage.radix];
@@ -153,7 +154,13 @@ pub fn Plan(comptime T: type) type {
             return source;
         }
 
-        fn runStage(self: *const Self, stage: Stage, stride: usize, source: []const C, target: []C) void {
+        fn runStage(
+            self: *const Self,
+            stage: Stage,
+            stride: usize,
+            source: []const C,
+            target: []C,
+        ) void {
             const m = stage.length / stage.radix;
             assert(m * stage.radix * stride == self.length);
             const twiddles = self.table[stage.twiddle_start..][0 .. m * (stage.radix - 1)];
@@ -320,7 +327,8 @@ fn Bluestein(comptime T: type) type {
 
         fn create(length: usize) errors.Error!*Self {
             assert(length > 1);
-            const self = memory.allocator.create(Self) catch return memory.outOfMemory(@sizeOf(Self));
+            const self = memory.allocator.create(Self) catch
+                return memory.outOfMemory(@sizeOf(Self));
             errdefer memory.allocator.destroy(self);
             const padded_length = std.math.ceilPowerOfTwo(usize, 2 * length - 1) catch
                 return memory.outOfMemory(std.math.maxInt(usize));
@@ -362,7 +370,8 @@ fn Bluestein(comptime T: type) type {
                 return memory.outOfMemory(padded_length * @sizeOf(C));
             const factor = 1.0 / @as(f64, @floatFromInt(padded_length));
             for (result, spectrum) |*slot, value| {
-                slot.* = .{ .re = @floatCast(value.re * factor), .im = @floatCast(value.im * factor) };
+                const scaled = value.scale(factor);
+                slot.* = .{ .re = @floatCast(scaled.re), .im = @floatCast(scaled.im) };
             }
             return result;
         }
@@ -387,7 +396,9 @@ fn Bluestein(comptime T: type) type {
             for (spectrum, self.kernel_spectrum) |*slot, k| slot.* = slot.mul(k).conj();
             const other = if (spectrum.ptr == padded.ptr) spare else padded;
             const convolution = self.sub_plan.execute(spectrum, other);
-            for (data, convolution[0..self.length], self.chirp) |*slot, y, c| slot.* = y.conj().mul(c);
+            for (data, convolution[0..self.length], self.chirp) |*slot, y, c| {
+                slot.* = y.conj().mul(c);
+            }
         }
     };
 }
@@ -440,7 +451,7 @@ fn checkLength(length: usize) !void {
 
 test "plans of many lengths match the direct DFT at float32 accuracy" {
     const lengths = [_]usize{
-        1,  2,  3,  4,  5,  6,  7,   8,   9,   11,  12,  13,   16,   17,  25,  27,  29, 30, 31,
+        1,  2,  3,  4,  5,  6,  7,   8,   9,   11,  12,  13,  16,   17,   25,   27,     29, 30, 31,
         32, 37, 49, 60, 64, 97, 100, 121, 127, 210, 256, 961, 1000, 1009, 1024, 2 * 37,
     };
     for (lengths) |length| try checkLength(length);
