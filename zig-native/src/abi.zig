@@ -862,5 +862,6 @@ test {
     _ = @import("backend/cpu/gemm.zig");
     _ = @import("primitives/fft.zig");
     _ = @import("backend/cpu/fft_plan.zig");
+    _ = @import("backend/cpu/fft_real.zig");
     _ = @import("sort_test.zig");
 }

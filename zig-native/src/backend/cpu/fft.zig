@@ -5,7 +5,8 @@
 //! every line. Three kinds: complex to complex (forward or inverse), real to complex (forward,
 //! keeps the n/2 + 1 non-negative frequencies) and complex to real (inverse, from n/2 + 1
 //! frequencies; the imaginary parts of the zero and Nyquist terms are ignored, as in
-//! pocketfft and NumPy). Inverses are scaled by 1/n.
+//! pocketfft and NumPy). Real transforms of even length run as complex transforms of half
+//! the length (fft_real.zig); odd lengths as full complex ones. Inverses are scaled by 1/n.
 
 const std = @import("std");
 const assert = std.debug.assert;
@@ -18,6 +19,7 @@ const strided = @import("strided.zig");
 const simd = @import("simd.zig");
 const Lines = @import("lines.zig").Lines;
 const fft_plan = @import("fft_plan.zig");
+const fft_real = @import("fft_real.zig");
 
 const C32 = fft_plan.Complex(f32);
 const Plan = fft_plan.Plan(f32);
@@ -60,26 +62,46 @@ fn Kernel(comptime kind: Kind) type {
         source: [*]Source,
         target: [*]Target,
         inverse: bool,
+        /// 1/n, applied by inverse transforms.
         scale: f32,
+        /// For an even-length real transform run at half length: w^k, k <= n/2 (see
+        /// fft_real.zig); empty otherwise.
+        real_table: []const C32,
         /// Set by a chunk whose scratch buffer could not be allocated.
         failed: *std.atomic.Value(bool),
 
+        fn halved(self: *const Self) bool {
+            return self.real_table.len > 0;
+        }
+
+        /// Scratch per chunk: the plan's data and work, and for a halved c2r the input line.
+        fn scratchLength(self: *const Self) usize {
+            const base = self.plan.length + self.plan.workLength();
+            if (kind != .c2r or !self.halved()) return base;
+            return base + @as(usize, @intCast(self.lines.length));
+        }
+
         fn runRange(context: *const anyopaque, start: usize, end: usize) void {
             const self: *const Self = @ptrCast(@alignCast(context));
-            const n = self.plan.length;
-            const scratch = memory.allocator.alloc(C32, n + self.plan.workLength()) catch {
+            const scratch = memory.allocator.alloc(C32, self.scratchLength()) catch {
                 self.failed.store(true, .monotonic);
                 return;
             };
             defer memory.allocator.free(scratch);
-            for (start..end) |line| self.transformLine(line, scratch[0..n], scratch[n..]);
-        }
-
-        fn transformLine(self: *const Self, line: usize, data: []C32, work: []C32) void {
-            const first = self.lines.starts(line);
-            self.load(first[1], data);
-            const result = self.plan.execute(data, work);
-            self.store(first[0], result);
+            const n = self.plan.length;
+            const work = scratch[n..][0..self.plan.workLength()];
+            const line_buffer = scratch[n + work.len ..];
+            for (start..end) |line| {
+                const first = self.lines.starts(line);
+                const data = scratch[0..n];
+                if (self.halved()) {
+                    self.loadHalved(first[1], data, line_buffer);
+                    self.storeHalved(first[0], self.plan.execute(data, work));
+                } else {
+                    self.load(first[1], data);
+                    self.store(first[0], self.plan.execute(data, work));
+                }
+            }
         }
 
         fn load(self: *const Self, start: i64, data: []C32) void {
@@ -129,6 +151,50 @@ fn Kernel(comptime kind: Kind) type {
                 },
             }
         }
+
+        /// Half-length real transforms: r2c packs sample pairs; c2r packs the spectrum (its
+        /// conjugate, to run the inverse as a forward transform).
+        fn loadHalved(self: *const Self, start: i64, data: []C32, line_buffer: []C32) void {
+            const stride = self.lines.stride;
+            var offset = start;
+            switch (kind) {
+                .c2c => unreachable,
+                .r2c => for (data) |*slot| {
+                    const re = strided.at(f32, self.source, offset).*;
+                    const im = strided.at(f32, self.source, offset + stride).*;
+                    slot.* = .{ .re = re, .im = im };
+                    offset += 2 * stride;
+                },
+                .c2r => {
+                    assert(line_buffer.len == data.len + 1);
+                    for (line_buffer) |*slot| {
+                        slot.* = strided.at(C32, self.source, offset).*;
+                        offset += stride;
+                    }
+                    for (data, 0..) |*slot, k| {
+                        slot.* = fft_real.packedTerm(line_buffer, self.real_table, k).conj();
+                    }
+                },
+            }
+        }
+
+        fn storeHalved(self: *const Self, start: i64, result: []const C32) void {
+            const stride = self.lines.out_stride;
+            var offset = start;
+            switch (kind) {
+                .c2c => unreachable,
+                .r2c => for (0..result.len + 1) |k| {
+                    const term = fft_real.spectrumTerm(result, self.real_table, k);
+                    strided.at(C32, self.target, offset).* = term;
+                    offset += stride;
+                },
+                .c2r => for (result) |value| {
+                    strided.at(f32, self.target, offset).* = value.re * self.scale;
+                    strided.at(f32, self.target, offset + stride).* = -value.im * self.scale;
+                    offset += 2 * stride;
+                },
+            }
+        }
     };
 }
 
@@ -149,8 +215,11 @@ pub fn run(pass: Pass) errors.Error!void {
         .{ pass.target.offset, pass.source.offset },
     );
     if (lines.count() == 0) return;
-    var plan = try Plan.init(pass.length);
+    const halved = pass.kind != .c2c and pass.length % 2 == 0;
+    var plan = try Plan.init(if (halved) pass.length / 2 else pass.length);
     defer plan.deinit();
+    const real_table: []C32 = if (halved) try fft_real.twiddles(pass.length) else &.{};
+    defer if (halved) memory.allocator.free(real_table);
     var failed = std.atomic.Value(bool).init(false);
     const scale: f32 = @floatCast(1.0 / @as(f64, @floatFromInt(pass.length)));
     switch (pass.kind) {
@@ -163,13 +232,14 @@ pub fn run(pass: Pass) errors.Error!void {
                 .target = @ptrCast(@alignCast(pass.target.base)),
                 .inverse = kind == .c2r or (kind == .c2c and pass.inverse),
                 .scale = scale,
+                .real_table = real_table,
                 .failed = &failed,
             };
             const grain = @max(1, simd.parallel_grain_elements / pass.length);
             pool.parallelFor(lines.count(), grain, &kernel, K.runRange);
+            if (failed.load(.monotonic)) {
+                return memory.outOfMemory(kernel.scratchLength() * @sizeOf(C32));
+            }
         },
-    }
-    if (failed.load(.monotonic)) {
-        return memory.outOfMemory((pass.length + plan.workLength()) * @sizeOf(C32));
     }
 }
