@@ -458,9 +458,10 @@ export interface FFTFreqOptions extends OpOptions {
 
 function frequencyScale(op: string, n: number, options: FFTFreqOptions): MxArray {
   checkStream(op, options.stream);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new MxError("invalid_argument", `[${op}] \`n\` must be greater than 0.`);
+  if (!Number.isInteger(n)) {
+    throw new MxError("invalid_argument", `[${op}] \`n\` must be an integer; got ${n}`);
   }
+  if (n <= 0) throw new MxError("invalid_argument", `[${op}] \`n\` must be greater than 0.`);
   const d = options.d ?? 1;
   if (d === 0) throw new MxError("invalid_argument", `[${op}] \`d\` must be non-zero.`);
   return array(Math.fround(1 / (n * d)), float32);

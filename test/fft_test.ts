@@ -285,7 +285,7 @@ test("fft errors name the op, the sizes and the axes", () => {
     mx.MxError,
     "[fftshift] Invalid axis 2 for array with 2 dimensions.",
   );
-  assertThrows(() => mx.fft.rfftfreq(2.5), mx.MxError, "[rfftfreq] `n` must be greater than 0.");
+  assertThrows(() => mx.fft.rfftfreq(2.5), mx.MxError, "[rfftfreq] `n` must be an integer; got 2.5");
 });
 
 test("fft with empty axes returns the input unchanged, dtype included", () => {

@@ -93,9 +93,7 @@ pub fn create(
     }
     const in_type: DType = if (real and !inverse) .float32 else .complex64;
     const out_type: DType = if (real and inverse) .float32 else .complex64;
-    const converted = try astype.create(input, in_type);
-    defer converted.release();
-    const sized = try resize(converted, in_shape);
+    const sized = try resize(input, in_shape, in_type);
     defer sized.release();
     return Array.createLazy(out_type, out_shape, .{ .fft = params }, &.{sized});
 }
@@ -140,8 +138,9 @@ fn resolveAxes(
     return params;
 }
 
-/// `input` cut to `target` where it is longer and zero-padded at the end where it is shorter.
-fn resize(input: *Array, target: shape_mod.Shape) errors.Error!*Array {
+/// `input` cut to `target` where it is longer, converted to `dtype`, and zero-padded at the
+/// end where it is shorter.
+fn resize(input: *Array, target: shape_mod.Shape, dtype: DType) errors.Error!*Array {
     assert(input.shape.ndim == target.ndim);
     const ndim = target.ndim;
     var sizes: [ndim_max]i32 = undefined;
@@ -160,6 +159,9 @@ fn resize(input: *Array, target: shape_mod.Shape) errors.Error!*Array {
         current.release();
         current = cut;
     }
+    const converted = try astype.create(current, dtype);
+    current.release();
+    current = converted;
     for (0..ndim) |axis| {
         const missing = target.dims[axis] - current.shape.dims[axis];
         if (missing <= 0) continue;
