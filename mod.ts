@@ -130,6 +130,7 @@ export {
   type SpatialParam,
 } from "./src/conv.ts";
 export { argpartition, argsort, partition, sort, type SortOptions, topk } from "./src/sorting.ts";
+export * as fft from "./src/fft.ts";
 export * as memory from "./src/memory.ts";
 export * as random from "./src/random.ts";
 export {

@@ -61,6 +61,7 @@ export const symbols = {
   linalg_inverse: { args: ["u32", "u32", "u32"], result: "u32" },
   linalg_cholesky: { args: ["u32", "u32"], result: "u32" },
   linalg_lu_factor: { args: ["u32"], result: "u32" },
+  fft: { args: ["u32", "buffer", "u32", "i32", "u32"], result: "u32" },
   copy: { args: ["u32"], result: "u32" },
   arange: { args: ["f64", "f64", "f64", "u32"], result: "u32" },
   gather: { args: ["u32", "buffer", "u32"], result: "u32" },

@@ -33,6 +33,7 @@ const matmul_mod = @import("primitives/matmul.zig");
 const random = @import("primitives/random.zig");
 const linalg = @import("primitives/linalg.zig");
 const conv_mod = @import("primitives/conv.zig");
+const fft_mod = @import("primitives/fft.zig");
 
 const Handle = handles.Handle;
 
@@ -486,6 +487,43 @@ fn convolutionChecked(
     });
 }
 
+/// The FFT of `input` along `axis_count` axes. `params` holds the axes, then (when
+/// `size_count` >= 0) `size_count` transform lengths; -1 takes them from the input. `flags`:
+/// bit 0 inverse, bit 1 real (rfftn / irfftn).
+fn fft(
+    input: Handle,
+    params: ?[*]const i32,
+    axis_count: u32,
+    size_count: i32,
+    flags: u32,
+) callconv(.c) Handle {
+    begin();
+    return handleResult(fftChecked(input, params, axis_count, size_count, flags));
+}
+
+fn fftChecked(
+    input: Handle,
+    params: ?[*]const i32,
+    axis_count: u32,
+    size_count: i32,
+    flags: u32,
+) errors.Error!*Array {
+    if (flags > 3 or size_count < -1 or size_count > shape_mod.ndim_max) {
+        return errors.fail(error.InvalidArgument, "[fftn] invalid flags {d} or size count {d}", .{
+            flags, size_count,
+        });
+    }
+    const axes = try axesFromAbi("fftn", params, axis_count);
+    const sizes: ?[]const i32 = if (size_count < 0) null else if (size_count == 0) &.{} else blk: {
+        const count: usize = @intCast(size_count);
+        if (params == null) return errors.fail(error.InvalidArgument, "[fftn] no sizes given", .{});
+        break :blk params.?[axis_count..][0..count];
+    };
+    const array = try handles.acquire(input);
+    defer array.release();
+    return fft_mod.create(array, axes, sizes, flags & 2 != 0, flags & 1 != 0);
+}
+
 fn opFromCode(comptime Op: type, kind: []const u8, code: u32) errors.Error!Op {
     if (code >= @typeInfo(Op).@"enum".fields.len) {
         return errors.fail(error.InvalidArgument, "unknown {s} op code {d}", .{ kind, code });
@@ -852,6 +890,7 @@ const exports = .{
     .{ "linalg_inverse", linalgInverse },
     .{ "linalg_cholesky", linalgCholesky },
     .{ "linalg_lu_factor", linalgLuFactor },
+    .{ "fft", fft },
     .{ "copy", copyOp },
     .{ "arange", arange },
     .{ "gather", gather },
@@ -926,6 +965,9 @@ test {
     _ = @import("backend/cpu/threefry.zig");
     _ = @import("primitives/conv.zig");
     _ = @import("backend/cpu/conv.zig");
+    _ = @import("primitives/fft.zig");
+    _ = @import("backend/cpu/fft_plan.zig");
+    _ = @import("backend/cpu/fft_real.zig");
     _ = @import("sort_test.zig");
     _ = @import("primitives/linalg.zig");
     _ = @import("backend/cpu/row_ops.zig");

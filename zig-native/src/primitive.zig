@@ -19,6 +19,7 @@ const matmul = @import("primitives/matmul.zig");
 const random = @import("primitives/random.zig");
 const linalg = @import("primitives/linalg.zig");
 const conv = @import("primitives/conv.zig");
+const fft = @import("primitives/fft.zig");
 
 pub const Primitive = union(enum) {
     /// Not computed by a primitive: a leaf, or a node already evaluated and detached.
@@ -48,6 +49,7 @@ pub const Primitive = union(enum) {
     /// MLX's LUF, its three outputs packed into one (see primitives/linalg.zig).
     lu_factor,
     convolution: conv.Params,
+    fft: fft.Params,
 
     pub fn name(self: Primitive) []const u8 {
         return @tagName(self);
@@ -81,5 +83,6 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .cholesky => |params| try linalg.evalCholesky(params, out),
         .lu_factor => try linalg.evalLuFactor(out),
         .convolution => |params| try conv.evalCpu(params, out),
+        .fft => |params| try fft.evalCpu(params, out),
     }
 }

@@ -19,22 +19,33 @@ pub const Lines = struct {
     out_stride: i64,
 
     pub fn init(input: *const Array, axis: u8, out_strides: shape_mod.Strides, out_offset: i64) Lines {
-        assert(axis < input.shape.ndim);
-        var shape: shape_mod.Shape = .{};
+        return initStrided(input.shape, axis, .{ out_strides, input.strides }, .{ out_offset, input.offset });
+    }
+
+    /// Lines along `axis` of `shape` for two operands (output, input) given by their strides
+    /// and start offsets; `length` and `stride` are the input's.
+    pub fn initStrided(
+        shape: shape_mod.Shape,
+        axis: u8,
+        strides: [2]shape_mod.Strides,
+        offsets: [2]i64,
+    ) Lines {
+        assert(axis < shape.ndim);
+        var others: shape_mod.Shape = .{};
         var in_strides: shape_mod.Strides = @splat(0);
         var o_strides: shape_mod.Strides = @splat(0);
-        for (0..input.shape.ndim) |i| {
+        for (0..shape.ndim) |i| {
             if (i == axis) continue;
-            shape.dims[shape.ndim] = input.shape.dims[i];
-            in_strides[shape.ndim] = input.strides[i];
-            o_strides[shape.ndim] = out_strides[i];
-            shape.ndim += 1;
+            others.dims[others.ndim] = shape.dims[i];
+            in_strides[others.ndim] = strides[1][i];
+            o_strides[others.ndim] = strides[0][i];
+            others.ndim += 1;
         }
         return .{
-            .loop = strided.Loop(2).init(shape, .{ o_strides, in_strides }, .{ out_offset, input.offset }),
-            .length = input.shape.dims[axis],
-            .stride = input.strides[axis],
-            .out_stride = out_strides[axis],
+            .loop = strided.Loop(2).init(others, .{ o_strides, in_strides }, offsets),
+            .length = shape.dims[axis],
+            .stride = strides[1][axis],
+            .out_stride = strides[0][axis],
         };
     }
 
