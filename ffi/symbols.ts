@@ -57,6 +57,7 @@ export const symbols = {
   slice: { args: ["u32", "buffer", "u32"], result: "u32" },
   concatenate: { args: ["buffer", "u32", "i32"], result: "u32" },
   matmul: { args: ["u32", "u32"], result: "u32" },
+  linalg_decompose: { args: ["u32", "u32", "u32", "buffer", "u32"], result: "i32" },
   copy: { args: ["u32"], result: "u32" },
   arange: { args: ["f64", "f64", "f64", "u32"], result: "u32" },
   gather: { args: ["u32", "buffer", "u32"], result: "u32" },

@@ -16,6 +16,7 @@ const indexing = @import("primitives/indexing.zig");
 const join = @import("primitives/join.zig");
 const sort = @import("primitives/sort.zig");
 const matmul = @import("primitives/matmul.zig");
+const decompositions = @import("primitives/decompositions.zig");
 
 pub const Primitive = union(enum) {
     /// Not computed by a primitive: a leaf, or a node already evaluated and detached.
@@ -39,6 +40,8 @@ pub const Primitive = union(enum) {
     scan: reduce.ScanParams,
     sort: sort.Params,
     matmul,
+    /// qr, svd, eigh, eig: every output in one flat buffer (see decompositions.zig).
+    decomposition: decompositions.Params,
 
     pub fn name(self: Primitive) []const u8 {
         return @tagName(self);
@@ -67,5 +70,6 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .scan => |params| try reduce.evalScanCpu(params, out),
         .sort => |params| try sort.evalCpu(params, out),
         .matmul => try matmul.evalCpu(out),
+        .decomposition => |params| try decompositions.evalCpu(params, out),
     }
 }

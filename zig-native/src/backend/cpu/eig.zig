@@ -1,0 +1,280 @@
+//! General (nonsymmetric) eigendecomposition of one real matrix in float64: Householder
+//! reduction to upper Hessenberg form, then the shifted QR algorithm in complex arithmetic
+//! (single Wilkinson shifts, implicit, with Givens rotations chasing the bulge) down to the
+//! complex Schur form A = Z T Z^H, T upper triangular. The eigenvalues are T's diagonal; the
+//! eigenvectors come from back-substitution in T, mapped back by Z, each scaled to unit
+//! norm with its largest component real and positive (LAPACK's convention up to sign).
+//! Working in complex arithmetic avoids the 2 x 2 blocks of the real double-shift variant.
+
+const std = @import("std");
+const assert = std.debug.assert;
+
+const C = std.math.Complex(f64);
+
+/// QR iterations allowed per eigenvalue, on average, before giving up.
+pub const iterations_per_value_max = 30;
+
+pub const Error = error{NoConvergence};
+
+/// float64 scratch elements `decompose` needs for an n x n matrix.
+pub fn workspaceLen(n: usize) usize {
+    return 4 * n * n + 2 * n + 2 * n;
+}
+
+/// Eigenvalues of `a` (n x n, row-major, destroyed) into `values` (n complex numbers as
+/// real, imaginary pairs); with `vectors`, the unit eigenvectors as the columns of an n x n
+/// complex row-major matrix (pairs again). Non-finite input gives NaN everywhere.
+pub fn decompose(a: []f64, n: usize, values: []f64, vectors: ?[]f64, work: []f64) Error!void {
+    assert(a.len >= n * n and values.len >= 2 * n and work.len >= workspaceLen(n));
+    var finite = true;
+    for (a[0 .. n * n]) |x| finite = finite and std.math.isFinite(x);
+    if (!finite) {
+        @memset(values[0 .. 2 * n], std.math.nan(f64));
+        if (vectors) |v| @memset(v[0 .. 2 * n * n], std.math.nan(f64));
+        return;
+    }
+    const h: []C = @as([*]C, @ptrCast(work.ptr))[0 .. n * n];
+    const z: []C = @as([*]C, @ptrCast(work.ptr + 2 * n * n))[0 .. n * n];
+    const scratch = work[4 * n * n ..][0 .. 2 * n];
+    const x: []C = @as([*]C, @ptrCast(work.ptr + 4 * n * n + 2 * n))[0..n];
+    hessenberg(a, n, scratch[0..n], h, z);
+    try schur(h, z, n);
+    for (0..n) |i| {
+        values[2 * i] = h[i * n + i].re;
+        values[2 * i + 1] = h[i * n + i].im;
+    }
+    const v = vectors orelse return;
+    eigenvectors(h, z, n, x, v);
+}
+
+/// Reduces `a` to upper Hessenberg form H = Q^T A Q with Householder reflections; writes H
+/// and Q as complex matrices into `h` and `z`.
+fn hessenberg(a: []f64, n: usize, v: []f64, h: []C, z: []C) void {
+    for (z, 0..) |*slot, index| slot.* = C.init(if (index / n == index % n) 1 else 0, 0);
+    var j: usize = 0;
+    while (j + 2 < n) : (j += 1) {
+        var sum_squares: f64 = 0;
+        @memset(v, 0);
+        for (j + 1..n) |i| {
+            v[i] = a[i * n + j];
+            sum_squares += v[i] * v[i];
+        }
+        const tail = sum_squares - v[j + 1] * v[j + 1];
+        if (tail == 0) continue;
+        const sigma = @sqrt(sum_squares);
+        const alpha = if (v[j + 1] >= 0) -sigma else sigma;
+        const beta = 1.0 / (sigma * (sigma + @abs(v[j + 1])));
+        v[j + 1] -= alpha;
+        // A = P A (rows j+1..n), then A = A P (columns j+1..n), P = I - beta v v^T.
+        for (0..n) |c| {
+            var dot: f64 = 0;
+            for (j + 1..n) |i| dot += v[i] * a[i * n + c];
+            for (j + 1..n) |i| a[i * n + c] -= beta * v[i] * dot;
+        }
+        for (0..n) |r| {
+            var dot: f64 = 0;
+            for (j + 1..n) |i| dot += a[r * n + i] * v[i];
+            for (j + 1..n) |i| a[r * n + i] -= beta * dot * v[i];
+        }
+        a[(j + 1) * n + j] = alpha;
+        for (j + 2..n) |i| a[i * n + j] = 0;
+        // Q = Q P.
+        for (0..n) |r| {
+            var dot: f64 = 0;
+            for (j + 1..n) |i| dot += z[r * n + i].re * v[i];
+            for (j + 1..n) |i| z[r * n + i].re -= beta * dot * v[i];
+        }
+    }
+    for (h, a[0 .. n * n]) |*slot, value| slot.* = C.init(value, 0);
+}
+
+/// The QR algorithm on the Hessenberg `h` until it is upper triangular, accumulating the
+/// unitary similarity transforms into `z`.
+fn schur(h: []C, z: []C, n: usize) Error!void {
+    if (n == 0) return;
+    const eps = std.math.floatEps(f64);
+    var norm: f64 = 0;
+    for (h) |value| norm = @max(norm, value.magnitude());
+    var iterations_left: usize = iterations_per_value_max * n;
+    var iterations_here: usize = 0;
+    var hi: usize = n - 1;
+    while (hi > 0) {
+        // The lowest l with a negligible subdiagonal entry h[l][l-1] (0 if none).
+        var l = hi;
+        while (l > 0) : (l -= 1) {
+            const sub = h[l * n + l - 1].magnitude();
+            var scale = h[(l - 1) * n + l - 1].magnitude() + h[l * n + l].magnitude();
+            if (scale == 0) scale = norm;
+            if (sub <= eps * scale or sub < std.math.floatMin(f64)) {
+                h[l * n + l - 1] = C.init(0, 0);
+                break;
+            }
+        }
+        if (l == hi) {
+            hi -= 1;
+            iterations_here = 0;
+            continue;
+        }
+        if (iterations_left == 0) return error.NoConvergence;
+        iterations_left -= 1;
+        iterations_here += 1;
+        const shift = if (iterations_here % 10 == 0)
+            h[hi * n + hi].add(C.init(1.5 * h[hi * n + hi - 1].magnitude(), 0))
+        else
+            wilkinsonShift(h, n, hi);
+        qrStep(h, z, n, l, hi, shift);
+    }
+}
+
+/// The eigenvalue of the trailing 2 x 2 block of the active window closer to its last entry.
+fn wilkinsonShift(h: []const C, n: usize, hi: usize) C {
+    const a = h[(hi - 1) * n + hi - 1];
+    const b = h[(hi - 1) * n + hi];
+    const c = h[hi * n + hi - 1];
+    const d = h[hi * n + hi];
+    const p = a.sub(d).mul(C.init(0.5, 0));
+    const bc = b.mul(c);
+    const root = std.math.complex.sqrt(p.mul(p).add(bc));
+    const plus = p.add(root);
+    const minus = p.sub(root);
+    const denominator = if (plus.magnitude() >= minus.magnitude()) plus else minus;
+    if (denominator.magnitude() == 0) return d;
+    return d.sub(bc.div(denominator));
+}
+
+/// One implicit shifted QR step on rows/columns l..hi: a rotation from the shifted first
+/// column, then rotations chasing the bulge down the subdiagonal.
+fn qrStep(h: []C, z: []C, n: usize, l: usize, hi: usize, shift: C) void {
+    var k = l;
+    while (k < hi) : (k += 1) {
+        const x = if (k == l) h[l * n + l].sub(shift) else h[k * n + k - 1];
+        const y = if (k == l) h[(l + 1) * n + l] else h[(k + 1) * n + k - 1];
+        const rotation = Givens.init(x, y);
+        // Rows k, k+1 of h from the first nonzero column; columns k, k+1 of h and z.
+        const first_column = if (k == l) l else k - 1;
+        for (first_column..n) |column| {
+            rotation.applyRows(&h[k * n + column], &h[(k + 1) * n + column]);
+        }
+        if (k > l) h[(k + 1) * n + k - 1] = C.init(0, 0);
+        const last_row = @min(k + 2, hi);
+        for (0..last_row + 1) |row| {
+            rotation.applyColumns(&h[row * n + k], &h[row * n + k + 1]);
+        }
+        for (0..n) |row| rotation.applyColumns(&z[row * n + k], &z[row * n + k + 1]);
+    }
+}
+
+/// G = [[c, s], [-conj(s), c]] (c real) with G [x; y] = [r; 0].
+const Givens = struct {
+    c: f64,
+    s: C,
+
+    fn init(x: C, y: C) Givens {
+        const x_abs = x.magnitude();
+        const r = std.math.hypot(x_abs, y.magnitude());
+        if (r == 0) return .{ .c = 1, .s = C.init(0, 0) };
+        if (x_abs == 0) return .{ .c = 0, .s = C.init(1, 0) };
+        const phase = x.div(C.init(x_abs, 0));
+        return .{ .c = x_abs / r, .s = phase.mul(y.conjugate()).div(C.init(r, 0)) };
+    }
+
+    /// [p; q] = G [p; q].
+    fn applyRows(self: Givens, p: *C, q: *C) void {
+        const p0 = p.*;
+        const q0 = q.*;
+        p.* = p0.mul(C.init(self.c, 0)).add(self.s.mul(q0));
+        q.* = q0.mul(C.init(self.c, 0)).sub(self.s.conjugate().mul(p0));
+    }
+
+    /// [p, q] = [p, q] G^H.
+    fn applyColumns(self: Givens, p: *C, q: *C) void {
+        const p0 = p.*;
+        const q0 = q.*;
+        p.* = p0.mul(C.init(self.c, 0)).add(self.s.conjugate().mul(q0));
+        q.* = q0.mul(C.init(self.c, 0)).sub(self.s.mul(p0));
+    }
+};
+
+/// Eigenvectors of the triangular `t` by back-substitution, mapped back by `z`, normalized,
+/// into the columns of `out_pairs` (n x n complex, row-major, as real, imaginary pairs);
+/// `x` is scratch of n.
+fn eigenvectors(t: []const C, z: []const C, n: usize, x: []C, out_pairs: []f64) void {
+    const eps = std.math.floatEps(f64);
+    var norm: f64 = 0;
+    for (t) |value| norm = @max(norm, value.magnitude());
+    const small = @max(eps * norm, std.math.floatMin(f64));
+    for (0..n) |k| {
+        const lambda = t[k * n + k];
+        @memset(x, C.init(0, 0));
+        x[k] = C.init(1, 0);
+        var i = k;
+        while (i > 0) {
+            i -= 1;
+            var sum = C.init(0, 0);
+            for (i + 1..k + 1) |j| sum = sum.add(t[i * n + j].mul(x[j]));
+            var denominator = t[i * n + i].sub(lambda);
+            if (denominator.magnitude() < small) denominator = C.init(small, 0);
+            x[i] = sum.neg().div(denominator);
+            const size = x[i].magnitude();
+            if (size > 1e100) {
+                for (x[i .. k + 1]) |*value| value.* = value.mul(C.init(1 / size, 0));
+            }
+        }
+        // column k = Z x, then unit norm with the largest component real positive.
+        var total: f64 = 0;
+        var largest: usize = 0;
+        var largest_size: f64 = -1;
+        for (0..n) |r| {
+            var sum = C.init(0, 0);
+            for (0..k + 1) |j| sum = sum.add(z[r * n + j].mul(x[j]));
+            out_pairs[2 * (r * n + k)] = sum.re;
+            out_pairs[2 * (r * n + k) + 1] = sum.im;
+            const size = sum.magnitude();
+            total += size * size;
+            if (size > largest_size) {
+                largest = r;
+                largest_size = size;
+            }
+        }
+        const pivot = C.init(out_pairs[2 * (largest * n + k)], out_pairs[2 * (largest * n + k) + 1]);
+        const scale = pivot.conjugate().div(C.init(largest_size * @sqrt(total), 0));
+        for (0..n) |r| {
+            const value = C.init(out_pairs[2 * (r * n + k)], out_pairs[2 * (r * n + k) + 1]).mul(scale);
+            out_pairs[2 * (r * n + k)] = value.re;
+            out_pairs[2 * (r * n + k) + 1] = value.im;
+        }
+    }
+}
+
+fn expectEigen(n: usize, values: []const f64) !void {
+    var a: [64]f64 = undefined;
+    @memcpy(a[0 .. n * n], values);
+    var w: [16]f64 = undefined;
+    var v: [128]f64 = undefined;
+    var work: [512]f64 = undefined;
+    try decompose(&a, n, &w, &v, &work);
+    for (0..n) |k| {
+        const lambda = C.init(w[2 * k], w[2 * k + 1]);
+        for (0..n) |i| {
+            var sum = C.init(0, 0);
+            for (0..n) |j| sum = sum.add(C.init(values[i * n + j], 0).mul(C.init(v[2 * (j * n + k)], v[2 * (j * n + k) + 1])));
+            const want = lambda.mul(C.init(v[2 * (i * n + k)], v[2 * (i * n + k) + 1]));
+            try std.testing.expectApproxEqAbs(want.re, sum.re, 1e-12);
+            try std.testing.expectApproxEqAbs(want.im, sum.im, 1e-12);
+        }
+    }
+}
+
+test "complex schur eigendecomposition: rotations, defective, diagonal and random" {
+    try expectEigen(2, &.{ 0, -1, 1, 0 });
+    try expectEigen(2, &.{ 1, 1, 0, 1 });
+    try expectEigen(3, &.{ 2, 0, 0, 0, 2, 0, 0, 0, 2 });
+    try expectEigen(4, &.{ 4, -2, 1, 3, 1, 0, 2, -1, 0, 3, -1, 2, 5, 1, 1, 0 });
+    try expectEigen(1, &.{7});
+    var a = [_]f64{ 0, -1, 1, 0 };
+    var w: [4]f64 = undefined;
+    var work: [32]f64 = undefined;
+    try decompose(&a, 2, &w, null, &work);
+    try std.testing.expectApproxEqAbs(@as(f64, 1), @abs(w[1]), 1e-15);
+    try std.testing.expectApproxEqAbs(@as(f64, 0), w[0], 1e-15);
+}
