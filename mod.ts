@@ -114,6 +114,7 @@ export {
   tile,
 } from "./src/joining.ts";
 export { addmm, type AddmmOptions, inner, kron, matmul, outer, tensordot } from "./src/linalg_basic.ts";
+export * as linalg from "./src/linalg_spectral.ts";
 export { argpartition, argsort, partition, sort, type SortOptions, topk } from "./src/sorting.ts";
 export * as memory from "./src/memory.ts";
 export {
