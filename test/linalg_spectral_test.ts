@@ -469,3 +469,20 @@ test("linalg.svd() and linalg.qr() of a batch of 96 x 64 matrices reconstruct th
     for (const x of [u, s, vt, q, r]) x.dispose();
   }
 });
+
+test("linalg ops take a stream option: the CPU runs, the GPU throws naming the op", () => {
+  using a = mx.array([[2, 1], [1, 2]]);
+  const [w, v] = mx.linalg.eigh(a, { stream: mx.cpu });
+  w.dispose();
+  v.dispose();
+  const ops: [string, () => unknown][] = [
+    ["linalg.qr", () => mx.linalg.qr(a, { stream: mx.gpu })],
+    ["linalg.svd", () => mx.linalg.svd(a, { stream: mx.gpu })],
+    ["linalg.eigh", () => mx.linalg.eigh(a, { stream: mx.gpu })],
+    ["linalg.eigvalsh", () => mx.linalg.eigvalsh(a, { stream: mx.gpu })],
+    ["linalg.eig", () => mx.linalg.eig(a, { stream: mx.gpu })],
+    ["linalg.eigvals", () => mx.linalg.eigvals(a, { stream: mx.gpu })],
+    ["linalg.pinv", () => mx.linalg.pinv(a, { stream: mx.gpu })],
+  ];
+  for (const [name, fn] of ops) assertThrows(fn, mx.MxError, `[${name}] Device(gpu, 0) is not available`);
+});

@@ -345,3 +345,48 @@ fn workspaceLen(kind: Kind, m: usize, n: usize) usize {
     };
     return m * n + rest;
 }
+
+const graph = @import("../graph.zig");
+
+fn testArray(comptime T: type, dtype: dtype_mod.DType, values: []const T, dims: []const i32) !*Array {
+    const shape = try Shape.init(dims);
+    return Array.createFromBytes(dtype, shape, std.mem.sliceAsBytes(values));
+}
+
+test "decompositions: outputs are views of one node, batched through strides" {
+    // Two 2 x 2 matrices, read transposed (a strided view).
+    const a = try testArray(f32, .float32, &.{ 2, 1, 1, 2, 3, 0, 0, 1 }, &.{ 2, 2, 2 });
+    defer a.release();
+    const at = try view.createTranspose(a, &.{ 0, 2, 1 });
+    defer at.release();
+    var outputs: [outputs_max]*Array = undefined;
+    const count = try create(.eigh, at, false, &outputs);
+    defer for (outputs[0..count]) |output| output.release();
+    try std.testing.expectEqual(@as(usize, 2), count);
+    try graph.eval(outputs[0..count]);
+    try std.testing.expectEqualSlices(i32, &.{ 2, 2 }, outputs[0].shape.slice());
+    try std.testing.expectEqualSlices(i32, &.{ 2, 2, 2 }, outputs[1].shape.slice());
+    const values = outputs[0].dataPtr(f32)[0..4];
+    const want = [_]f32{ 1, 3, 1, 3 };
+    for (want, values) |expected, actual| try std.testing.expectApproxEqAbs(expected, actual, 1e-6);
+    try std.testing.expect(outputs[0].buffer == outputs[1].buffer);
+}
+
+test "decompositions: errors name the op, the shape and the dtype" {
+    var outputs: [outputs_max]*Array = undefined;
+    const i = try testArray(i32, .int32, &.{ 1, 2, 3, 4 }, &.{ 2, 2 });
+    defer i.release();
+    try std.testing.expectError(error.DTypeMismatch, create(.qr, i, false, &outputs));
+    try std.testing.expectEqualStrings("[linalg.qr] arrays must have type float32 or float64; " ++
+        "got int32", errors.message());
+    const wide = try testArray(f64, .float64, &.{ 1, 2, 3, 4, 5, 6 }, &.{ 2, 3 });
+    defer wide.release();
+    try std.testing.expectError(error.ShapeMismatch, create(.eig, wide, false, &outputs));
+    try std.testing.expectEqualStrings("[linalg.eig] only defined for square matrices; got " ++
+        "shape [2,3]", errors.message());
+    const vector = try testArray(f64, .float64, &.{ 1, 2 }, &.{2});
+    defer vector.release();
+    try std.testing.expectError(error.InvalidArgument, create(.svd_values, vector, false, &outputs));
+    try std.testing.expectEqualStrings("[linalg.svd] arrays must have at least 2 dimensions; " ++
+        "got shape [2]", errors.message());
+}
