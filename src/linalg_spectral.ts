@@ -101,7 +101,10 @@ export function svd(a: MxArray, options: SvdOptions = {}): MxArray | [MxArray, M
   checkStream("linalg.svd", options.stream);
   const computeUv = options.computeUv ?? true;
   if (typeof computeUv !== "boolean") {
-    throw new MxError("invalid_argument", `[linalg.svd] computeUv must be a boolean; got ${typeof computeUv}`);
+    throw new MxError(
+      "invalid_argument",
+      `[linalg.svd] computeUv must be a boolean; got ${typeof computeUv}`,
+    );
   }
   if (!computeUv) return decompose("linalg.svd", kinds.svdValues, a)[0]!;
   const [u, s, vt] = decompose("linalg.svd", kinds.svd, a);
@@ -245,7 +248,10 @@ export function pinv(a: MxArray, options: OpOptions = {}): MxArray {
     );
   }
   if (a.ndim < 2) {
-    throw new MxError("invalid_argument", `[${op}] arrays must have at least 2 dimensions; got shape [${a.shape}]`);
+    throw new MxError(
+      "invalid_argument",
+      `[${op}] arrays must have at least 2 dimensions; got shape [${a.shape}]`,
+    );
   }
   const shape = a.shape;
   const ndim = shape.length;

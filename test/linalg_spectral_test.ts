@@ -111,7 +111,14 @@ function rowOf(x: Float64Array, b: number, rows: number, cols: number, i: number
 }
 
 /** Asserts the columns of an m x c batch matrix are orthonormal. */
-function assertOrthonormalColumns(x: Float64Array, b: number, m: number, c: number, tol: number, label: string) {
+function assertOrthonormalColumns(
+  x: Float64Array,
+  b: number,
+  m: number,
+  c: number,
+  tol: number,
+  label: string,
+) {
   for (let p = 0; p < c; p++) {
     for (let q = p; q < c; q++) {
       let dot = 0;
@@ -151,9 +158,17 @@ function checkQr(c: SpectralCase, a: Host, [q, r]: Host[], batch: number, m: num
     for (let l = 0; l < k; l++) {
       const sign = alignSign(column(q!.re, b, m, k, l), column(expected[0].re, b, m, k, l));
       const ours = column(q!.re, b, m, k, l).map((x) => sign * x);
-      assertAllClose(ours, column(expected[0].re, b, m, k, l), { atol: scale * 10, rtol: 0, label: `Q column ${l}` });
+      assertAllClose(ours, column(expected[0].re, b, m, k, l), {
+        atol: scale * 10,
+        rtol: 0,
+        label: `Q column ${l}`,
+      });
       const rowOurs = rowOf(r!.re, b, k, n, l).map((x) => sign * x);
-      assertAllClose(rowOurs, rowOf(expected[1]!.re, b, k, n, l), { atol: scale * 10, rtol: 0, label: `R row ${l}` });
+      assertAllClose(rowOurs, rowOf(expected[1]!.re, b, k, n, l), {
+        atol: scale * 10,
+        rtol: 0,
+        label: `R row ${l}`,
+      });
     }
   }
 }
@@ -167,7 +182,11 @@ function checkSvd(c: SpectralCase, a: Host, outs: Host[], batch: number, m: numb
   for (let b = 0; b < batch; b++) {
     const scale = tol * Math.max(1, frobenius(a.re, b * m * n, m * n));
     const sv = Array.from(s.re.subarray(b * k, b * k + k));
-    assertAllClose(sv, Array.from(expectedS.re.subarray(b * k, b * k + k)), { atol: scale, rtol: 0, label: "S" });
+    assertAllClose(sv, Array.from(expectedS.re.subarray(b * k, b * k + k)), {
+      atol: scale,
+      rtol: 0,
+      label: "S",
+    });
     for (let l = 1; l < k; l++) assert(sv[l - 1]! >= sv[l]! && sv[l]! >= 0, "S descending, non-negative");
   }
   if (valuesOnly) return;
@@ -182,7 +201,9 @@ function checkSvd(c: SpectralCase, a: Host, outs: Host[], batch: number, m: numb
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let sum = 0;
-        for (let l = 0; l < k; l++) sum += at(u.re, b, m, m, i, l) * s.re[b * k + l]! * at(vt.re, b, n, n, l, j);
+        for (let l = 0; l < k; l++) {
+          sum += at(u.re, b, m, m, i, l) * s.re[b * k + l]! * at(vt.re, b, n, n, l, j);
+        }
         assertAllClose(sum, at(a.re, b, m, n, i, j), { atol: scale, rtol: 0, label: `USVt[${i},${j}]` });
       }
     }
@@ -210,7 +231,9 @@ function checkEigh(c: SpectralCase, a: Host, outs: Host[], batch: number, n: num
   assertEquals(w.shape, a.shape.slice(0, -1), "w shape");
   const expectedW = fromSpec(c.outputs![0]!);
   const upper = c.params.UPLO === "U";
-  const expectedV = outs.length > 1 && c.outputs![1]!.data !== undefined ? fromSpec(c.outputs![1]!) : undefined;
+  const expectedV = outs.length > 1 && c.outputs![1]!.data !== undefined
+    ? fromSpec(c.outputs![1]!)
+    : undefined;
   for (let b = 0; b < batch; b++) {
     const sym = (i: number, j: number) =>
       (upper ? i <= j : i >= j) ? at(a.re, b, n, n, i, j) : at(a.re, b, n, n, j, i);
@@ -218,7 +241,11 @@ function checkEigh(c: SpectralCase, a: Host, outs: Host[], batch: number, n: num
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) norm += sym(i, j) ** 2;
     const scale = tol * Math.max(1, Math.sqrt(norm));
     const values = Array.from(w.re.subarray(b * n, b * n + n));
-    assertAllClose(values, Array.from(expectedW.re.subarray(b * n, b * n + n)), { atol: scale, rtol: 0, label: "w" });
+    assertAllClose(values, Array.from(expectedW.re.subarray(b * n, b * n + n)), {
+      atol: scale,
+      rtol: 0,
+      label: "w",
+    });
     for (let l = 1; l < n; l++) assert(values[l - 1]! <= values[l]!, "w ascending");
     if (outs.length === 1) continue;
     const v = outs[1]!;
@@ -227,7 +254,11 @@ function checkEigh(c: SpectralCase, a: Host, outs: Host[], batch: number, n: num
       for (let l = 0; l < n; l++) {
         let sum = 0;
         for (let j = 0; j < n; j++) sum += sym(i, j) * at(v.re, b, n, n, j, l);
-        assertAllClose(sum, values[l]! * at(v.re, b, n, n, i, l), { atol: scale, rtol: 0, label: `AV[${i},${l}]` });
+        assertAllClose(sum, values[l]! * at(v.re, b, n, n, i, l), {
+          atol: scale,
+          rtol: 0,
+          label: `AV[${i},${l}]`,
+        });
       }
     }
     assertOrthonormalColumns(v.re, b, n, n, tol * 10, "V");
@@ -253,7 +284,9 @@ function checkEig(c: SpectralCase, a: Host, outs: Host[], batch: number, n: numb
   assertEquals(w.shape, a.shape.slice(0, -1), "w shape");
   assertEquals(outs.map((o) => o.im !== undefined), outs.map(() => true), "complex64 outputs");
   const expectedW = fromSpec(c.outputs![0]!);
-  const expectedV = outs.length > 1 && c.outputs![1]!.data !== undefined ? fromSpec(c.outputs![1]!) : undefined;
+  const expectedV = outs.length > 1 && c.outputs![1]!.data !== undefined
+    ? fromSpec(c.outputs![1]!)
+    : undefined;
   for (let b = 0; b < batch; b++) {
     const scale = tol * 10 * Math.max(1, frobenius(a.re, b * n * n, n * n));
     // MLX's order is LAPACK's: match every expected eigenvalue to the nearest unused one.
@@ -290,7 +323,11 @@ function checkEig(c: SpectralCase, a: Host, outs: Host[], batch: number, n: numb
         const vr = at(v.re, b, n, n, i, l);
         const vi = at(v.im!, b, n, n, i, l);
         norm += vr * vr + vi * vi;
-        assertAllClose([sr, si], [wr * vr - wi * vi, wr * vi + wi * vr], { atol: scale, rtol: 0, label: `AV[${i},${l}]` });
+        assertAllClose([sr, si], [wr * vr - wi * vi, wr * vi + wi * vr], {
+          atol: scale,
+          rtol: 0,
+          label: `AV[${i},${l}]`,
+        });
       }
       assertAllClose(norm, 1, { atol: tol * 10, rtol: 0, label: `|v${l}|` });
     }
@@ -298,7 +335,11 @@ function checkEig(c: SpectralCase, a: Host, outs: Host[], batch: number, n: numb
     for (let e = 0; e < n; e++) {
       const l = matchOf[e]!;
       const distinct = Array.from({ length: n }, (_, o) => o).every((o) =>
-        o === e || Math.hypot(expectedW.re[b * n + o]! - expectedW.re[b * n + e]!, expectedW.im![b * n + o]! - expectedW.im![b * n + e]!) > 1e-3
+        o === e ||
+        Math.hypot(
+            expectedW.re[b * n + o]! - expectedW.re[b * n + e]!,
+            expectedW.im![b * n + o]! - expectedW.im![b * n + e]!,
+          ) > 1e-3
       );
       if (!distinct) continue;
       // |<ours, MLX's>| = 1: the same unit vector up to a complex phase.
@@ -310,7 +351,11 @@ function checkEig(c: SpectralCase, a: Host, outs: Host[], batch: number, n: numb
         dr += ar * er + ai * ei;
         di += ar * ei - ai * er;
       }
-      assertAllClose(Math.hypot(dr, di), 1, { atol: scale * 10, rtol: 0, label: `V column ${l} vs MLX's ${e}` });
+      assertAllClose(Math.hypot(dr, di), 1, {
+        atol: scale * 10,
+        rtol: 0,
+        label: `V column ${l} vs MLX's ${e}`,
+      });
     }
   }
 }
@@ -361,7 +406,11 @@ function checkCase(c: SpectralCase): void {
     else if (c.op === "eig" || c.op === "eigvals") checkEig(c, host, hosts, batch, n, tol);
     else {
       const expected = fromSpec(c.outputs![0]!);
-      assertAllClose(Array.from(hosts[0]!.re), Array.from(expected.re), { atol: tol * 10, rtol: tol * 10, label: "pinv" });
+      assertAllClose(Array.from(hosts[0]!.re), Array.from(expected.re), {
+        atol: tol * 10,
+        rtol: tol * 10,
+        label: "pinv",
+      });
     }
   } finally {
     for (const x of outputs) x.dispose();
@@ -378,26 +427,63 @@ test("linalg decompositions name the op, shape and dtype in their errors", () =>
   using wide = mx.zeros([2, 3]);
   using vector = mx.zeros([3]);
   using half = mx.zeros([2, 2], mx.float16);
-  const dtypeError = assertThrows(() => mx.linalg.qr(i), mx.MxError,
-    "[linalg.qr] arrays must have type float32 or float64; got int32");
+  const dtypeError = assertThrows(
+    () => mx.linalg.qr(i),
+    mx.MxError,
+    "[linalg.qr] arrays must have type float32 or float64; got int32",
+  );
   assertEquals(dtypeError.code, "dtype_mismatch");
-  assertThrows(() => mx.linalg.svd(half), mx.MxError, "[linalg.svd] arrays must have type float32 or float64; got float16");
-  const square = assertThrows(() => mx.linalg.eigh(wide), mx.MxError,
-    "[linalg.eigh] only defined for square matrices; got shape [2,3]");
+  assertThrows(
+    () => mx.linalg.svd(half),
+    mx.MxError,
+    "[linalg.svd] arrays must have type float32 or float64; got float16",
+  );
+  const square = assertThrows(
+    () => mx.linalg.eigh(wide),
+    mx.MxError,
+    "[linalg.eigh] only defined for square matrices; got shape [2,3]",
+  );
   assertEquals(square.code, "shape_mismatch");
-  assertThrows(() => mx.linalg.eigvals(wide), mx.MxError, "[linalg.eigvals] only defined for square matrices");
-  assertThrows(() => mx.linalg.eig(vector), mx.MxError, "[linalg.eig] arrays must have at least 2 dimensions; got shape [3]");
-  assertThrows(() => mx.linalg.svd(vector, { computeUv: false }), mx.MxError, "[linalg.svd] arrays must have at least 2");
-  assertThrows(() => mx.linalg.pinv(i), mx.MxError, "[linalg.pinv] arrays must have type float32 or float64; got int32");
-  assertThrows(() => mx.linalg.pinv(vector), mx.MxError, "[linalg.pinv] arrays must have at least 2 dimensions; got shape [3]");
+  assertThrows(
+    () => mx.linalg.eigvals(wide),
+    mx.MxError,
+    "[linalg.eigvals] only defined for square matrices",
+  );
+  assertThrows(
+    () => mx.linalg.eig(vector),
+    mx.MxError,
+    "[linalg.eig] arrays must have at least 2 dimensions; got shape [3]",
+  );
+  assertThrows(
+    () => mx.linalg.svd(vector, { computeUv: false }),
+    mx.MxError,
+    "[linalg.svd] arrays must have at least 2",
+  );
+  assertThrows(
+    () => mx.linalg.pinv(i),
+    mx.MxError,
+    "[linalg.pinv] arrays must have type float32 or float64; got int32",
+  );
+  assertThrows(
+    () => mx.linalg.pinv(vector),
+    mx.MxError,
+    "[linalg.pinv] arrays must have at least 2 dimensions; got shape [3]",
+  );
 });
 
 test("linalg.eigh() rejects a UPLO other than L and U (knownDifference: MLX reads U for any other string)", () => {
   using a = mx.eye(2);
-  const error = assertThrows(() => mx.linalg.eigh(a, { UPLO: "X" as "L" }), mx.MxError,
-    '[linalg.eigh] UPLO must be "L" or "U"; got "X"');
+  const error = assertThrows(
+    () => mx.linalg.eigh(a, { UPLO: "X" as "L" }),
+    mx.MxError,
+    '[linalg.eigh] UPLO must be "L" or "U"; got "X"',
+  );
   assertEquals(error.code, "invalid_argument");
-  assertThrows(() => mx.linalg.eigvalsh(a, { UPLO: "u" as "U" }), mx.MxError, "[linalg.eigvalsh] UPLO must be");
+  assertThrows(
+    () => mx.linalg.eigvalsh(a, { UPLO: "u" as "U" }),
+    mx.MxError,
+    "[linalg.eigvalsh] UPLO must be",
+  );
 });
 
 test("linalg svd, eigh and eig reject complex64 as unsupported (knownDifference: MLX accepts it)", () => {
@@ -406,7 +492,11 @@ test("linalg svd, eigh and eig reject complex64 as unsupported (knownDifference:
     const error = assertThrows(fn, mx.MxError, "complex64 input is not supported yet");
     assertEquals(error.code, "unsupported");
   }
-  assertThrows(() => mx.linalg.qr(c), mx.MxError, "[linalg.qr] arrays must have type float32 or float64; got complex64");
+  assertThrows(
+    () => mx.linalg.qr(c),
+    mx.MxError,
+    "[linalg.qr] arrays must have type float32 or float64; got complex64",
+  );
 });
 
 test("linalg decompositions give NaN for non-finite input instead of failing", () => {

@@ -13,6 +13,7 @@ const memory = @import("../memory.zig");
 const shape_mod = @import("../shape.zig");
 const dtype_mod = @import("../dtype.zig");
 const Array = @import("../array.zig").Array;
+const Primitive = @import("../primitive.zig").Primitive;
 const view = @import("view.zig");
 const pool = @import("../backend/cpu/pool.zig");
 const householder = @import("../backend/cpu/householder.zig");
@@ -65,18 +66,49 @@ fn layout(kind: Kind, m: usize, n: usize) Layout {
     const mi: i32 = @intCast(m);
     const ni: i32 = @intCast(n);
     const ki: i32 = @intCast(k);
+    const none = [2]i32{ 0, 0 };
     return switch (kind) {
-        .qr => .{ .count = 2, .sizes = .{ m * k, k * n, 0 }, .dims = .{ .{ mi, ki }, .{ ki, ni }, .{ 0, 0 } }, .ndims = .{ 2, 2, 0 } },
-        .svd => .{ .count = 3, .sizes = .{ m * m, k, n * n }, .dims = .{ .{ mi, mi }, .{ ki, 0 }, .{ ni, ni } }, .ndims = .{ 2, 1, 2 } },
-        .svd_values => .{ .count = 1, .sizes = .{ k, 0, 0 }, .dims = .{ .{ ki, 0 }, .{ 0, 0 }, .{ 0, 0 } }, .ndims = .{ 1, 0, 0 } },
-        .eigh, .eig => .{ .count = 2, .sizes = .{ n, n * n, 0 }, .dims = .{ .{ ni, 0 }, .{ ni, ni }, .{ 0, 0 } }, .ndims = .{ 1, 2, 0 } },
-        .eigvalsh, .eigvals => .{ .count = 1, .sizes = .{ n, 0, 0 }, .dims = .{ .{ ni, 0 }, .{ 0, 0 }, .{ 0, 0 } }, .ndims = .{ 1, 0, 0 } },
+        .qr => .{
+            .count = 2,
+            .sizes = .{ m * k, k * n, 0 },
+            .dims = .{ .{ mi, ki }, .{ ki, ni }, none },
+            .ndims = .{ 2, 2, 0 },
+        },
+        .svd => .{
+            .count = 3,
+            .sizes = .{ m * m, k, n * n },
+            .dims = .{ .{ mi, mi }, .{ ki, 0 }, .{ ni, ni } },
+            .ndims = .{ 2, 1, 2 },
+        },
+        .svd_values => .{
+            .count = 1,
+            .sizes = .{ k, 0, 0 },
+            .dims = .{ .{ ki, 0 }, none, none },
+            .ndims = .{ 1, 0, 0 },
+        },
+        .eigh, .eig => .{
+            .count = 2,
+            .sizes = .{ n, n * n, 0 },
+            .dims = .{ .{ ni, 0 }, .{ ni, ni }, none },
+            .ndims = .{ 1, 2, 0 },
+        },
+        .eigvalsh, .eigvals => .{
+            .count = 1,
+            .sizes = .{ n, 0, 0 },
+            .dims = .{ .{ ni, 0 }, none, none },
+            .ndims = .{ 1, 0, 0 },
+        },
     };
 }
 
 /// Validates `a` for `kind`, records the decomposition and writes its outputs (each a new
 /// reference) into `outputs`; returns how many (Q, R; U, S, Vt; S; w, V; w).
-pub fn create(kind: Kind, a: *Array, upper: bool, outputs: *[outputs_max]*Array) errors.Error!usize {
+pub fn create(
+    kind: Kind,
+    a: *Array,
+    upper: bool,
+    outputs: *[outputs_max]*Array,
+) errors.Error!usize {
     const op = kind.opName();
     try validate(kind, a);
     const ndim = a.shape.ndim;
@@ -93,7 +125,8 @@ pub fn create(kind: Kind, a: *Array, upper: bool, outputs: *[outputs_max]*Array)
     const dtype: dtype_mod.DType = if (kind == .eig or kind == .eigvals) .complex64 else a.dtype;
     const packed_shape = try Shape.init(&.{@intCast(total)});
     const params: Params = .{ .kind = kind, .upper = upper };
-    const packed_node = try Array.createLazy(dtype, packed_shape, .{ .decomposition = params }, &.{a});
+    const primitive: Primitive = .{ .decomposition = params };
+    const packed_node = try Array.createLazy(dtype, packed_shape, primitive, &.{a});
     defer packed_node.release();
     var made: usize = 0;
     errdefer for (outputs[0..made]) |output| output.release();
@@ -111,7 +144,8 @@ pub fn create(kind: Kind, a: *Array, upper: bool, outputs: *[outputs_max]*Array)
         @memcpy(dims[0 .. ndim - 2], a.shape.dims[0 .. ndim - 2]);
         const trailing = parts.ndims[index];
         @memcpy(dims[ndim - 2 ..][0..trailing], parts.dims[index][0..trailing]);
-        outputs[index] = try view.createReshape(part, try Shape.init(dims[0 .. ndim - 2 + trailing]));
+        const output_shape = try Shape.init(dims[0 .. ndim - 2 + trailing]);
+        outputs[index] = try view.createReshape(part, output_shape);
         made += 1;
         start += size;
     }
@@ -241,16 +275,17 @@ fn Job(comptime T: type) type {
                 },
                 .svd, .svd_values => {
                     const s = rest[0..k];
-                    const u = rest[k..][0 .. m * m];
-                    const vt = rest[k + m * m ..][0 .. n * n];
-                    const scratch = rest[k + m * m + n * n ..];
                     if (self.params.kind == .svd) {
-                        try svd_kernel.decompose(a, m, n, s, .{ .u = u, .vt = vt }, scratch, order);
+                        const u = rest[k..][0 .. m * m];
+                        const vt = rest[k + m * m ..][0 .. n * n];
+                        const scratch = rest[k + m * m + n * n ..];
+                        const vectors: svd_kernel.Vectors = .{ .u = u, .vt = vt };
+                        try svd_kernel.decompose(a, m, n, s, vectors, scratch, order);
                         self.store(0, index, u);
                         self.store(1, index, s);
                         self.store(2, index, vt);
                     } else {
-                        try svd_kernel.decompose(a, m, n, s, null, scratch, order);
+                        try svd_kernel.decompose(a, m, n, s, null, rest[k..], order);
                         self.store(0, index, s);
                     }
                 },
@@ -268,7 +303,8 @@ fn Job(comptime T: type) type {
                     const vectors = rest[2 * n ..][0 .. 2 * n * n];
                     const scratch = rest[2 * n + 2 * n * n ..];
                     const with_vectors = self.params.kind == .eig;
-                    try eig_kernel.decompose(a, n, values, if (with_vectors) vectors else null, scratch);
+                    const vectors_or_null = if (with_vectors) vectors else null;
+                    try eig_kernel.decompose(a, n, values, vectors_or_null, scratch);
                     self.store(0, index, values);
                     if (with_vectors) self.store(1, index, vectors);
                 },
@@ -312,7 +348,10 @@ fn Job(comptime T: type) type {
                     assert(values.len == 2 * size);
                     const out = self.out.dataPtr(Complex64)[start..][0..size];
                     for (out, 0..) |*slot, i| {
-                        slot.* = .{ .re = @floatCast(values[2 * i]), .im = @floatCast(values[2 * i + 1]) };
+                        slot.* = .{
+                            .re = @floatCast(values[2 * i]),
+                            .im = @floatCast(values[2 * i + 1]),
+                        };
                     }
                 },
                 else => {
@@ -339,7 +378,8 @@ fn workspaceLen(kind: Kind, m: usize, n: usize) usize {
     const k = @min(m, n);
     const rest = switch (kind) {
         .qr => k * m + k + @max(m, n) + m * k,
-        .svd, .svd_values => k + m * m + n * n + svd_kernel.workspaceLen(m, n),
+        .svd => k + m * m + n * n + svd_kernel.workspaceLen(m, n, true),
+        .svd_values => k + svd_kernel.workspaceLen(m, n, false),
         .eigh, .eigvalsh => n + n * n,
         .eig, .eigvals => 2 * n + 2 * n * n + eig_kernel.workspaceLen(n),
     };
@@ -348,7 +388,12 @@ fn workspaceLen(kind: Kind, m: usize, n: usize) usize {
 
 const graph = @import("../graph.zig");
 
-fn testArray(comptime T: type, dtype: dtype_mod.DType, values: []const T, dims: []const i32) !*Array {
+fn testArray(
+    comptime T: type,
+    dtype: dtype_mod.DType,
+    values: []const T,
+    dims: []const i32,
+) !*Array {
     const shape = try Shape.init(dims);
     return Array.createFromBytes(dtype, shape, std.mem.sliceAsBytes(values));
 }
@@ -368,7 +413,9 @@ test "decompositions: outputs are views of one node, batched through strides" {
     try std.testing.expectEqualSlices(i32, &.{ 2, 2, 2 }, outputs[1].shape.slice());
     const values = outputs[0].dataPtr(f32)[0..4];
     const want = [_]f32{ 1, 3, 1, 3 };
-    for (want, values) |expected, actual| try std.testing.expectApproxEqAbs(expected, actual, 1e-6);
+    for (want, values) |expected, actual| {
+        try std.testing.expectApproxEqAbs(expected, actual, 1e-6);
+    }
     try std.testing.expect(outputs[0].buffer == outputs[1].buffer);
 }
 
@@ -386,7 +433,8 @@ test "decompositions: errors name the op, the shape and the dtype" {
         "shape [2,3]", errors.message());
     const vector = try testArray(f64, .float64, &.{ 1, 2 }, &.{2});
     defer vector.release();
-    try std.testing.expectError(error.InvalidArgument, create(.svd_values, vector, false, &outputs));
+    const not_matrix = create(.svd_values, vector, false, &outputs);
+    try std.testing.expectError(error.InvalidArgument, not_matrix);
     try std.testing.expectEqualStrings("[linalg.svd] arrays must have at least 2 dimensions; " ++
         "got shape [2]", errors.message());
 }

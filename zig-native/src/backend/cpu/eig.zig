@@ -236,12 +236,14 @@ fn eigenvectors(t: []const C, z: []const C, n: usize, x: []C, out_pairs: []f64) 
                 largest_size = size;
             }
         }
-        const pivot = C.init(out_pairs[2 * (largest * n + k)], out_pairs[2 * (largest * n + k) + 1]);
+        const pivot_index = 2 * (largest * n + k);
+        const pivot = C.init(out_pairs[pivot_index], out_pairs[pivot_index + 1]);
         const scale = pivot.conjugate().div(C.init(largest_size * @sqrt(total), 0));
         for (0..n) |r| {
-            const value = C.init(out_pairs[2 * (r * n + k)], out_pairs[2 * (r * n + k) + 1]).mul(scale);
-            out_pairs[2 * (r * n + k)] = value.re;
-            out_pairs[2 * (r * n + k) + 1] = value.im;
+            const index = 2 * (r * n + k);
+            const value = C.init(out_pairs[index], out_pairs[index + 1]).mul(scale);
+            out_pairs[index] = value.re;
+            out_pairs[index + 1] = value.im;
         }
     }
 }
@@ -257,7 +259,10 @@ fn expectEigen(n: usize, values: []const f64) !void {
         const lambda = C.init(w[2 * k], w[2 * k + 1]);
         for (0..n) |i| {
             var sum = C.init(0, 0);
-            for (0..n) |j| sum = sum.add(C.init(values[i * n + j], 0).mul(C.init(v[2 * (j * n + k)], v[2 * (j * n + k) + 1])));
+            for (0..n) |j| {
+                const vjk = C.init(v[2 * (j * n + k)], v[2 * (j * n + k) + 1]);
+                sum = sum.add(C.init(values[i * n + j], 0).mul(vjk));
+            }
             const want = lambda.mul(C.init(v[2 * (i * n + k)], v[2 * (i * n + k) + 1]));
             try std.testing.expectApproxEqAbs(want.re, sum.re, 1e-12);
             try std.testing.expectApproxEqAbs(want.im, sum.im, 1e-12);

@@ -116,7 +116,8 @@ test "jacobi eigendecomposition of a symmetric matrix with a repeated eigenvalue
         for (0..3) |i| {
             var product: f64 = 0;
             for (0..3) |k| product += original[i * 3 + k] * vectors[k * 3 + column];
-            try std.testing.expectApproxEqAbs(values[column] * vectors[i * 3 + column], product, 1e-13);
+            const want = values[column] * vectors[i * 3 + column];
+            try std.testing.expectApproxEqAbs(want, product, 1e-13);
         }
     }
     var one = [_]f64{-5};

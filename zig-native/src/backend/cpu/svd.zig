@@ -18,13 +18,15 @@ pub const Error = error{NoConvergence};
 /// Where `decompose` writes U (m x m) and V^T (n x n), row-major.
 pub const Vectors = struct { u: []f64, vt: []f64 };
 
-/// float64 scratch elements `decompose` needs for an m x n matrix.
-pub fn workspaceLen(m: usize, n: usize) usize {
+/// float64 scratch elements `decompose` needs for an m x n matrix (with or without the
+/// singular vectors).
+pub fn workspaceLen(m: usize, n: usize, with_vectors: bool) usize {
     const p = @max(m, n);
     const q = @min(m, n);
-    // b, v, the full basis, then for the completion: the thin columns, reflectors, betas, a
-    // scratch row; last the unsorted norms.
-    return p * q + q * q + p * p + 2 * p * q + q + p + q;
+    // b; the rotations, the full basis, then for the completion: the thin columns,
+    // reflectors, betas, a scratch row; last the unsorted norms.
+    const for_vectors = q * q + p * p + 2 * p * q + q + p;
+    return p * q + (if (with_vectors) for_vectors else 0) + q;
 }
 
 /// The singular values of `a` (m x n, row-major) into `s` (min(m, n), descending); with `u`
@@ -42,7 +44,8 @@ pub fn decompose(
     const p = @max(m, n);
     const q = @min(m, n);
     assert(a.len >= m * n and s.len >= q and order.len >= q);
-    assert(work.len >= workspaceLen(m, n));
+    const work_len = workspaceLen(m, n, vectors != null);
+    assert(work.len >= work_len);
     var finite = true;
     for (a[0 .. m * n]) |x| finite = finite and std.math.isFinite(x);
     if (!finite) {
@@ -73,7 +76,7 @@ pub fn decompose(
             return norms[x] > norms[y];
         }
     }.greater);
-    const norms = work[workspaceLen(m, n) - q ..][0..q];
+    const norms = work[work_len - q ..][0..q];
     @memcpy(norms, s[0..q]);
     for (0..q) |j| s[j] = norms[order[j]];
     const uv = vectors orelse return;
@@ -128,7 +131,7 @@ fn orthogonalizeColumns(b: []f64, p: usize, q: usize, v: ?[]f64) Error!void {
                 const c = 1 / @sqrt(1 + t * t);
                 const s = c * t;
                 rotatePair(x, y, c, s);
-                if (v) |rotations| rotatePair(rotations[i * q ..][0..q], rotations[j * q ..][0..q], c, s);
+                if (v) |r| rotatePair(r[i * q ..][0..q], r[j * q ..][0..q], c, s);
             }
         }
         if (!rotated) return;
