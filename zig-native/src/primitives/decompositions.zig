@@ -261,6 +261,9 @@ fn Job(comptime T: type) type {
             const k = @min(m, n);
             const a = work[0 .. m * n];
             self.load(index, a);
+            // Scaled by a power of two (exactly) to max |a| near 1, so that sums of squares
+            // in the kernels neither overflow nor underflow; the values are scaled back.
+            const scale = normalize(a);
             const rest = work[m * n ..];
             switch (self.params.kind) {
                 .qr => {
@@ -270,6 +273,7 @@ fn Job(comptime T: type) type {
                     const q = rest[k * m + k + @max(m, n) ..][0 .. m * k];
                     householder.factor(a, m, n, vectors, betas, row);
                     householder.formQ(vectors, betas, m, k, q, k, row);
+                    rescale(a[0 .. k * n], scale);
                     self.store(0, index, q);
                     self.store(1, index, a[0 .. k * n]);
                 },
@@ -281,11 +285,13 @@ fn Job(comptime T: type) type {
                         const scratch = rest[k + m * m + n * n ..];
                         const vectors: svd_kernel.Vectors = .{ .u = u, .vt = vt };
                         try svd_kernel.decompose(a, m, n, s, vectors, scratch, order);
+                        rescale(s, scale);
                         self.store(0, index, u);
                         self.store(1, index, s);
                         self.store(2, index, vt);
                     } else {
                         try svd_kernel.decompose(a, m, n, s, null, rest[k..], order);
+                        rescale(s, scale);
                         self.store(0, index, s);
                     }
                 },
@@ -295,6 +301,7 @@ fn Job(comptime T: type) type {
                     const vectors = rest[n..][0 .. n * n];
                     const with_vectors = self.params.kind == .eigh;
                     try eigh_kernel.decompose(a, n, values, if (with_vectors) vectors else null);
+                    rescale(values, scale);
                     self.store(0, index, values);
                     if (with_vectors) self.store(1, index, vectors);
                 },
@@ -305,6 +312,7 @@ fn Job(comptime T: type) type {
                     const with_vectors = self.params.kind == .eig;
                     const vectors_or_null = if (with_vectors) vectors else null;
                     try eig_kernel.decompose(a, n, values, vectors_or_null, scratch);
+                    rescale(values, scale);
                     self.store(0, index, values);
                     if (with_vectors) self.store(1, index, vectors);
                 },
@@ -362,6 +370,21 @@ fn Job(comptime T: type) type {
             }
         }
     };
+}
+
+/// Divides `a` by the power of two nearest above its largest magnitude (exact) and returns
+/// that power; 1 when `a` is zero or holds a non-finite value.
+fn normalize(a: []f64) f64 {
+    var largest: f64 = 0;
+    for (a) |x| largest = @max(largest, @abs(x));
+    if (largest == 0 or !std.math.isFinite(largest)) return 1;
+    const scale = std.math.ldexp(@as(f64, 1), std.math.frexp(largest).exponent);
+    for (a) |*x| x.* /= scale;
+    return scale;
+}
+
+fn rescale(x: []f64, scale: f64) void {
+    for (x) |*value| value.* *= scale;
 }
 
 /// Fills the other triangle of `a` (n x n) from the lower one (or the upper one).
@@ -437,4 +460,26 @@ test "decompositions: errors name the op, the shape and the dtype" {
     try std.testing.expectError(error.InvalidArgument, not_matrix);
     try std.testing.expectEqualStrings("[linalg.svd] arrays must have at least 2 dimensions; " ++
         "got shape [2]", errors.message());
+}
+
+test "decompositions: huge and tiny float64 matrices keep their scale" {
+    for ([_]f64{ 1e300, 1e-300 }) |magnitude| {
+        const values = [_]f64{ 2 * magnitude, magnitude, magnitude, 2 * magnitude };
+        const a = try testArray(f64, .float64, &values, &.{ 2, 2 });
+        defer a.release();
+        const cases = [_]struct { Kind, [2]f64 }{
+            .{ .eigvalsh, .{ 1, 3 } },
+            .{ .svd_values, .{ 3, 1 } },
+        };
+        for (cases) |entry| {
+            const kind, const want = entry;
+            var outputs: [outputs_max]*Array = undefined;
+            const count = try create(kind, a, false, &outputs);
+            defer for (outputs[0..count]) |output| output.release();
+            try graph.eval(outputs[0..1]);
+            for (want, outputs[0].dataPtr(f64)[0..2]) |expected, actual| {
+                try std.testing.expectApproxEqRel(expected, actual / magnitude, 1e-12);
+            }
+        }
+    }
 }
