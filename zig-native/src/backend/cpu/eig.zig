@@ -9,10 +9,12 @@
 const std = @import("std");
 const assert = std.debug.assert;
 
+const householder = @import("householder.zig");
+
 const C = std.math.Complex(f64);
 
-/// QR iterations allowed per eigenvalue, on average, before giving up.
-pub const iterations_per_value_max = 30;
+/// QR iterations allowed for each deflation are this many times max(10, n) (LAPACK's bound).
+pub const iterations_per_deflation_factor = 30;
 
 pub const Error = error{NoConvergence};
 
@@ -53,18 +55,11 @@ fn hessenberg(a: []f64, n: usize, v: []f64, h: []C, z: []C) void {
     for (z, 0..) |*slot, index| slot.* = C.init(if (index / n == index % n) 1 else 0, 0);
     var j: usize = 0;
     while (j + 2 < n) : (j += 1) {
-        var sum_squares: f64 = 0;
         @memset(v, 0);
-        for (j + 1..n) |i| {
-            v[i] = a[i * n + j];
-            sum_squares += v[i] * v[i];
-        }
-        const tail = sum_squares - v[j + 1] * v[j + 1];
-        if (tail == 0) continue;
-        const sigma = @sqrt(sum_squares);
-        const alpha = if (v[j + 1] >= 0) -sigma else sigma;
-        const beta = 1.0 / (sigma * (sigma + @abs(v[j + 1])));
-        v[j + 1] -= alpha;
+        for (j + 1..n) |i| v[i] = a[i * n + j];
+        const reflector = householder.makeReflector(v[j + 1 .. n]);
+        if (reflector.beta == 0) continue;
+        const beta = reflector.beta;
         // A = P A (rows j+1..n), then A = A P (columns j+1..n), P = I - beta v v^T.
         for (0..n) |c| {
             var dot: f64 = 0;
@@ -76,7 +71,7 @@ fn hessenberg(a: []f64, n: usize, v: []f64, h: []C, z: []C) void {
             for (j + 1..n) |i| dot += a[r * n + i] * v[i];
             for (j + 1..n) |i| a[r * n + i] -= beta * dot * v[i];
         }
-        a[(j + 1) * n + j] = alpha;
+        a[(j + 1) * n + j] = reflector.alpha;
         for (j + 2..n) |i| a[i * n + j] = 0;
         // Q = Q P.
         for (0..n) |r| {
@@ -94,18 +89,20 @@ fn schur(h: []C, z: []C, n: usize) Error!void {
     if (n == 0) return;
     const eps = std.math.floatEps(f64);
     var norm: f64 = 0;
-    for (h) |value| norm = @max(norm, value.magnitude());
-    var iterations_left: usize = iterations_per_value_max * n;
+    for (h) |value| norm = @max(norm, magnitude(value));
+    const iterations_max = iterations_per_deflation_factor * @max(10, n);
     var iterations_here: usize = 0;
     var hi: usize = n - 1;
     while (hi > 0) {
-        // The lowest l with a negligible subdiagonal entry h[l][l-1] (0 if none).
+        // The start l of the bottom unreduced block: h[l][l-1] is negligible (or l is 0).
+        // Negligible: small next to its diagonal neighbours, or next to the whole matrix
+        // (a perturbation of eps * |H|, which keeps the result backward stable; without it
+        // rounding noise at many scales below |H| can keep the iteration from converging).
         var l = hi;
         while (l > 0) : (l -= 1) {
-            const sub = h[l * n + l - 1].magnitude();
-            var scale = h[(l - 1) * n + l - 1].magnitude() + h[l * n + l].magnitude();
-            if (scale == 0) scale = norm;
-            if (sub <= eps * scale or sub < std.math.floatMin(f64)) {
+            const sub = magnitude(h[l * n + l - 1]);
+            const scale = magnitude(h[(l - 1) * n + l - 1]) + magnitude(h[l * n + l]);
+            if (sub <= eps * scale or sub <= eps * norm or sub < std.math.floatMin(f64)) {
                 h[l * n + l - 1] = C.init(0, 0);
                 break;
             }
@@ -115,11 +112,10 @@ fn schur(h: []C, z: []C, n: usize) Error!void {
             iterations_here = 0;
             continue;
         }
-        if (iterations_left == 0) return error.NoConvergence;
-        iterations_left -= 1;
+        if (iterations_here == iterations_max) return error.NoConvergence;
         iterations_here += 1;
         const shift = if (iterations_here % 10 == 0)
-            h[hi * n + hi].add(C.init(1.5 * h[hi * n + hi - 1].magnitude(), 0))
+            h[hi * n + hi].add(C.init(1.5 * magnitude(h[hi * n + hi - 1]), 0))
         else
             wilkinsonShift(h, n, hi);
         qrStep(h, z, n, l, hi, shift);
@@ -137,9 +133,9 @@ fn wilkinsonShift(h: []const C, n: usize, hi: usize) C {
     const root = std.math.complex.sqrt(p.mul(p).add(bc));
     const plus = p.add(root);
     const minus = p.sub(root);
-    const denominator = if (plus.magnitude() >= minus.magnitude()) plus else minus;
-    if (denominator.magnitude() == 0) return d;
-    return d.sub(bc.div(denominator));
+    const denominator = if (magnitude(plus) >= magnitude(minus)) plus else minus;
+    if (magnitude(denominator) == 0) return d;
+    return d.sub(divide(bc, denominator));
 }
 
 /// One implicit shifted QR step on rows/columns l..hi: a rotation from the shifted first
@@ -164,18 +160,39 @@ fn qrStep(h: []C, z: []C, n: usize, l: usize, hi: usize, shift: C) void {
     }
 }
 
+/// |z| without overflow or underflow in the squares (std's `magnitude` squares directly).
+fn magnitude(z: C) f64 {
+    return std.math.hypot(z.re, z.im);
+}
+
+/// a / b by Smith's method: no intermediate |b|^2, which underflows for tiny b.
+fn divide(a: C, b: C) C {
+    if (@abs(b.re) >= @abs(b.im)) {
+        const ratio = b.im / b.re;
+        const denominator = b.re + b.im * ratio;
+        return C.init((a.re + a.im * ratio) / denominator, (a.im - a.re * ratio) / denominator);
+    }
+    const ratio = b.re / b.im;
+    const denominator = b.re * ratio + b.im;
+    return C.init((a.re * ratio + a.im) / denominator, (a.im * ratio - a.re) / denominator);
+}
+
+fn divideReal(a: C, b: f64) C {
+    return C.init(a.re / b, a.im / b);
+}
+
 /// G = [[c, s], [-conj(s), c]] (c real) with G [x; y] = [r; 0].
 const Givens = struct {
     c: f64,
     s: C,
 
     fn init(x: C, y: C) Givens {
-        const x_abs = x.magnitude();
-        const r = std.math.hypot(x_abs, y.magnitude());
+        const x_abs = magnitude(x);
+        const r = std.math.hypot(x_abs, magnitude(y));
         if (r == 0) return .{ .c = 1, .s = C.init(0, 0) };
         if (x_abs == 0) return .{ .c = 0, .s = C.init(1, 0) };
-        const phase = x.div(C.init(x_abs, 0));
-        return .{ .c = x_abs / r, .s = phase.mul(y.conjugate()).div(C.init(r, 0)) };
+        const phase = divideReal(x, x_abs);
+        return .{ .c = x_abs / r, .s = divideReal(phase.mul(y.conjugate()), r) };
     }
 
     /// [p; q] = G [p; q].
@@ -201,7 +218,7 @@ const Givens = struct {
 fn eigenvectors(t: []const C, z: []const C, n: usize, x: []C, out_pairs: []f64) void {
     const eps = std.math.floatEps(f64);
     var norm: f64 = 0;
-    for (t) |value| norm = @max(norm, value.magnitude());
+    for (t) |value| norm = @max(norm, magnitude(value));
     const small = @max(eps * norm, std.math.floatMin(f64));
     for (0..n) |k| {
         const lambda = t[k * n + k];
@@ -213,9 +230,9 @@ fn eigenvectors(t: []const C, z: []const C, n: usize, x: []C, out_pairs: []f64) 
             var sum = C.init(0, 0);
             for (i + 1..k + 1) |j| sum = sum.add(t[i * n + j].mul(x[j]));
             var denominator = t[i * n + i].sub(lambda);
-            if (denominator.magnitude() < small) denominator = C.init(small, 0);
-            x[i] = sum.neg().div(denominator);
-            const size = x[i].magnitude();
+            if (magnitude(denominator) < small) denominator = C.init(small, 0);
+            x[i] = divide(sum.neg(), denominator);
+            const size = magnitude(x[i]);
             if (size > 1e100) {
                 for (x[i .. k + 1]) |*value| value.* = value.mul(C.init(1 / size, 0));
             }
@@ -229,7 +246,7 @@ fn eigenvectors(t: []const C, z: []const C, n: usize, x: []C, out_pairs: []f64) 
             for (0..k + 1) |j| sum = sum.add(z[r * n + j].mul(x[j]));
             out_pairs[2 * (r * n + k)] = sum.re;
             out_pairs[2 * (r * n + k) + 1] = sum.im;
-            const size = sum.magnitude();
+            const size = magnitude(sum);
             total += size * size;
             if (size > largest_size) {
                 largest = r;
@@ -238,7 +255,7 @@ fn eigenvectors(t: []const C, z: []const C, n: usize, x: []C, out_pairs: []f64) 
         }
         const pivot_index = 2 * (largest * n + k);
         const pivot = C.init(out_pairs[pivot_index], out_pairs[pivot_index + 1]);
-        const scale = pivot.conjugate().div(C.init(largest_size * @sqrt(total), 0));
+        const scale = divideReal(divideReal(pivot.conjugate(), largest_size), @sqrt(total));
         for (0..n) |r| {
             const index = 2 * (r * n + k);
             const value = C.init(out_pairs[index], out_pairs[index + 1]).mul(scale);
@@ -276,6 +293,8 @@ test "complex schur eigendecomposition: rotations, defective, diagonal and rando
     try expectEigen(3, &.{ 2, 0, 0, 0, 2, 0, 0, 0, 2 });
     try expectEigen(4, &.{ 4, -2, 1, 3, 1, 0, 2, -1, 0, 3, -1, 2, 5, 1, 1, 0 });
     try expectEigen(1, &.{7});
+    try expectEigen(3, &.{ 0, 0, 0, 0, 0, 0, 0, 0, 0 });
+    try expectEigen(3, &.{ 0, 1, 0, 0, 0, 1, 0, 0, 0 });
     var a = [_]f64{ 0, -1, 1, 0 };
     var w: [4]f64 = undefined;
     var work: [32]f64 = undefined;

@@ -17,25 +17,43 @@ pub fn factor(a: []f64, m: usize, n: usize, vectors: []f64, betas: []f64, row: [
     for (0..k) |j| {
         const v = vectors[j * m ..][0..m];
         @memset(v, 0);
-        var sum_squares: f64 = 0;
-        for (j..m) |i| {
-            v[i] = a[i * n + j];
-            sum_squares += v[i] * v[i];
-        }
-        const sigma = @sqrt(sum_squares);
-        const tail_squares = sum_squares - v[j] * v[j];
-        if (tail_squares == 0) {
-            // Already upper triangular in this column (LAPACK's choice: keep the sign).
-            betas[j] = 0;
-            continue;
-        }
-        const alpha = if (v[j] >= 0) -sigma else sigma;
-        betas[j] = 1.0 / (sigma * (sigma + @abs(v[j])));
-        v[j] -= alpha;
-        applyLeft(a, m, n, j, j, v, betas[j], row);
-        a[j * n + j] = alpha;
+        for (j..m) |i| v[i] = a[i * n + j];
+        const reflector = makeReflector(v[j..m]);
+        betas[j] = reflector.beta;
+        if (reflector.beta == 0) continue;
+        applyLeft(a, m, n, j, j, v, reflector.beta, row);
+        a[j * n + j] = reflector.alpha;
         for (j + 1..m) |i| a[i * n + j] = 0;
     }
+}
+
+pub const Reflector = struct {
+    /// The scale of v v^T; 0 when H is the identity.
+    beta: f64,
+    /// The first entry of H x (the others are zero).
+    alpha: f64,
+};
+
+/// Turns `x` in place into the vector v of the reflector H = I - beta v v^T with
+/// H x = alpha e_0. v is scaled so that its largest entry is about 1, so beta neither
+/// overflows nor underflows for tiny or huge x. When x is already a multiple of e_0 (the
+/// rest exactly zero), H is the identity (beta = 0; LAPACK's choice: the sign is kept).
+pub fn makeReflector(x: []f64) Reflector {
+    assert(x.len > 0);
+    var largest: f64 = 0;
+    for (x[1..]) |value| largest = @max(largest, @abs(value));
+    if (largest == 0) return .{ .beta = 0, .alpha = x[0] };
+    largest = @max(largest, @abs(x[0]));
+    var sum_squares: f64 = 0;
+    for (x) |*value| {
+        value.* /= largest;
+        sum_squares += value.* * value.*;
+    }
+    const sigma = @sqrt(sum_squares);
+    const alpha = if (x[0] >= 0) -sigma else sigma;
+    const beta = 1.0 / (sigma * (sigma + @abs(x[0])));
+    x[0] -= alpha;
+    return .{ .beta = beta, .alpha = alpha * largest };
 }
 
 /// `x[first_row.., first_column..] = (I - beta v v^T) x[...]` for the m x columns matrix `x`
@@ -121,4 +139,5 @@ test "householder QR reconstructs tall, wide and rank-deficient matrices" {
     try expectQr(3, 3, &.{ 1, 2, 3, 2, 4, 6, 0, 0, 1 });
     try expectQr(2, 2, &.{ 0, 0, 0, 0 });
     try expectQr(1, 1, &.{-3});
+    try expectQr(3, 2, &.{ 1, 1e-160, 1e-170, 1e-165, 1e-200, 1e-161 });
 }

@@ -66,7 +66,10 @@ pub fn decompose(
         @memset(rotations, 0);
         for (0..q) |j| rotations[j * q + j] = 1;
     }
-    try orthogonalizeColumns(b, p, q, v);
+    // Columns below this norm are numerically zero (rounding noise of the others'
+    // rotations): they are left alone, and their left vectors come from the completion.
+    const negligible_norm = @sqrt(@as(f64, @floatFromInt(p))) * std.math.floatEps(f64) * norm(b);
+    try orthogonalizeColumns(b, p, q, v, negligible_norm * negligible_norm);
     for (0..q) |j| {
         s[j] = norm(b[j * p ..][0..p]);
         order[j] = j;
@@ -81,7 +84,8 @@ pub fn decompose(
     for (0..q) |j| s[j] = norms[order[j]];
     const uv = vectors orelse return;
     const basis = work[p * q + q * q ..][0 .. p * p];
-    completeBasis(b, p, q, s, order, basis, work[p * q + q * q + p * p ..]);
+    const scratch = work[p * q + q * q + p * p ..];
+    completeBasis(b, p, q, s, order, negligible_norm, basis, scratch);
     // basis: p x p row-major, the left vectors of B in order; v: the right vectors of B.
     const rotations = v.?;
     if (m >= n) {
@@ -103,9 +107,16 @@ fn norm(x: []const f64) f64 {
     return @sqrt(sum);
 }
 
-/// Rotates pairs of columns of `b` (q columns of length p) until all are orthogonal; the
-/// same rotations accumulate into the columns of `v` (q x q, column j at v[j * q ..]).
-fn orthogonalizeColumns(b: []f64, p: usize, q: usize, v: ?[]f64) Error!void {
+/// Rotates pairs of columns of `b` (q columns of length p) until all are orthogonal, except
+/// columns whose squared norm is at most `negligible_squares`; the same rotations accumulate
+/// into the columns of `v` (q x q, column j at v[j * q ..]).
+fn orthogonalizeColumns(
+    b: []f64,
+    p: usize,
+    q: usize,
+    v: ?[]f64,
+    negligible_squares: f64,
+) Error!void {
     const eps = std.math.floatEps(f64);
     var sweep: usize = 0;
     while (true) : (sweep += 1) {
@@ -124,6 +135,7 @@ fn orthogonalizeColumns(b: []f64, p: usize, q: usize, v: ?[]f64) Error!void {
                     gamma += xi * yi;
                 }
                 if (@abs(gamma) <= eps * @sqrt(alpha * beta) or gamma == 0) continue;
+                if (alpha <= negligible_squares or beta <= negligible_squares) continue;
                 rotated = true;
                 const zeta = (beta - alpha) / (2 * gamma);
                 const t = std.math.sign(zeta + @as(f64, if (zeta == 0) 1 else 0)) /
@@ -147,20 +159,23 @@ fn rotatePair(x: []f64, y: []f64, c: f64, s: f64) void {
     }
 }
 
-/// Fills `basis` (p x p, row-major) with the normalized columns of `b` for the nonzero
-/// singular values (in `order`), then an orthonormal completion: the trailing columns of the
-/// Q of a Householder QR of those columns.
+/// Fills `basis` (p x p, row-major) with the normalized columns of `b` for the singular
+/// values (in `order`) above `negligible_norm`, then an orthonormal completion: the trailing
+/// columns of the Q of a Householder QR of those columns.
 fn completeBasis(
     b: []const f64,
     p: usize,
     q: usize,
     s: []const f64,
     order: []const usize,
+    negligible_norm: f64,
     basis: []f64,
     scratch: []f64,
 ) void {
     var rank: usize = 0;
-    while (rank < q and s[rank] > 0 and s[rank] >= std.math.floatMin(f64)) rank += 1;
+    while (rank < q and s[rank] > negligible_norm and s[rank] >= std.math.floatMin(f64)) {
+        rank += 1;
+    }
     // thin: p x rank, row-major, the normalized columns.
     const thin = scratch[0 .. p * q];
     for (0..rank) |c| {
@@ -216,4 +231,6 @@ test "one-sided jacobi SVD of tall, wide and rank-deficient matrices" {
     try expectSvd(2, 2, &.{ 0, 0, 0, 0 });
     try expectSvd(4, 1, &.{ 0, 3, 0, 4 });
     try expectSvd(1, 1, &.{-2});
+    try expectSvd(5, 5, &(.{1} ** 25));
+    try expectSvd(3, 4, &(.{0.1} ** 12));
 }
