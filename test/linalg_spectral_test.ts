@@ -576,3 +576,50 @@ test("linalg ops take a stream option: the CPU runs, the GPU throws naming the o
   ];
   for (const [name, fn] of ops) assertThrows(fn, mx.MxError, `[${name}] Device(gpu, 0) is not available`);
 });
+
+test("linalg decompositions of rank-deficient patterned 64 x 64 matrices converge and reconstruct", () => {
+  const n = 64;
+  const patterns: [string, (i: number) => number][] = [["ones", () => 1], ["i % 7", (i) => i % 7]];
+  for (const [label, fill] of patterns) {
+    const values = Float64Array.from({ length: n * n }, (_, i) => fill(i));
+    using host = fromBytes(values, mx.float64, [n, n]);
+    using a = mx.astype(host, mx.float32);
+    const [u, s, vt] = mx.linalg.svd(a);
+    const [w, v] = mx.linalg.eigh(a);
+    const [ew, ev] = mx.linalg.eig(a);
+    try {
+      const [uh, sh, vth, wh, vh, ewh, evh] = [u, s, vt, w, v, ew, ev].map(toHost) as Host[];
+      const scale = 1e-5 * Math.max(...values) * n;
+      const sym = (i: number, j: number) => values[i >= j ? i * n + j : j * n + i]!;
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          let usv = 0;
+          let av = 0;
+          let avRe = 0;
+          let avIm = 0;
+          for (let l = 0; l < n; l++) {
+            usv += at(uh!.re, 0, n, n, i, l) * sh!.re[l]! * at(vth!.re, 0, n, n, l, j);
+            av += sym(i, l) * at(vh!.re, 0, n, n, l, j);
+            avRe += values[i * n + l]! * at(evh!.re, 0, n, n, l, j);
+            avIm += values[i * n + l]! * at(evh!.im!, 0, n, n, l, j);
+          }
+          const [vr, vi] = [at(evh!.re, 0, n, n, i, j), at(evh!.im!, 0, n, n, i, j)];
+          const [wr, wi] = [ewh!.re[j]!, ewh!.im![j]!];
+          worst = Math.max(
+            worst,
+            Math.abs(usv - values[i * n + j]!),
+            Math.abs(av - wh!.re[j]! * at(vh!.re, 0, n, n, i, j)),
+            Math.abs(avRe - (wr * vr - wi * vi)),
+            Math.abs(avIm - (wr * vi + wi * vr)),
+          );
+        }
+      }
+      assert(worst < scale, `${label}: residual ${worst} exceeds ${scale}`);
+      assertOrthonormalColumns(uh!.re, 0, n, n, 1e-5, `${label} U`);
+      assertOrthonormalColumns(vh!.re, 0, n, n, 1e-5, `${label} eigh V`);
+    } finally {
+      for (const x of [u, s, vt, w, v, ew, ev]) x.dispose();
+    }
+  }
+});
