@@ -623,3 +623,19 @@ test("linalg decompositions of rank-deficient patterned 64 x 64 matrices converg
     }
   }
 });
+
+test("linalg.svd() allocates one buffer for its three outputs and frees it with the last", () => {
+  const values = lcgValues(3 * 10 * 6, 5);
+  using host = fromBytes(values, mx.float64, [3, 10, 6]);
+  using a = mx.astype(host, mx.float32);
+  mx.eval(a);
+  const before = mx.memory.activeBytes();
+  const [u, s, vt] = mx.linalg.svd(a);
+  mx.eval(u, s, vt);
+  assertEquals(mx.memory.activeBytes(), before + 3 * (10 * 10 + 6 + 6 * 6) * 4);
+  u.dispose();
+  s.dispose();
+  assertEquals(vt.shape, [3, 6, 6]);
+  vt.dispose();
+  assertEquals(mx.memory.activeBytes(), before);
+});
