@@ -128,7 +128,7 @@ function upperOf(op: string, options: EighOptions): boolean {
 /**
  * The eigenvalues (ascending) and orthonormal eigenvectors (the columns of `V`, in the same
  * order) of the real symmetric matrices in the last two axes of `a`, read from one triangle
- * (`UPLO`). Jacobi rotations in float64.
+ * (`UPLO`). Householder tridiagonalisation and the implicit QR algorithm in float64.
  *
  * @param a float32 or float64, square in the last two axes; leading axes are a batch.
  * @param options `UPLO`: `"L"` (default) or `"U"`; `stream`.

@@ -300,7 +300,9 @@ fn Job(comptime T: type) type {
                     const values = rest[0..n];
                     const vectors = rest[n..][0 .. n * n];
                     const with_vectors = self.params.kind == .eigh;
-                    try eigh_kernel.decompose(a, n, values, if (with_vectors) vectors else null);
+                    const scratch = rest[n + n * n ..];
+                    const vectors_or_null = if (with_vectors) vectors else null;
+                    try eigh_kernel.decompose(a, n, values, vectors_or_null, scratch);
                     rescale(values, scale);
                     self.store(0, index, values);
                     if (with_vectors) self.store(1, index, vectors);
@@ -403,7 +405,7 @@ fn workspaceLen(kind: Kind, m: usize, n: usize) usize {
         .qr => k * m + k + @max(m, n) + m * k,
         .svd => k + m * m + n * n + svd_kernel.workspaceLen(m, n, true),
         .svd_values => k + svd_kernel.workspaceLen(m, n, false),
-        .eigh, .eigvalsh => n + n * n,
+        .eigh, .eigvalsh => n + n * n + eigh_kernel.workspaceLen(n),
         .eig, .eigvals => 2 * n + 2 * n * n + eig_kernel.workspaceLen(n),
     };
     return m * n + rest;

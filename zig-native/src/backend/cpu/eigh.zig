@@ -1,27 +1,28 @@
-//! Symmetric eigendecomposition of one matrix in float64 by the cyclic Jacobi method: plane
-//! rotations zero the off-diagonal entries one pair at a time, sweep after sweep, until they
-//! are negligible next to the matrix's norm (convergence is quadratic; a few sweeps suffice).
-//! Jacobi is slower than tridiagonalisation + QL for large n but simple and accurate to
-//! working precision, small eigenvalues included.
+//! Symmetric eigendecomposition of one matrix in float64: Householder reduction to
+//! tridiagonal form T = Q^T A Q, then the implicit symmetric QR algorithm on T (Wilkinson
+//! shifts, Givens rotations chasing the bulge down the band) until the off-diagonal is
+//! negligible; the rotations accumulate into Q, whose columns are then the eigenvectors.
+//! Q is kept transposed (its columns as rows) so every update runs along contiguous rows.
 
 const std = @import("std");
 const assert = std.debug.assert;
+const householder = @import("householder.zig");
 
-/// Sweeps before giving up (well-scaled inputs converge in under 15).
-pub const sweeps_max = 100;
+/// QR iterations allowed for each deflation are this many times max(10, n) (LAPACK's bound).
+pub const iterations_per_deflation_factor = 30;
 
 pub const Error = error{NoConvergence};
 
-/// Eigenvalues of the symmetric `a` (n x n, row-major, destroyed) into `values`, ascending;
-/// with `vectors` (n x n, row-major), the orthonormal eigenvectors as its columns, in the
-/// same order. Non-finite input gives NaN everywhere.
-pub fn decompose(a: []f64, n: usize, values: []f64, vectors: ?[]f64) Error!void {
-    assert(a.len >= n * n and values.len >= n);
-    if (vectors) |v| {
-        assert(v.len >= n * n);
-        @memset(v[0 .. n * n], 0);
-        for (0..n) |i| v[i * n + i] = 1;
-    }
+/// float64 scratch elements `decompose` needs for an n x n matrix.
+pub fn workspaceLen(n: usize) usize {
+    return 3 * n;
+}
+
+/// Eigenvalues of the symmetric `a` (n x n, row-major, both triangles set; destroyed) into
+/// `values`, ascending; with `vectors` (n x n, row-major), the orthonormal eigenvectors as
+/// its columns, in the same order. Non-finite input gives NaN everywhere.
+pub fn decompose(a: []f64, n: usize, values: []f64, vectors: ?[]f64, work: []f64) Error!void {
+    assert(a.len >= n * n and values.len >= n and work.len >= workspaceLen(n));
     var finite = true;
     for (a[0 .. n * n]) |x| finite = finite and std.math.isFinite(x);
     if (!finite) {
@@ -29,66 +30,162 @@ pub fn decompose(a: []f64, n: usize, values: []f64, vectors: ?[]f64) Error!void 
         if (vectors) |v| @memset(v[0 .. n * n], std.math.nan(f64));
         return;
     }
-    var sweep: usize = 0;
-    while (!converged(a, n)) : (sweep += 1) {
-        if (sweep == sweeps_max) return error.NoConvergence;
-        for (0..n) |p| {
-            for (p + 1..n) |q| rotate(a, n, p, q, vectors);
-        }
+    // qt: Q transposed (row k is column k of Q), built in the output buffer.
+    const qt: ?[]f64 = if (vectors) |v| v[0 .. n * n] else null;
+    if (qt) |q| {
+        @memset(q, 0);
+        for (0..n) |i| q[i * n + i] = 1;
     }
+    tridiagonalize(a, n, qt, work[0..n], work[n..][0..n], work[2 * n ..][0..n]);
+    try diagonalize(a, n, qt);
     for (0..n) |i| values[i] = a[i * n + i];
-    sortAscending(values[0..n], n, vectors);
+    sortAscending(values[0..n], n, qt);
+    if (qt) |q| transposeInPlace(q, n);
 }
 
-/// Whether the off-diagonal part is negligible: below the float64 epsilon times the norm.
-fn converged(a: []const f64, n: usize) bool {
-    var off: f64 = 0;
-    var diagonal: f64 = 0;
-    for (0..n) |i| {
-        for (0..n) |j| {
-            const x = a[i * n + j];
-            if (i == j) diagonal += x * x else off += x * x;
+/// Reduces `a` to tridiagonal form with Householder reflections P_k (A = P A P on the
+/// trailing block), applying each to the rows of `qt`. `v`, `p`, `w` are scratch of n.
+fn tridiagonalize(a: []f64, n: usize, qt: ?[]f64, v: []f64, p: []f64, w: []f64) void {
+    var k: usize = 0;
+    while (k + 2 < n) : (k += 1) {
+        const first = k + 1;
+        const size = n - first;
+        const x = v[0..size];
+        @memcpy(x, a[k * n + first ..][0..size]); // Row k = column k (symmetric).
+        const reflector = householder.makeReflector(x);
+        if (reflector.beta == 0) continue;
+        const beta = reflector.beta;
+        // p = beta B x, B the trailing block; w = p - (beta / 2) (x . p) x.
+        var x_dot_p: f64 = 0;
+        for (0..size) |i| {
+            const row = a[(first + i) * n + first ..][0..size];
+            var sum: f64 = 0;
+            for (row, x) |b, xi| sum += b * xi;
+            p[i] = beta * sum;
+            x_dot_p += x[i] * p[i];
+        }
+        const half = 0.5 * beta * x_dot_p;
+        for (0..size) |i| w[i] = p[i] - half * x[i];
+        // B = B - x w^T - w x^T.
+        for (0..size) |i| {
+            const row = a[(first + i) * n + first ..][0..size];
+            for (row, x, w[0..size]) |*b, xj, wj| b.* -= x[i] * wj + w[i] * xj;
+        }
+        a[k * n + first] = reflector.alpha;
+        a[first * n + k] = reflector.alpha;
+        for (first + 1..n) |i| {
+            a[k * n + i] = 0;
+            a[i * n + k] = 0;
+        }
+        // Qt = P Qt on rows first.. (P symmetric).
+        const q = qt orelse continue;
+        const column_sums = p[0..n];
+        @memset(column_sums, 0);
+        for (0..size) |i| {
+            const row = q[(first + i) * n ..][0..n];
+            for (column_sums, row) |*sum, value| sum.* += x[i] * value;
+        }
+        for (0..size) |i| {
+            const row = q[(first + i) * n ..][0..n];
+            const scale = beta * x[i];
+            for (row, column_sums) |*value, sum| value.* -= scale * sum;
         }
     }
+}
+
+/// The implicit symmetric QR algorithm on the tridiagonal `a` until it is diagonal.
+fn diagonalize(a: []f64, n: usize, qt: ?[]f64) Error!void {
+    if (n < 2) return;
     const eps = std.math.floatEps(f64);
-    return off <= eps * eps * (off + diagonal) or off == 0;
+    var norm: f64 = 0;
+    for (0..n) |i| {
+        norm = @max(norm, @abs(a[i * n + i]));
+        if (i > 0) norm = @max(norm, @abs(a[i * n + i - 1]));
+    }
+    const iterations_max = iterations_per_deflation_factor * @max(10, n);
+    var iterations: usize = 0;
+    var hi: usize = n - 1;
+    while (hi > 0) {
+        // Negligible off-diagonal entries become zero; l starts the bottom unreduced block.
+        var l = hi;
+        while (l > 0) : (l -= 1) {
+            const off = @abs(a[l * n + l - 1]);
+            const scale = @abs(a[(l - 1) * n + l - 1]) + @abs(a[l * n + l]);
+            if (off <= eps * scale or off <= eps * norm) {
+                a[l * n + l - 1] = 0;
+                a[(l - 1) * n + l] = 0;
+                break;
+            }
+        }
+        if (l == hi) {
+            hi -= 1;
+            iterations = 0;
+            continue;
+        }
+        if (iterations == iterations_max) return error.NoConvergence;
+        iterations += 1;
+        qrStep(a, n, l, hi, wilkinsonShift(a, n, hi), qt);
+    }
 }
 
-/// Applies the rotation in plane (p, q) that zeroes a[p][q] (A = J^T A J, V = V J).
-fn rotate(a: []f64, n: usize, p: usize, q: usize, vectors: ?[]f64) void {
-    const apq = a[p * n + q];
-    if (apq == 0) return;
-    const theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
-    const t = std.math.sign(theta + @as(f64, if (theta == 0) 1 else 0)) /
-        (@abs(theta) + @sqrt(theta * theta + 1));
-    const c = 1 / @sqrt(t * t + 1);
-    const s = t * c;
-    for (0..n) |k| {
-        const akp = a[k * n + p];
-        const akq = a[k * n + q];
-        a[k * n + p] = c * akp - s * akq;
-        a[k * n + q] = s * akp + c * akq;
-    }
-    for (0..n) |k| {
-        const apk = a[p * n + k];
-        const aqk = a[q * n + k];
-        a[p * n + k] = c * apk - s * aqk;
-        a[q * n + k] = s * apk + c * aqk;
-    }
-    a[p * n + q] = 0;
-    a[q * n + p] = 0;
-    if (vectors) |v| {
-        for (0..n) |k| {
-            const vkp = v[k * n + p];
-            const vkq = v[k * n + q];
-            v[k * n + p] = c * vkp - s * vkq;
-            v[k * n + q] = s * vkp + c * vkq;
+/// The eigenvalue of the trailing 2 x 2 block of the window closer to its last entry.
+fn wilkinsonShift(a: []const f64, n: usize, hi: usize) f64 {
+    const d = a[hi * n + hi];
+    const e = a[hi * n + hi - 1];
+    const half_gap = (a[(hi - 1) * n + hi - 1] - d) / 2;
+    if (e == 0) return d;
+    const sign: f64 = if (half_gap >= 0) 1 else -1;
+    return d - e * (e / (half_gap + sign * std.math.hypot(half_gap, e)));
+}
+
+/// One implicit QR step on rows/columns l..hi: a rotation from the shifted first column,
+/// then rotations pushing the bulge below the subdiagonal down and out.
+fn qrStep(a: []f64, n: usize, l: usize, hi: usize, shift: f64, qt: ?[]f64) void {
+    var x = a[l * n + l] - shift;
+    var z = a[(l + 1) * n + l];
+    var k = l;
+    while (k < hi) : (k += 1) {
+        const r = std.math.hypot(x, z);
+        const c = if (r == 0) 1 else x / r;
+        const s = if (r == 0) 0 else -z / r;
+        // A = J^T A J within the band (rows and columns k-1 .. k+2 of the window).
+        const low = if (k > l) k - 1 else l;
+        const high = @min(k + 2, hi);
+        for (low..high + 1) |i| {
+            const aik = a[i * n + k];
+            const aik1 = a[i * n + k + 1];
+            a[i * n + k] = c * aik - s * aik1;
+            a[i * n + k + 1] = s * aik + c * aik1;
+        }
+        for (low..high + 1) |j| {
+            const akj = a[k * n + j];
+            const ak1j = a[(k + 1) * n + j];
+            a[k * n + j] = c * akj - s * ak1j;
+            a[(k + 1) * n + j] = s * akj + c * ak1j;
+        }
+        if (k > l) {
+            a[(k + 1) * n + k - 1] = 0;
+            a[(k - 1) * n + k + 1] = 0;
+        }
+        if (qt) |q| {
+            const row_k = q[k * n ..][0..n];
+            const row_k1 = q[(k + 1) * n ..][0..n];
+            for (row_k, row_k1) |*u, *w| {
+                const u_old = u.*;
+                const w_old = w.*;
+                u.* = c * u_old - s * w_old;
+                w.* = s * u_old + c * w_old;
+            }
+        }
+        if (k + 1 < hi) {
+            x = a[(k + 1) * n + k];
+            z = a[(k + 2) * n + k];
         }
     }
 }
 
-/// Selection sort of the values, moving the matching columns of `vectors` along.
-fn sortAscending(values: []f64, n: usize, vectors: ?[]f64) void {
+/// Selection sort of the values, moving the matching rows of `qt` along.
+fn sortAscending(values: []f64, n: usize, qt: ?[]f64) void {
     for (0..n) |i| {
         var smallest = i;
         for (i + 1..n) |j| {
@@ -96,32 +193,54 @@ fn sortAscending(values: []f64, n: usize, vectors: ?[]f64) void {
         }
         if (smallest == i) continue;
         std.mem.swap(f64, &values[i], &values[smallest]);
-        if (vectors) |v| {
-            for (0..n) |k| std.mem.swap(f64, &v[k * n + i], &v[k * n + smallest]);
+        if (qt) |q| {
+            for (q[i * n ..][0..n], q[smallest * n ..][0..n]) |*x, *y| std.mem.swap(f64, x, y);
         }
     }
 }
 
-test "jacobi eigendecomposition of a symmetric matrix with a repeated eigenvalue" {
-    // Eigenvalues 1, 1, 4 (J - I scaled): [[2,1,1],[1,2,1],[1,1,2]].
-    const original = [_]f64{ 2, 1, 1, 1, 2, 1, 1, 1, 2 };
+fn transposeInPlace(x: []f64, n: usize) void {
+    for (0..n) |i| {
+        for (i + 1..n) |j| std.mem.swap(f64, &x[i * n + j], &x[j * n + i]);
+    }
+}
+
+fn expectEigh(comptime n: usize, original: [n * n]f64, want: ?[n]f64) !void {
     var a = original;
-    var values: [3]f64 = undefined;
-    var vectors: [9]f64 = undefined;
-    try decompose(&a, 3, &values, &vectors);
-    try std.testing.expectApproxEqAbs(@as(f64, 1), values[0], 1e-14);
-    try std.testing.expectApproxEqAbs(@as(f64, 1), values[1], 1e-14);
-    try std.testing.expectApproxEqAbs(@as(f64, 4), values[2], 1e-14);
-    for (0..3) |column| {
-        for (0..3) |i| {
+    var values: [n]f64 = undefined;
+    var vectors: [n * n]f64 = undefined;
+    var work: [3 * n]f64 = undefined;
+    try decompose(&a, n, &values, &vectors, &work);
+    if (want) |expected| {
+        for (expected, values) |e, v| try std.testing.expectApproxEqAbs(e, v, 1e-13);
+    }
+    for (1..n) |i| try std.testing.expect(values[i - 1] <= values[i]);
+    for (0..n) |column| {
+        for (0..n) |i| {
             var product: f64 = 0;
-            for (0..3) |k| product += original[i * 3 + k] * vectors[k * 3 + column];
-            const want = values[column] * vectors[i * 3 + column];
-            try std.testing.expectApproxEqAbs(want, product, 1e-13);
+            for (0..n) |k| product += original[i * n + k] * vectors[k * n + column];
+            const expected = values[column] * vectors[i * n + column];
+            try std.testing.expectApproxEqAbs(expected, product, 1e-12);
+        }
+        for (0..n) |other| {
+            var dot: f64 = 0;
+            for (0..n) |k| dot += vectors[k * n + column] * vectors[k * n + other];
+            try std.testing.expectApproxEqAbs(@as(f64, if (other == column) 1 else 0), dot, 1e-13);
         }
     }
-    var one = [_]f64{-5};
-    var value: [1]f64 = undefined;
-    try decompose(&one, 1, &value, null);
-    try std.testing.expectEqual(@as(f64, -5), value[0]);
+}
+
+test "symmetric eigendecomposition: repeated, diagonal, zero and dense matrices" {
+    try expectEigh(3, .{ 2, 1, 1, 1, 2, 1, 1, 1, 2 }, .{ 1, 1, 4 });
+    try expectEigh(1, .{-5}, .{-5});
+    try expectEigh(2, .{ 0, 0, 0, 0 }, .{ 0, 0 });
+    try expectEigh(3, .{ 3, 0, 0, 0, -1, 0, 0, 0, 2 }, .{ -1, 2, 3 });
+    try expectEigh(2, .{ 0, 1, 1, 0 }, .{ -1, 1 });
+    var dense: [36]f64 = undefined;
+    for (0..6) |i| {
+        for (0..6) |j| dense[i * 6 + j] = @floatFromInt((i * 7 + j * 7 + i * j) % 11);
+    }
+    try expectEigh(6, dense, null);
+    const ones: [64]f64 = @splat(1);
+    try expectEigh(8, ones, .{ 0, 0, 0, 0, 0, 0, 0, 8 });
 }
