@@ -471,6 +471,17 @@ test("linalg decompositions name the op, shape and dtype in their errors", () =>
   );
 });
 
+test("linalg.svd() refuses outputs beyond 2^31 - 1 elements with limit_exceeded", () => {
+  using one = mx.array([[1]]);
+  using big = mx.broadcastTo(one, [65536, 32768]);
+  const error = assertThrows(
+    () => mx.linalg.svd(big),
+    mx.MxError,
+    "[linalg.svd] the outputs for an input of shape",
+  );
+  assertEquals(error.code, "limit_exceeded");
+});
+
 test("linalg.eigh() rejects a UPLO other than L and U (knownDifference: MLX reads U for any other string)", () => {
   using a = mx.eye(2);
   const error = assertThrows(

@@ -116,11 +116,15 @@ pub fn create(
     const n: usize = @intCast(a.shape.dims[ndim - 1]);
     const batch: usize = @intCast(batchCount(a.shape));
     const parts = layout(kind, m, n);
+    const total_max: usize = std.math.maxInt(i32);
     var total: usize = 0;
-    for (parts.sizes[0..parts.count]) |size| total += size * batch;
-    if (total > std.math.maxInt(i32)) {
-        return errors.fail(error.LimitExceeded, "{s} the outputs of shape {f} would hold {d} " ++
-            "elements; at most {d} are supported", .{ op, a.shape, total, std.math.maxInt(i32) });
+    for (parts.sizes[0..parts.count]) |size| {
+        const part = std.math.mul(usize, size, batch) catch total_max + 1;
+        total = @min(total + @min(part, total_max + 1), total_max + 1);
+    }
+    if (total > total_max) {
+        return errors.fail(error.LimitExceeded, "{s} the outputs for an input of shape {f} " ++
+            "would hold more than {d} elements", .{ op, a.shape, total_max });
     }
     const dtype: dtype_mod.DType = if (kind == .eig or kind == .eigvals) .complex64 else a.dtype;
     const packed_shape = try Shape.init(&.{@intCast(total)});
@@ -445,6 +449,14 @@ test "decompositions: outputs are views of one node, batched through strides" {
 }
 
 test "decompositions: errors name the op, the shape and the dtype" {
+    const huge = try testArray(f32, .float32, &.{1}, &.{ 1, 1 });
+    defer huge.release();
+    const broadcast = try view.createBroadcastTo(huge, try Shape.init(&.{ 1 << 16, 1 << 15 }));
+    defer broadcast.release();
+    var too_many: [outputs_max]*Array = undefined;
+    try std.testing.expectError(error.LimitExceeded, create(.svd, broadcast, false, &too_many));
+    try std.testing.expectEqualStrings("[linalg.svd] the outputs for an input of shape " ++
+        "[65536,32768] would hold more than 2147483647 elements", errors.message());
     var outputs: [outputs_max]*Array = undefined;
     const i = try testArray(i32, .int32, &.{ 1, 2, 3, 4 }, &.{ 2, 2 });
     defer i.release();
