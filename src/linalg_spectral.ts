@@ -1,8 +1,9 @@
 /**
  * Spectral decompositions of `mx.linalg`: qr, svd, eigh / eigvalsh, eig / eigvals (native
  * primitives, batched over the leading axes, computed in float64 whatever the dtype) and
- * pinv (composed from svd, as MLX does). Inputs are float32 or float64, as in MLX; complex64
- * input (which MLX accepts for svd, eigh and eig) is not supported yet.
+ * pinv (composed from svd, as MLX does). Inputs are float32 or float64 (eig and eigvals also
+ * take complex64), as in MLX; complex64 input to svd and eigh (which MLX accepts) is not
+ * supported yet.
  *
  * Decompositions are unique only up to signs (and, for eig, complex phases): results match
  * MLX's up to those, and always reconstruct the input.
@@ -178,13 +179,15 @@ export function eigvalsh(a: MxArray, options: EighOptions = {}): MxArray {
  * of `a`, as complex64 (MLX's dtype for both, whatever the input): `a @ V == V * w`, each
  * column of `V` of unit norm with its largest component real. The order of the eigenvalues
  * is the algorithm's (not sorted), as in MLX. Hessenberg reduction and the shifted QR
- * algorithm in complex float64.
+ * algorithm in complex float64. For complex64 input MLX 0.32 returns the conjugates of the
+ * eigenvectors (which do not satisfy `a @ V == V * w`); these are the eigenvectors.
  *
- * @param a float32 or float64, square in the last two axes; leading axes are a batch.
+ * @param a float32, float64 or complex64, square in the last two axes; leading axes are a
+ *   batch.
  * @param options `stream`: the CPU.
  * @returns `[w, V]` (complex64, lazy).
  * @throws {MxError} `shape_mismatch` for non-square input; `dtype_mismatch` for integer and
- *   half dtypes; `unsupported` for complex64; `invalid_argument` below 2-D.
+ *   half dtypes; `invalid_argument` below 2-D.
  *
  * @example
  * ```ts
@@ -204,7 +207,8 @@ export function eig(a: MxArray, options: OpOptions = {}): [MxArray, MxArray] {
  * The eigenvalues (complex64) of the general square matrices in the last two axes of `a`.
  * See `eig`.
  *
- * @param a float32 or float64, square in the last two axes; leading axes are a batch.
+ * @param a float32, float64 or complex64, square in the last two axes; leading axes are a
+ *   batch.
  * @param options `stream`: the CPU.
  * @returns The eigenvalues, shape `a.shape` without its last axis (complex64, lazy).
  *

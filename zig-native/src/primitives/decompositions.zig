@@ -164,14 +164,22 @@ fn batchCount(shape: Shape) i64 {
 
 fn validate(kind: Kind, a: *const Array) errors.Error!void {
     const op = kind.opName();
-    const float_only = kind == .qr;
-    if (a.dtype == .complex64 and !float_only) {
+    const complex_accepted = kind == .eig or kind == .eigvals;
+    const complex_later = kind != .qr and !complex_accepted;
+    if (a.dtype == .complex64 and complex_later) {
         return errors.fail(error.Unsupported, "{s} complex64 input is not supported yet " ++
             "(float32 and float64 are)", .{op});
     }
-    if (a.dtype != .float32 and a.dtype != .float64) {
-        return errors.fail(error.DTypeMismatch, "{s} arrays must have type float32 or " ++
-            "float64; got {s}", .{ op, a.dtype.name() });
+    const accepted = a.dtype == .float32 or a.dtype == .float64 or
+        (a.dtype == .complex64 and complex_accepted);
+    if (!accepted) {
+        const names = if (complex_accepted)
+            "float32, float64 or complex64"
+        else
+            "float32 or float64";
+        return errors.fail(error.DTypeMismatch, "{s} arrays must have type {s}; got {s}", .{
+            op, names, a.dtype.name(),
+        });
     }
     if (a.shape.ndim < 2) {
         return errors.fail(error.InvalidArgument, "{s} arrays must have at least 2 " ++
@@ -193,6 +201,7 @@ pub fn evalCpu(params: Params, out: *Array) errors.Error!void {
     switch (out.inputs[0].dtype) {
         .float32 => try Job(f32).run(params, out),
         .float64 => try Job(f64).run(params, out),
+        .complex64 => try Job(Complex64).run(params, out),
         else => unreachable,
     }
 }
@@ -202,6 +211,8 @@ const Failure = enum(u8) { none, out_of_memory, no_convergence };
 fn Job(comptime T: type) type {
     return struct {
         const Self = @This();
+        /// float64 values per input element.
+        const input_scale: usize = if (T == Complex64) 2 else 1;
 
         params: Params,
         input: *const Array,
@@ -263,12 +274,13 @@ fn Job(comptime T: type) type {
             const m = self.m;
             const n = self.n;
             const k = @min(m, n);
-            const a = work[0 .. m * n];
+            // The input: real, or complex as real, imaginary pairs (eig only).
+            const a = work[0 .. input_scale * m * n];
             self.load(index, a);
             // Scaled by a power of two (exactly) to max |a| near 1, so that sums of squares
             // in the kernels neither overflow nor underflow; the values are scaled back.
             const scale = normalize(a);
-            const rest = work[m * n ..];
+            const rest = work[2 * m * n ..];
             switch (self.params.kind) {
                 .qr => {
                     const vectors = rest[0 .. k * m];
@@ -317,7 +329,11 @@ fn Job(comptime T: type) type {
                     const scratch = rest[2 * n + 2 * n * n ..];
                     const with_vectors = self.params.kind == .eig;
                     const vectors_or_null = if (with_vectors) vectors else null;
-                    try eig_kernel.decompose(a, n, values, vectors_or_null, scratch);
+                    if (T == Complex64) {
+                        try eig_kernel.decomposeComplex(a, n, values, vectors_or_null, scratch);
+                    } else {
+                        try eig_kernel.decompose(a, n, values, vectors_or_null, scratch);
+                    }
                     rescale(values, scale);
                     self.store(0, index, values);
                     if (with_vectors) self.store(1, index, vectors);
@@ -345,7 +361,13 @@ fn Job(comptime T: type) type {
                 for (0..self.n) |j| {
                     const at = offset + @as(i64, @intCast(i)) * row_stride +
                         @as(i64, @intCast(j)) * column_stride;
-                    a[i * self.n + j] = base[@intCast(at)];
+                    const value = base[@intCast(at)];
+                    if (T == Complex64) {
+                        a[2 * (i * self.n + j)] = value.re;
+                        a[2 * (i * self.n + j) + 1] = value.im;
+                    } else {
+                        a[i * self.n + j] = value;
+                    }
                 }
             }
         }
@@ -371,7 +393,10 @@ fn Job(comptime T: type) type {
                 else => {
                     assert(values.len == size);
                     const out = self.out.dataPtr(T)[start..][0..size];
-                    for (out, values) |*slot, value| slot.* = @floatCast(value);
+                    // Complex input has complex outputs only.
+                    if (T == Complex64) unreachable else {
+                        for (out, values) |*slot, value| slot.* = @floatCast(value);
+                    }
                 },
             }
         }
@@ -412,7 +437,7 @@ fn workspaceLen(kind: Kind, m: usize, n: usize) usize {
         .eigh, .eigvalsh => n + n * n + eigh_kernel.workspaceLen(n),
         .eig, .eigvals => 2 * n + 2 * n * n + eig_kernel.workspaceLen(n),
     };
-    return m * n + rest;
+    return 2 * m * n + rest; // The input copy has room for complex pairs.
 }
 
 const graph = @import("../graph.zig");

@@ -23,30 +23,73 @@ pub fn workspaceLen(n: usize) usize {
     return 4 * n * n + 2 * n + 2 * n;
 }
 
-/// Eigenvalues of `a` (n x n, row-major, destroyed) into `values` (n complex numbers as
-/// real, imaginary pairs); with `vectors`, the unit eigenvectors as the columns of an n x n
-/// complex row-major matrix (pairs again). Non-finite input gives NaN everywhere.
+/// Eigenvalues of the real `a` (n x n, row-major, destroyed) into `values` (n complex
+/// numbers as real, imaginary pairs); with `vectors`, the unit eigenvectors as the columns
+/// of an n x n complex row-major matrix (pairs again). Non-finite input gives NaN everywhere.
 pub fn decompose(a: []f64, n: usize, values: []f64, vectors: ?[]f64, work: []f64) Error!void {
     assert(a.len >= n * n and values.len >= 2 * n and work.len >= workspaceLen(n));
-    var finite = true;
-    for (a[0 .. n * n]) |x| finite = finite and std.math.isFinite(x);
-    if (!finite) {
-        @memset(values[0 .. 2 * n], std.math.nan(f64));
-        if (vectors) |v| @memset(v[0 .. 2 * n * n], std.math.nan(f64));
-        return;
-    }
+    if (!allFinite(a[0 .. n * n], n, values, vectors)) return;
     const h: []C = @as([*]C, @ptrCast(work.ptr))[0 .. n * n];
     const z: []C = @as([*]C, @ptrCast(work.ptr + 2 * n * n))[0 .. n * n];
     const scratch = work[4 * n * n ..][0 .. 2 * n];
-    const x: []C = @as([*]C, @ptrCast(work.ptr + 4 * n * n + 2 * n))[0..n];
     hessenberg(a, n, scratch[0..n], h, z);
+    try finish(h, z, n, values, vectors, work);
+}
+
+/// As `decompose`, for a complex `a` (n x n complex, row-major, as real, imaginary pairs).
+pub fn decomposeComplex(
+    a_pairs: []const f64,
+    n: usize,
+    values: []f64,
+    vectors: ?[]f64,
+    work: []f64,
+) Error!void {
+    assert(a_pairs.len >= 2 * n * n and values.len >= 2 * n and work.len >= workspaceLen(n));
+    if (!allFinite(a_pairs[0 .. 2 * n * n], n, values, vectors)) return;
+    const h: []C = @as([*]C, @ptrCast(work.ptr))[0 .. n * n];
+    const z: []C = @as([*]C, @ptrCast(work.ptr + 2 * n * n))[0 .. n * n];
+    for (h, 0..) |*slot, i| slot.* = C.init(a_pairs[2 * i], a_pairs[2 * i + 1]);
+    for (z, 0..) |*slot, index| slot.* = C.init(if (index / n == index % n) 1 else 0, 0);
+    hessenbergComplex(h, z, n);
+    try finish(h, z, n, values, vectors, work);
+}
+
+/// False (with NaN outputs) when `a` holds a non-finite value.
+fn allFinite(a: []const f64, n: usize, values: []f64, vectors: ?[]f64) bool {
+    var finite = true;
+    for (a) |x| finite = finite and std.math.isFinite(x);
+    if (finite) return true;
+    @memset(values[0 .. 2 * n], std.math.nan(f64));
+    if (vectors) |v| @memset(v[0 .. 2 * n * n], std.math.nan(f64));
+    return false;
+}
+
+/// From Hessenberg `h` and its transform `z`: the Schur form, the values, the vectors.
+fn finish(h: []C, z: []C, n: usize, values: []f64, vectors: ?[]f64, work: []f64) Error!void {
     try schur(h, z, n);
     for (0..n) |i| {
         values[2 * i] = h[i * n + i].re;
         values[2 * i + 1] = h[i * n + i].im;
     }
     const v = vectors orelse return;
+    const x: []C = @as([*]C, @ptrCast(work.ptr + 4 * n * n + 2 * n))[0..n];
     eigenvectors(h, z, n, x, v);
+}
+
+/// Reduces the complex `h` to upper Hessenberg form with Givens rotations (bottom up in
+/// each column), accumulating them into `z`.
+fn hessenbergComplex(h: []C, z: []C, n: usize) void {
+    var j: usize = 0;
+    while (j + 2 < n) : (j += 1) {
+        var i = n - 1;
+        while (i >= j + 2) : (i -= 1) {
+            const rotation = Givens.init(h[(i - 1) * n + j], h[i * n + j]);
+            for (j..n) |column| rotation.applyRows(&h[(i - 1) * n + column], &h[i * n + column]);
+            h[i * n + j] = C.init(0, 0);
+            for (0..n) |row| rotation.applyColumns(&h[row * n + i - 1], &h[row * n + i]);
+            for (0..n) |row| rotation.applyColumns(&z[row * n + i - 1], &z[row * n + i]);
+        }
+    }
 }
 
 /// Reduces `a` to upper Hessenberg form H = Q^T A Q with Householder reflections; writes H
@@ -283,6 +326,33 @@ fn expectEigen(n: usize, values: []const f64) !void {
             const want = lambda.mul(C.init(v[2 * (i * n + k)], v[2 * (i * n + k) + 1]));
             try std.testing.expectApproxEqAbs(want.re, sum.re, 1e-12);
             try std.testing.expectApproxEqAbs(want.im, sum.im, 1e-12);
+        }
+    }
+}
+
+test "complex input: a Hermitian matrix has real eigenvalues and unit eigenvectors" {
+    // [[2, 1 - i], [1 + i, 3]]: eigenvalues 1 and 4.
+    const a = [_]f64{ 2, 0, 1, -1, 1, 1, 3, 0 };
+    var w: [4]f64 = undefined;
+    var v: [8]f64 = undefined;
+    var work: [32]f64 = undefined;
+    try decomposeComplex(&a, 2, &w, &v, &work);
+    const low = @min(w[0], w[2]);
+    const high = @max(w[0], w[2]);
+    try std.testing.expectApproxEqAbs(@as(f64, 1), low, 1e-14);
+    try std.testing.expectApproxEqAbs(@as(f64, 4), high, 1e-14);
+    try std.testing.expectApproxEqAbs(@as(f64, 0), w[1], 1e-14);
+    for (0..2) |k| {
+        const lambda = C.init(w[2 * k], w[2 * k + 1]);
+        for (0..2) |i| {
+            var sum = C.init(0, 0);
+            for (0..2) |j| {
+                const aij = C.init(a[2 * (i * 2 + j)], a[2 * (i * 2 + j) + 1]);
+                sum = sum.add(aij.mul(C.init(v[2 * (j * 2 + k)], v[2 * (j * 2 + k) + 1])));
+            }
+            const want = lambda.mul(C.init(v[2 * (i * 2 + k)], v[2 * (i * 2 + k) + 1]));
+            try std.testing.expectApproxEqAbs(want.re, sum.re, 1e-13);
+            try std.testing.expectApproxEqAbs(want.im, sum.im, 1e-13);
         }
     }
 }
