@@ -62,6 +62,7 @@ export const symbols = {
   linalg_cholesky: { args: ["u32", "u32"], result: "u32" },
   linalg_lu_factor: { args: ["u32"], result: "u32" },
   fft: { args: ["u32", "buffer", "u32", "i32", "u32"], result: "u32" },
+  linalg_decompose: { args: ["u32", "u32", "u32", "buffer", "u32"], result: "i32" },
   copy: { args: ["u32"], result: "u32" },
   arange: { args: ["f64", "f64", "f64", "u32"], result: "u32" },
   gather: { args: ["u32", "buffer", "u32"], result: "u32" },

@@ -32,12 +32,22 @@ import {
 } from "./elementwise.ts";
 import { any, max, min, sum } from "./reductions.ts";
 import { astype, where } from "./ops.ts";
-import { broadcastShapes, broadcastTo, expandDims, reshape, sliceView, squeeze, swapaxes } from "./shapes.ts";
+import {
+  broadcastShapes,
+  broadcastTo,
+  expandDims,
+  reshape,
+  sliceView,
+  squeeze,
+  swapaxes,
+  transpose,
+} from "./shapes.ts";
 import { eye, tril, triu, zerosLike } from "./creation.ts";
 import { concatenate } from "./joining.ts";
 import { argsort } from "./sorting.ts";
 import { diagonal, takeAlongAxis } from "./indexing.ts";
 import { matmul } from "./linalg_basic.ts";
+import { svd } from "./linalg_spectral.ts";
 
 function checkArray(op: string, value: unknown, what: string): asserts value is MxArray {
   if (!(value instanceof MxArray)) {
@@ -144,15 +154,27 @@ function vectorNorm(a: MxArray, ord: number, axes: number[], keepdims: boolean):
   return power(total, inverse);
 }
 
+/** The 2-norm (largest singular value), -2 (smallest) or nuclear norm (their sum) of the
+ * matrices over `axes`, as MLX: singular values of the matrices moved last. */
+function singularValueNorm(a: MxArray, ord: 2 | -2 | "nuc", axes: number[], keepdims: boolean): MxArray {
+  const [rowAxis, columnAxis] = axes as [number, number];
+  const rest = a.shape.map((_, i) => i).filter((i) => i !== rowAxis && i !== columnAxis);
+  using matrices = transpose(a, { axes: [...rest, rowAxis, columnAxis] });
+  using values = svd(matrices, { computeUv: false });
+  const reduce = ord === "nuc" ? sum : ord === 2 ? max : min;
+  let out = reduce(values, { axis: -1 });
+  if (keepdims) {
+    using flat = out;
+    out = expandDims(flat, [rowAxis, columnAxis].sort((x, y) => x - y));
+  }
+  if (ord === "nuc") return out;
+  using _out = out;
+  return astype(out, atLeastFloat(a.dtype));
+}
+
 function matrixNorm(a: MxArray, ord: NormOrder, axes: number[], keepdims: boolean): MxArray {
   if (ord === "f" || ord === "fro") return l2Norm(a, axes, keepdims);
-  if (ord === 2 || ord === -2 || ord === "nuc") {
-    throw new MxError(
-      "unsupported",
-      `[linalg::norm] ord ${typeof ord === "string" ? `'${ord}'` : ord} for matrices needs the singular ` +
-        "values (linalg.svd), which this build does not have",
-    );
-  }
+  if (ord === 2 || ord === -2 || ord === "nuc") return singularValueNorm(a, ord, axes, keepdims);
   if (typeof ord === "string") {
     throw new MxError("invalid_argument", `[linalg::norm] Invalid ord value '${ord}' for matrix norm.`);
   }
@@ -179,8 +201,8 @@ function matrixNorm(a: MxArray, ord: NormOrder, axes: number[], keepdims: boolea
  * axis is a vector norm: `Infinity` max |x|, `-Infinity` min |x|, `0` the count of nonzeros,
  * otherwise `sum(|x|^ord)^(1/ord)`; over two axes a matrix norm: `1`/`-1` the max/min column
  * sum of |x|, `Infinity`/`-Infinity` the max/min row sum. `"fro"` (or `"f"`) is the Frobenius
- * norm. Integer and bool inputs give float32. The SVD-based matrix orders `2`, `-2` and
- * `"nuc"` throw `unsupported` here.
+ * norm; `2` / `-2` the largest / smallest singular value and `"nuc"` their sum. Integer
+ * and bool inputs give float32 (except for the singular-value orders, which need floats).
  *
  * @param a The input.
  * @param ord The order (see above); `undefined` or `null` for the default.
@@ -768,3 +790,15 @@ export function det(a: MxArray, options: OpOptions = {}): MxArray {
   using magnitude = exp(logabs);
   return multiply(signValue, magnitude);
 }
+
+export {
+  eig,
+  eigh,
+  type EighOptions,
+  eigvals,
+  eigvalsh,
+  pinv,
+  qr,
+  svd,
+  type SvdOptions,
+} from "./linalg_spectral.ts";

@@ -40,6 +40,7 @@ import {
   multiply,
   negative,
   sign,
+  sqrt,
   subtract,
 } from "./elementwise.ts";
 import { checkHandle, MxError } from "./errors.ts";
@@ -47,7 +48,9 @@ import { index, take } from "./indexing.ts";
 import { int32Arg } from "./native_args.ts";
 import { astype, where } from "./ops.ts";
 import { argmax, cumsum, max, sum } from "./reductions.ts";
-import { broadcastShapes, expandDims, normalizeAxis, reshape, type ShapeLike } from "./shapes.ts";
+import { broadcastShapes, expandDims, normalizeAxis, reshape, type ShapeLike, squeeze } from "./shapes.ts";
+import { matmul } from "./linalg_basic.ts";
+import { svd } from "./linalg_spectral.ts";
 import { argsort } from "./sorting.ts";
 import { checkStream, type OpOptions } from "./device.ts";
 
@@ -870,4 +873,81 @@ export function permutation(x: number | MxArray, options: PermutationOptions = {
 function permutationOf(n: number, key: MxArray): MxArray {
   using raw = bitsImpl([n], 4, key);
   return argsort(raw);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Multivariate normal
+
+/** Options of `multivariateNormal`. */
+export interface MultivariateNormalOptions extends KeyOptions {
+  /** Leading sample shape; broadcast with the batch shapes of `mean` and `cov` (default []). */
+  shape?: ShapeLike;
+  /** Output dtype: float32 only, as in MLX. */
+  dtype?: Dtype;
+}
+
+/**
+ * Samples from multivariate normal distributions with MLX's recipe: standard normal samples
+ * (`normal` under the same key) times the square root of the covariance from its SVD
+ * (`U diag(sqrt(S)) Vt`), plus the mean. The result has shape
+ * `broadcast(shape, mean.shape[:-1], cov.shape[:-2]) + [n]`.
+ *
+ * @param mean Means, shape `[..., n]`.
+ * @param cov Covariance matrices, shape `[..., n, n]` (symmetric positive semi-definite).
+ * @param options `shape`, `dtype` (float32), `key`, `stream`.
+ * @returns The samples (lazy).
+ * @throws {MxError} for a non-float32 dtype, a 0-d mean, a cov with fewer than 2 dimensions
+ *   or not square, or an `n` that differs between `mean` and `cov`.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const mean = mx.array([0, 10]);
+ * const cov = mx.array([[1, 0], [0, 0]]);
+ * const x = mx.random.multivariateNormal(mean, cov, { shape: [3], key: mx.random.key(0) });
+ * console.log(x.shape, mx.index(x, ":", 1).tolist()); // [ 3, 2 ] [ 10, 10, 10 ]
+ * ```
+ */
+export function multivariateNormal(
+  mean: MxArray,
+  cov: MxArray,
+  options: MultivariateNormalOptions = {},
+): MxArray {
+  const op = "multivariate_normal";
+  checkStream(op, options.stream);
+  const dtype = options.dtype ?? float32;
+  if (dtype !== float32) throw new MxError("dtype_mismatch", `[${op}] dtype must be float32.`);
+  for (const [name, value] of [["mean", mean], ["cov", cov]] as const) {
+    if (!(value instanceof MxArray)) {
+      throw new MxError("invalid_argument", `[${op}] ${name} must be an MxArray; got ${typeof value}`);
+    }
+    value.handle(op);
+  }
+  if (mean.ndim < 1) throw new MxError("invalid_argument", `[${op}] mean must have at least one dimension.`);
+  if (cov.ndim < 2) throw new MxError("invalid_argument", `[${op}] cov must have at least two dimensions.`);
+  const n = mean.shape[mean.ndim - 1]!;
+  if (cov.shape[cov.ndim - 1] !== cov.shape[cov.ndim - 2]) {
+    throw new MxError("shape_mismatch", `[${op}] last two dimensions of cov must be equal.`);
+  }
+  if (cov.shape[cov.ndim - 1] !== n) {
+    throw new MxError("shape_mismatch", `[${op}] mean and cov must have compatible shapes.`);
+  }
+  const sampleShape = [
+    ...broadcastShapes(cov.shape.slice(0, -2), mean.shape.slice(0, -1), shapeArg(op, options.shape ?? [])),
+    n,
+  ];
+  using covariance = astype(cov, float32);
+  const [u, s, vt] = svd(covariance);
+  using _u = u;
+  using _s = s;
+  using _vt = vt;
+  using root = sqrt(s);
+  using rootRow = expandDims(root, -2);
+  using scaled = multiply(u, rootRow);
+  using std = matmul(scaled, vt);
+  using standard = normal({ shape: sampleShape, dtype, key: options.key });
+  using rows = expandDims(standard, -2);
+  using product = matmul(rows, std);
+  using samples = squeeze(product, { axis: -2 });
+  return add(mean, samples);
 }

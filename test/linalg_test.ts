@@ -215,24 +215,9 @@ function checkCase(c: LinalgCase): void {
   }
 }
 
-/** MLX behaviours we do not reproduce (see ARCHITECTURE.md, "Where we differ"). */
-function knownDifference(c: LinalgCase): string | undefined {
-  const ord = c.params.ord;
-  if (
-    c.op === "norm" && c.error === undefined && (ord === 2 || ord === -2 || ord === "nuc") &&
-    (c.params.axis === undefined || c.params.axis === null || Array.isArray(c.params.axis)) &&
-    c.inputs[0]!.shape.length === 2
-  ) {
-    return "matrix norms 2, -2 and 'nuc' need linalg.svd: `unsupported` here until it is wired in";
-  }
-  return undefined;
-}
-
 testFixtureGroups(cases, {
   title: (op, count) => `linalg.${op}() matches MLX on ${count} fixture cases`,
   check: checkCase,
-  skip: knownDifference,
-  maxSkipped: 3,
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -463,16 +448,30 @@ test("linalg.solve() broadcasts batch axes of a and b (knownDifference: MLX's ta
   assert(relativeError(back, rhs) < 1e-5);
 });
 
-test("linalg.norm() matrix orders 2, -2 and 'nuc' throw unsupported until svd is wired in", () => {
+test("linalg.norm() matrix orders 2, -2 and 'nuc' are singular-value norms (NumPy's values)", () => {
   using a = mx.array([[1, 2], [3, 4]]);
-  for (const ord of [2, -2, "nuc"] as const) {
-    const error = assertThrows(
-      () => mx.linalg.norm(a, ord),
-      mx.MxError,
-      "needs the singular values (linalg.svd)",
-    );
-    assertEquals(error.code, "unsupported");
-  }
+  const values = ([2, -2, "nuc"] as const).map((ord) => {
+    using n = mx.linalg.norm(a, ord);
+    return n.item() as number;
+  });
+  assertAllClose(values, [5.464985704219043, 0.3659661906262575, 5.8309518948453], { rtol: 1e-5 });
+  using flat = mx.arange(0, 24, { dtype: mx.float32 });
+  using shaped = mx.reshape(flat, [2, 3, 4]);
+  using b = mx.subtract(mx.remainder(shaped, 7), 3);
+  using two = mx.linalg.norm(b, 2, { axis: [2, 0] });
+  assertAllClose(two.tolist(), [5.551274973048261, 4.888163981908541, 4.888163981908542], { rtol: 1e-5 });
+  using nuc = mx.linalg.norm(b, "nuc", { axis: [0, 1], keepdims: true });
+  assertEquals(nuc.shape, [1, 1, 4]);
+  assertAllClose(nuc.tolist(), [[[
+    6.196152422706632,
+    7.192957232856731,
+    6.663038199978381,
+    5.639702871150721,
+  ]]], {
+    rtol: 1e-5,
+  });
+  using ints = mx.array([[1, 2], [3, 4]], mx.int32);
+  assertThrows(() => mx.linalg.norm(ints, 2), mx.MxError, "[linalg.svd]");
   assertThrows(() => mx.linalg.norm(a, 1, { axis: [0, 0] }), mx.MxError, "[linalg::norm] Duplicate axes");
 });
 

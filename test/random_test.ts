@@ -110,13 +110,19 @@ function run(c: RandomCase, owned: mx.MxArray[]): mx.MxArray {
         numSamples: p.num_samples as number | undefined,
         key,
       });
+    case "multivariate_normal":
+      return mx.random.multivariateNormal(get("mean") as mx.MxArray, get("cov") as mx.MxArray, {
+        shape,
+        dtype,
+        key,
+      });
     default:
       throw new Error(`unknown op ${c.op}`);
   }
 }
 
 /** Ops whose float results MLX computes through erfinv/log/log1p: compared within ulps. */
-const approximateOps = new Set(["normal", "truncated_normal", "gumbel", "laplace"]);
+const approximateOps = new Set(["normal", "truncated_normal", "gumbel", "laplace", "multivariate_normal"]);
 
 /** The spacing of `dtype` values near `x` (float64 results carry float32 erfinv/log error). */
 function ulp(x: number, dtype: string): number {
@@ -129,6 +135,8 @@ function ulp(x: number, dtype: string): number {
 /** Allowed ulps of difference from MLX for an approximate op in `dtype`. */
 function allowedUlps(c: RandomCase, dtype: string): number {
   if (dtype === "float16" || dtype === "bfloat16") return 1;
+  // The covariance's square root comes from our SVD (MLX: LAPACK's), equal to ~1e-6.
+  if (c.op === "multivariate_normal") return 16;
   // gumbel's second log amplifies the first one's rounding near u = 1; truncated_normal's
   // bounds go through erf (MLX's is a float32 polynomial) before erfinv.
   return c.op === "gumbel" || c.op === "truncated_normal" ? 16 : 4;
@@ -141,7 +149,9 @@ function compareFloats(c: RandomCase, got: number[], want: number[], dtype: stri
     const [a, e] = [got[i]!, want[i]!];
     if (Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e))) continue;
     if (exact) throw new Error(`element ${i}: expected exactly ${e}, got ${a}`);
-    const tolerance = allowedUlps(c, dtype) * ulp(e, dtype);
+    // multivariate_normal adds the mean to the product: errors scale with the terms, not the sum.
+    const magnitude = c.op === "multivariate_normal" ? Math.max(Math.abs(e), 4) : e;
+    const tolerance = allowedUlps(c, dtype) * ulp(magnitude, dtype);
     if (!(Math.abs(a - e) <= tolerance)) {
       throw new Error(`element ${i}: expected ${e}, got ${a} (tolerance ${tolerance})`);
     }

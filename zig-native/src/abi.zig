@@ -34,6 +34,7 @@ const random = @import("primitives/random.zig");
 const linalg = @import("primitives/linalg.zig");
 const conv_mod = @import("primitives/conv.zig");
 const fft_mod = @import("primitives/fft.zig");
+const decompositions = @import("primitives/decompositions.zig");
 
 const Handle = handles.Handle;
 
@@ -524,6 +525,47 @@ fn fftChecked(
     return fft_mod.create(array, axes, sizes, flags & 2 != 0, flags & 1 != 0);
 }
 
+/// A matrix decomposition (`kind`: decompositions.Kind's code) of `a`; `upper` selects the
+/// upper triangle for eigh. Writes the output handles (up to 3) into `out` and returns the
+/// status; `out_capacity` is the room in `out`.
+fn linalgDecompose(
+    kind_code: u32,
+    a_handle: Handle,
+    upper: u32,
+    out: ?[*]Handle,
+    out_capacity: u32,
+) callconv(.c) Status {
+    begin();
+    return statusResult(linalgDecomposeChecked(kind_code, a_handle, upper != 0, out, out_capacity));
+}
+
+fn linalgDecomposeChecked(
+    kind_code: u32,
+    a_handle: Handle,
+    upper: bool,
+    out: ?[*]Handle,
+    out_capacity: u32,
+) errors.Error!void {
+    const kind = try opFromCode(decompositions.Kind, "decomposition", kind_code);
+    if (out == null or out_capacity < decompositions.outputs_max) {
+        return errors.fail(error.InvalidArgument, "[linalg] the output buffer holds {d} " ++
+            "handles; {d} are needed", .{ out_capacity, decompositions.outputs_max });
+    }
+    const a = try handles.acquire(a_handle);
+    defer a.release();
+    var outputs: [decompositions.outputs_max]*Array = undefined;
+    const count = try decompositions.create(kind, a, upper, &outputs);
+    var inserted: usize = 0;
+    defer for (outputs[0..count]) |output| output.release();
+    errdefer for (out.?[0..inserted]) |handle| handles.remove(handle) catch unreachable;
+    for (outputs[0..count], 0..) |output, index| {
+        output.retain(); // The handle's reference (insert releases it on failure).
+        out.?[index] = try handles.insert(output);
+        inserted += 1;
+    }
+    for (count..decompositions.outputs_max) |index| out.?[index] = 0;
+}
+
 fn opFromCode(comptime Op: type, kind: []const u8, code: u32) errors.Error!Op {
     if (code >= @typeInfo(Op).@"enum".fields.len) {
         return errors.fail(error.InvalidArgument, "unknown {s} op code {d}", .{ kind, code });
@@ -891,6 +933,7 @@ const exports = .{
     .{ "linalg_cholesky", linalgCholesky },
     .{ "linalg_lu_factor", linalgLuFactor },
     .{ "fft", fft },
+    .{ "linalg_decompose", linalgDecompose },
     .{ "copy", copyOp },
     .{ "arange", arange },
     .{ "gather", gather },
@@ -960,6 +1003,11 @@ test {
     _ = @import("graph_test.zig");
     _ = @import("primitives/join.zig");
     _ = @import("primitives/matmul.zig");
+    _ = @import("primitives/decompositions.zig");
+    _ = @import("backend/cpu/householder.zig");
+    _ = @import("backend/cpu/svd.zig");
+    _ = @import("backend/cpu/eigh.zig");
+    _ = @import("backend/cpu/eig.zig");
     _ = @import("backend/cpu/gemm.zig");
     _ = @import("primitives/random.zig");
     _ = @import("backend/cpu/threefry.zig");

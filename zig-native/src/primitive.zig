@@ -20,6 +20,7 @@ const random = @import("primitives/random.zig");
 const linalg = @import("primitives/linalg.zig");
 const conv = @import("primitives/conv.zig");
 const fft = @import("primitives/fft.zig");
+const decompositions = @import("primitives/decompositions.zig");
 
 pub const Primitive = union(enum) {
     /// Not computed by a primitive: a leaf, or a node already evaluated and detached.
@@ -50,6 +51,8 @@ pub const Primitive = union(enum) {
     lu_factor,
     convolution: conv.Params,
     fft: fft.Params,
+    /// qr, svd, eigh, eig: every output in one flat buffer (see decompositions.zig).
+    decomposition: decompositions.Params,
 
     pub fn name(self: Primitive) []const u8 {
         return @tagName(self);
@@ -84,5 +87,6 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .lu_factor => try linalg.evalLuFactor(out),
         .convolution => |params| try conv.evalCpu(params, out),
         .fft => |params| try fft.evalCpu(params, out),
+        .decomposition => |params| try decompositions.evalCpu(params, out),
     }
 }
