@@ -1,9 +1,9 @@
 /**
  * Spectral decompositions of `mx.linalg`: qr, svd, eigh / eigvalsh, eig / eigvals (native
  * primitives, batched over the leading axes, computed in float64 whatever the dtype) and
- * pinv (composed from svd, as MLX does). Inputs are float32 or float64 (eig and eigvals also
- * take complex64), as in MLX; complex64 input to svd and eigh (which MLX accepts) is not
- * supported yet.
+ * pinv (composed from svd, as MLX does). Inputs are float32 or float64, and complex64 for
+ * eigh, eigvalsh, eig and eigvals, as in MLX; complex64 input to svd (which MLX accepts) is
+ * not supported yet.
  *
  * Decompositions are unique only up to signs (and, for eig, complex phases): results match
  * MLX's up to those, and always reconstruct the input.
@@ -128,14 +128,18 @@ function upperOf(op: string, options: EighOptions): boolean {
 
 /**
  * The eigenvalues (ascending) and orthonormal eigenvectors (the columns of `V`, in the same
- * order) of the real symmetric matrices in the last two axes of `a`, read from one triangle
- * (`UPLO`). Householder tridiagonalisation and the implicit QR algorithm in float64.
+ * order) of the real symmetric (or complex Hermitian) matrices in the last two axes of `a`,
+ * read from one triangle (`UPLO`); complex64 input gives float32 eigenvalues and complex64
+ * eigenvectors, as in MLX. Real input: Householder tridiagonalisation and the implicit QR
+ * algorithm in float64; complex input: the complex Schur form (see `eig`), diagonal for a
+ * Hermitian matrix.
  *
- * @param a float32 or float64, square in the last two axes; leading axes are a batch.
+ * @param a float32, float64 or complex64, square in the last two axes; leading axes are a
+ *   batch.
  * @param options `UPLO`: `"L"` (default) or `"U"`; `stream`.
  * @returns `[w, V]` with `a @ V == V * w` (lazy).
  * @throws {MxError} `shape_mismatch` for non-square input; `dtype_mismatch` for integer and
- *   half dtypes; `unsupported` for complex64; `invalid_argument` below 2-D or for a bad UPLO.
+ *   half dtypes; `invalid_argument` below 2-D or for a bad UPLO.
  *
  * @example
  * ```ts
@@ -153,10 +157,11 @@ export function eigh(a: MxArray, options: EighOptions = {}): [MxArray, MxArray] 
 }
 
 /**
- * The eigenvalues (ascending) of the real symmetric matrices in the last two axes of `a`,
- * read from one triangle (`UPLO`). See `eigh`.
+ * The eigenvalues (ascending; float32 for complex64 input) of the real symmetric or complex
+ * Hermitian matrices in the last two axes of `a`, read from one triangle (`UPLO`). See `eigh`.
  *
- * @param a float32 or float64, square in the last two axes; leading axes are a batch.
+ * @param a float32, float64 or complex64, square in the last two axes; leading axes are a
+ *   batch.
  * @param options `UPLO`: `"L"` (default) or `"U"`; `stream`.
  * @returns The eigenvalues, shape `a.shape` without its last axis (lazy).
  *
@@ -247,7 +252,7 @@ export function pinv(a: MxArray, options: OpOptions = {}): MxArray {
   checkArray(op, a);
   if (a.dtype !== float32 && a.dtype !== float64) {
     throw new MxError(
-      a.dtype.name === "complex64" ? "unsupported" : "dtype_mismatch",
+      "dtype_mismatch",
       `[${op}] arrays must have type float32 or float64; got ${a.dtype.name}`,
     );
   }

@@ -15,6 +15,7 @@ const dtype_mod = @import("../dtype.zig");
 const Array = @import("../array.zig").Array;
 const Primitive = @import("../primitive.zig").Primitive;
 const view = @import("view.zig");
+const unary = @import("unary.zig");
 const pool = @import("../backend/cpu/pool.zig");
 const householder = @import("../backend/cpu/householder.zig");
 const svd_kernel = @import("../backend/cpu/svd.zig");
@@ -153,6 +154,12 @@ pub fn create(
         made += 1;
         start += size;
     }
+    if (a.dtype == .complex64 and (kind == .eigh or kind == .eigvalsh)) {
+        // Hermitian eigenvalues are real: float32, as in MLX.
+        const values = outputs[0];
+        outputs[0] = try unary.create(.real, values);
+        values.release();
+    }
     return parts.count;
 }
 
@@ -164,7 +171,8 @@ fn batchCount(shape: Shape) i64 {
 
 fn validate(kind: Kind, a: *const Array) errors.Error!void {
     const op = kind.opName();
-    const complex_accepted = kind == .eig or kind == .eigvals;
+    const complex_accepted = kind == .eig or kind == .eigvals or kind == .eigh or
+        kind == .eigvalsh;
     const complex_later = kind != .qr and !complex_accepted;
     if (a.dtype == .complex64 and complex_later) {
         return errors.fail(error.Unsupported, "{s} complex64 input is not supported yet " ++
@@ -240,7 +248,10 @@ fn Job(comptime T: type) type {
             pool.parallelFor(self.batch, 1, &self, runRange);
             switch (self.failure.load(.acquire)) {
                 .none => {},
-                .out_of_memory => return memory.outOfMemory(workspaceLen(params.kind, m, n) * 8),
+                .out_of_memory => {
+                    const len = workspaceLen(params.kind, m, n, T == Complex64);
+                    return memory.outOfMemory(len * 8);
+                },
                 .no_convergence => return errors.fail(error.LimitExceeded, "{s} the iteration " ++
                     "did not converge for an input of shape {f}", .{
                     params.kind.opName(), input.shape,
@@ -250,7 +261,7 @@ fn Job(comptime T: type) type {
 
         fn runRange(context: *const anyopaque, start: usize, end: usize) void {
             const self: *Self = @ptrCast(@alignCast(@constCast(context)));
-            const len = workspaceLen(self.params.kind, self.m, self.n);
+            const len = workspaceLen(self.params.kind, self.m, self.n, T == Complex64);
             const work = memory.allocator.alloc(f64, len) catch {
                 self.failure.store(.out_of_memory, .release);
                 return;
@@ -311,7 +322,18 @@ fn Job(comptime T: type) type {
                         self.store(0, index, s);
                     }
                 },
-                .eigh, .eigvalsh => {
+                .eigh, .eigvalsh => if (T == Complex64) {
+                    hermitize(a, n, self.params.upper);
+                    const values = rest[0 .. 2 * n];
+                    const vectors = rest[2 * n ..][0 .. 2 * n * n];
+                    const with_vectors = self.params.kind == .eigh;
+                    const scratch = rest[2 * n + 2 * n * n ..];
+                    const vectors_or_null = if (with_vectors) vectors else null;
+                    try eig_kernel.decomposeHermitian(a, n, values, vectors_or_null, scratch);
+                    rescale(values, scale);
+                    self.store(0, index, values);
+                    if (with_vectors) self.store(1, index, vectors);
+                } else {
                     symmetrize(a, n, self.params.upper);
                     const values = rest[0..n];
                     const vectors = rest[n..][0 .. n * n];
@@ -418,6 +440,25 @@ fn rescale(x: []f64, scale: f64) void {
     for (x) |*value| value.* *= scale;
 }
 
+/// Fills the other triangle of the complex `a` (n x n, real, imaginary pairs) with the
+/// conjugates of the lower one (or the upper one); the diagonal's imaginary parts are
+/// ignored (zeroed), as LAPACK does.
+fn hermitize(a: []f64, n: usize, upper: bool) void {
+    for (0..n) |i| {
+        a[2 * (i * n + i) + 1] = 0;
+        for (0..i) |j| {
+            const lower_index = 2 * (i * n + j);
+            const upper_index = 2 * (j * n + i);
+            const from, const to = if (upper)
+                .{ upper_index, lower_index }
+            else
+                .{ lower_index, upper_index };
+            a[to] = a[from];
+            a[to + 1] = -a[from + 1];
+        }
+    }
+}
+
 /// Fills the other triangle of `a` (n x n) from the lower one (or the upper one).
 fn symmetrize(a: []f64, n: usize, upper: bool) void {
     for (0..n) |i| {
@@ -428,13 +469,16 @@ fn symmetrize(a: []f64, n: usize, upper: bool) void {
 }
 
 /// float64 scratch for one matrix: the input copy plus the kernel's outputs and scratch.
-fn workspaceLen(kind: Kind, m: usize, n: usize) usize {
+fn workspaceLen(kind: Kind, m: usize, n: usize, complex: bool) usize {
     const k = @min(m, n);
     const rest = switch (kind) {
         .qr => k * m + k + @max(m, n) + m * k,
         .svd => k + m * m + n * n + svd_kernel.workspaceLen(m, n, true),
         .svd_values => k + svd_kernel.workspaceLen(m, n, false),
-        .eigh, .eigvalsh => n + n * n + eigh_kernel.workspaceLen(n),
+        .eigh, .eigvalsh => if (complex)
+            2 * n + 2 * n * n + eig_kernel.workspaceLen(n)
+        else
+            n + n * n + eigh_kernel.workspaceLen(n),
         .eig, .eigvals => 2 * n + 2 * n * n + eig_kernel.workspaceLen(n),
     };
     return 2 * m * n + rest; // The input copy has room for complex pairs.

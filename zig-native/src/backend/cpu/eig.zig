@@ -54,6 +54,43 @@ pub fn decomposeComplex(
     try finish(h, z, n, values, vectors, work);
 }
 
+/// Eigenvalues (ascending, as pairs with zero imaginary parts) and orthonormal eigenvectors
+/// (columns, pairs) of the Hermitian `a_pairs` (both triangles set). The Schur form of a
+/// Hermitian matrix is diagonal, so the unitary Schur vectors are the eigenvectors.
+pub fn decomposeHermitian(
+    a_pairs: []const f64,
+    n: usize,
+    values: []f64,
+    vectors: ?[]f64,
+    work: []f64,
+) Error!void {
+    assert(a_pairs.len >= 2 * n * n and values.len >= 2 * n and work.len >= workspaceLen(n));
+    if (!allFinite(a_pairs[0 .. 2 * n * n], n, values, vectors)) return;
+    const h: []C = @as([*]C, @ptrCast(work.ptr))[0 .. n * n];
+    const z: []C = @as([*]C, @ptrCast(work.ptr + 2 * n * n))[0 .. n * n];
+    for (h, 0..) |*slot, i| slot.* = C.init(a_pairs[2 * i], a_pairs[2 * i + 1]);
+    for (z, 0..) |*slot, index| slot.* = C.init(if (index / n == index % n) 1 else 0, 0);
+    hessenbergComplex(h, z, n);
+    try schur(h, z, n);
+    // Selection sort of the real diagonal, moving the columns of z along.
+    for (0..n) |i| {
+        var smallest = i;
+        for (i + 1..n) |j| {
+            if (h[j * n + j].re < h[smallest * n + smallest].re) smallest = j;
+        }
+        values[2 * i] = h[smallest * n + smallest].re;
+        values[2 * i + 1] = 0;
+        if (smallest == i) continue;
+        std.mem.swap(C, &h[i * n + i], &h[smallest * n + smallest]);
+        for (0..n) |r| std.mem.swap(C, &z[r * n + i], &z[r * n + smallest]);
+    }
+    const v = vectors orelse return;
+    for (z, 0..) |value, i| {
+        v[2 * i] = value.re;
+        v[2 * i + 1] = value.im;
+    }
+}
+
 /// False (with NaN outputs) when `a` holds a non-finite value.
 fn allFinite(a: []const f64, n: usize, values: []f64, vectors: ?[]f64) bool {
     var finite = true;
@@ -326,6 +363,31 @@ fn expectEigen(n: usize, values: []const f64) !void {
             const want = lambda.mul(C.init(v[2 * (i * n + k)], v[2 * (i * n + k) + 1]));
             try std.testing.expectApproxEqAbs(want.re, sum.re, 1e-12);
             try std.testing.expectApproxEqAbs(want.im, sum.im, 1e-12);
+        }
+    }
+}
+
+test "hermitian input: sorted real eigenvalues, orthonormal eigenvectors" {
+    // [[2, 1 - i], [1 + i, 3]]: eigenvalues 1 and 4.
+    const a = [_]f64{ 2, 0, 1, -1, 1, 1, 3, 0 };
+    var w: [4]f64 = undefined;
+    var v: [8]f64 = undefined;
+    var work: [32]f64 = undefined;
+    try decomposeHermitian(&a, 2, &w, &v, &work);
+    try std.testing.expectApproxEqAbs(@as(f64, 1), w[0], 1e-14);
+    try std.testing.expectApproxEqAbs(@as(f64, 4), w[2], 1e-14);
+    try std.testing.expectEqual(@as(f64, 0), w[1]);
+    for (0..2) |k| {
+        for (0..2) |i| {
+            var sum = C.init(0, 0);
+            for (0..2) |j| {
+                const aij = C.init(a[2 * (i * 2 + j)], a[2 * (i * 2 + j) + 1]);
+                sum = sum.add(aij.mul(C.init(v[2 * (j * 2 + k)], v[2 * (j * 2 + k) + 1])));
+            }
+            const vik = C.init(v[2 * (i * 2 + k)], v[2 * (i * 2 + k) + 1]);
+            const want = vik.mul(C.init(w[2 * k], 0));
+            try std.testing.expectApproxEqAbs(want.re, sum.re, 1e-13);
+            try std.testing.expectApproxEqAbs(want.im, sum.im, 1e-13);
         }
     }
 }
