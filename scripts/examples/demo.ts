@@ -46,6 +46,18 @@ console.log("grid.get([2, 0], 1) =", String(grid.get([2, 0], 1)));
 console.log("softmax(row 0) =", String(mx.softmax(mx.astype(grid.get(0), mx.float32))));
 console.log("argsort([3, 1, 2]) =", String(mx.argsort(mx.array([3, 1, 2]))));
 
+// Numerics: random numbers (a given key gives MLX's numbers), linear algebra, FFT, convolution.
+using key = mx.random.key(0);
+console.log("\nrandom.normal({ shape: [3], key: key(0) }) =", String(mx.random.normal({ shape: [3], key })));
+using m = mx.array([[4, 1], [1, 3]]);
+console.log("linalg.inv(m) =", String(mx.linalg.inv(m)));
+console.log("linalg.eigvalsh(m) =", String(mx.linalg.eigvalsh(m)));
+console.log('einsum("ij,j->i", m, [1, 1]) =', String(mx.einsum("ij,j->i", m, mx.array([1, 1]))));
+console.log("abs(fft.fft([1, 0, -1, 0])) =", String(mx.abs(mx.fft.fft(mx.array([1, 0, -1, 0])))));
+using image = mx.ones([1, 4, 4, 1]);
+using kernel = mx.ones([1, 3, 3, 1]);
+console.log("conv2d(4x4 ones, 3x3 ones) =", String(mx.squeeze(mx.conv2d(image, kernel))));
+
 // tidy() disposes every temporary made inside it, keeping what it returns.
 const mean = mx.tidy(() => mx.mean(mx.square(mx.subtract(grid, 5.5))));
 console.log("mean squared deviation =", mean.item());
