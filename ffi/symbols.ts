@@ -26,6 +26,10 @@ export const symbolPrefix = "mlxts_";
 
 export const symbols = {
   version: { args: [], result: "u32" },
+  trace_begin: { args: [], result: "void" },
+  trace_end: { args: [], result: "i32" },
+  tracer: { args: ["u32"], result: "u32" },
+  vjp: { args: ["buffer", "buffer", "u32", "buffer", "u32", "buffer"], result: "i32" },
   last_status: { args: [], result: "i32" },
   last_error_length: { args: [], result: "u32" },
   last_error_copy: { args: ["buffer", "u32"], result: "u32" },

@@ -35,6 +35,7 @@ const linalg = @import("primitives/linalg.zig");
 const conv_mod = @import("primitives/conv.zig");
 const fft_mod = @import("primitives/fft.zig");
 const decompositions = @import("primitives/decompositions.zig");
+const vjp_mod = @import("transforms/vjp.zig");
 
 const Handle = handles.Handle;
 
@@ -825,6 +826,108 @@ fn astypeChecked(input: Handle, dtype_code: u32) errors.Error!*Array {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Function transforms
+
+/// At most this many arrays cross in one transform call (outputs, primals).
+const transform_arrays_max = 1 << 16;
+
+/// Starts a transform's trace: until the matching `trace_end`, evaluated tracers keep their
+/// graph for the derivative rules.
+fn traceBegin() callconv(.c) void {
+    begin();
+    @import("array.zig").beginTracing();
+}
+
+fn traceEnd() callconv(.c) Status {
+    begin();
+    return statusResult(traceEndChecked());
+}
+
+fn traceEndChecked() errors.Error!void {
+    if (!@import("array.zig").isTracing()) {
+        return errors.fail(error.InvalidArgument, "[trace_end] no trace is open", .{});
+    }
+    @import("array.zig").endTracing();
+}
+
+/// A tracer standing for `input` in a traced function: a view of it that the transforms
+/// differentiate with respect to.
+fn tracer(input: Handle) callconv(.c) Handle {
+    begin();
+    return handleResult(tracerChecked(input));
+}
+
+fn tracerChecked(input: Handle) errors.Error!*Array {
+    const array = try handles.acquire(input);
+    defer array.release();
+    const node = try Array.createLazy(array.dtype, array.shape, .broadcast_to, &.{array});
+    node.tracer = true;
+    return node;
+}
+
+/// The vector-Jacobian product: writes into `grads` (`primal_count` handles) the cotangents
+/// of `primals` given `cotangents` of `outputs` (`output_count` each).
+fn vjpOp(
+    output_list: ?[*]const u32,
+    cotangent_list: ?[*]const u32,
+    output_count: u32,
+    primal_list: ?[*]const u32,
+    primal_count: u32,
+    grads: ?[*]Handle,
+) callconv(.c) Status {
+    begin();
+    return statusResult(vjpChecked(output_list, cotangent_list, output_count, primal_list,
+        primal_count, grads));
+}
+
+fn vjpChecked(
+    output_list: ?[*]const u32,
+    cotangent_list: ?[*]const u32,
+    output_count: u32,
+    primal_list: ?[*]const u32,
+    primal_count: u32,
+    grads: ?[*]Handle,
+) errors.Error!void {
+    if (output_count > transform_arrays_max or primal_count > transform_arrays_max or
+        (output_count > 0 and (output_list == null or cotangent_list == null)) or
+        (primal_count > 0 and (primal_list == null or grads == null)))
+    {
+        return errors.fail(error.InvalidArgument, "[vjp] {d} outputs and {d} primals given; " ++
+            "at most {d} each", .{ output_count, primal_count, transform_arrays_max });
+    }
+    const arrays = memory.allocator.alloc(*Array, 2 * output_count + 2 * primal_count) catch
+        return memory.outOfMemory((2 * output_count + 2 * primal_count) * @sizeOf(*Array));
+    defer memory.allocator.free(arrays);
+    const outputs = arrays[0..output_count];
+    const cotangents = arrays[output_count..][0..output_count];
+    const primals = arrays[2 * output_count ..][0..primal_count];
+    const results = arrays[2 * output_count + primal_count ..][0..primal_count];
+    var acquired: usize = 0;
+    defer for (arrays[0..acquired]) |array| array.release();
+    for (0..output_count) |k| {
+        outputs[k] = try handles.acquire(output_list.?[k]);
+        acquired += 1;
+    }
+    for (0..output_count) |k| {
+        cotangents[k] = try handles.acquire(cotangent_list.?[k]);
+        acquired += 1;
+    }
+    for (0..primal_count) |k| {
+        primals[k] = try handles.acquire(primal_list.?[k]);
+        acquired += 1;
+    }
+    try vjp_mod.vjp(outputs, cotangents, primals, results);
+    acquired += primal_count;
+    var inserted: usize = 0;
+    errdefer for (grads.?[0..inserted]) |handle| handles.remove(handle) catch unreachable;
+    for (results, 0..) |result, k| {
+        result.retain(); // The handle's reference (insert releases it on failure).
+        grads.?[k] = try handles.insert(result);
+        inserted += 1;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Memory
 
 fn memoryActiveBytes() callconv(.c) u64 {
@@ -897,6 +1000,10 @@ fn shapeFromAbi(op: []const u8, dims: ?[*]const i32, ndim: u32) errors.Error!sha
 
 const exports = .{
     .{ "version", version },
+    .{ "trace_begin", traceBegin },
+    .{ "trace_end", traceEnd },
+    .{ "tracer", tracer },
+    .{ "vjp", vjpOp },
     .{ "last_status", lastStatus },
     .{ "last_error_length", lastErrorLength },
     .{ "last_error_copy", lastErrorCopy },

@@ -13,6 +13,23 @@ const Primitive = @import("primitive.zig").Primitive;
 const Shape = shape_mod.Shape;
 const Strides = shape_mod.Strides;
 
+/// How many function transforms (vjp, grad, ...) are tracing now. While any is, evaluated
+/// tracer nodes keep their primitive and inputs: the derivative rules read them.
+var tracing_depth: std.atomic.Value(u32) = .init(0);
+
+pub fn beginTracing() void {
+    _ = tracing_depth.fetchAdd(1, .acq_rel);
+}
+
+pub fn endTracing() void {
+    const previous = tracing_depth.fetchSub(1, .acq_rel);
+    assert(previous > 0);
+}
+
+pub fn isTracing() bool {
+    return tracing_depth.load(.acquire) > 0;
+}
+
 pub const Array = struct {
     ref_count: std.atomic.Value(u32),
     dtype: DType,
@@ -31,6 +48,8 @@ pub const Array = struct {
     visit_epoch: u32,
     /// Intrusive link used while freeing chains of nodes without recursion.
     next_to_free: ?*Array,
+    /// Made from a transform's traced input (directly or through other tracers).
+    tracer: bool,
 
     /// A lazy node computing `primitive` from `inputs` (each gets one more reference; none
     /// for primitives that make data, like arange).
@@ -46,7 +65,10 @@ pub const Array = struct {
         self.inputs = memory.allocator.dupe(*Array, inputs) catch
             return memory.outOfMemory(inputs.len * @sizeOf(*Array));
         self.primitive = primitive;
-        for (inputs) |input| input.retain();
+        for (inputs) |input| {
+            input.retain();
+            self.tracer = self.tracer or input.tracer;
+        }
         return self;
     }
 
@@ -78,6 +100,7 @@ pub const Array = struct {
             .inputs = &.{},
             .visit_epoch = 0,
             .next_to_free = null,
+            .tracer = false,
         };
         return self;
     }
@@ -109,6 +132,11 @@ pub const Array = struct {
         if (self.inputs.len > 0) memory.allocator.free(self.inputs);
         if (self.buffer) |buffer| buffer.release();
         memory.allocator.destroy(self);
+    }
+
+    /// A tracer of a running transform: evaluation keeps its graph (see `detach`).
+    pub fn isTracer(self: *const Array) bool {
+        return self.tracer and isTracing();
     }
 
     pub fn isEvaluated(self: *const Array) bool {
@@ -144,6 +172,8 @@ pub const Array = struct {
 
     fn canDonateTo(self: *const Array, out: *const Array) bool {
         const buffer = self.buffer orelse return false;
+        // A transform's derivative rules may still read a tracer's inputs.
+        if (self.isTracer() or out.isTracer()) return false;
         if (self.ref_count.load(.acquire) != 1 or buffer.ref_count.load(.acquire) != 1) return false;
         // The same node may appear twice among the inputs (x * x): then it is still read.
         var uses: usize = 0;

@@ -50,7 +50,8 @@ pub fn eval(roots: []const *Array) errors.Error!void {
             node.discardOutput();
             return err;
         };
-        node.detach();
+        // A tracer keeps its graph for the running transform's derivative rules.
+        if (!node.isTracer()) node.detach();
     }
 }
 

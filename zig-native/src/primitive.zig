@@ -90,3 +90,22 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .decomposition => |params| try decompositions.evalCpu(params, out),
     }
 }
+
+/// The cotangent of input `argnum` of `node` given the cotangent of its output (a new lazy
+/// array), or null when that input gets no gradient from this primitive.
+pub fn vjp(node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array {
+    return switch (node.primitive) {
+        .none => unreachable,
+        .astype, .copy => try astype.vjp(node, cotangent),
+        .transpose => |permutation| try view.vjpTranspose(permutation, node, cotangent),
+        .broadcast_to => try view.vjpBroadcastTo(node, cotangent),
+        .reshape => try view.vjpReshape(node, cotangent),
+        .unary => |op| try unary.vjp(op, node, cotangent),
+        .binary => |op| try binary.vjp(op, node, cotangent, argnum),
+        .reduce => |params| try reduce.vjp(params, node, cotangent),
+        .matmul => try matmul.vjp(node, cotangent, argnum),
+        .arg_reduce, .random_bits, .arange => null,
+        else => errors.fail(error.Unsupported, "[vjp] the derivative of {s} is not implemented " ++
+            "yet", .{node.primitive.name()}),
+    };
+}

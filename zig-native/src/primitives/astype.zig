@@ -28,3 +28,8 @@ pub fn evalCpu(out: *Array) errors.Error!void {
     try out.allocateOutput();
     cpu_copy.run(out, out.inputs[0]);
 }
+
+/// vjp of astype and copy: the cotangent in the input's dtype.
+pub fn vjp(out: *Array, cotangent: *Array) errors.Error!*Array {
+    return create(cotangent, out.inputs[0].dtype);
+}

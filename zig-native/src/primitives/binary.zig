@@ -10,6 +10,8 @@ const Array = @import("../array.zig").Array;
 const astype = @import("astype.zig");
 const elementwise = @import("../backend/cpu/elementwise.zig");
 const binary_ops = @import("../backend/cpu/binary_ops.zig");
+const unary = @import("unary.zig");
+const grad_ops = @import("../transforms/grad_ops.zig");
 
 const DType = dtype_mod.DType;
 const Storage = dtype_mod.Storage;
@@ -59,4 +61,59 @@ fn KernelOp(comptime op: Op, comptime dtype: DType) type {
             return binary_ops.apply(op, dtype, sig.out, a, b);
         }
     };
+}
+
+/// The cotangent of input `argnum` of `out = a op b` given `cotangent` of `out`, summed back
+/// to that input's (broadcast) shape; null where the op is not differentiable (comparisons,
+/// logical, bitwise, integer division: zero gradient, as in MLX).
+pub fn vjp(op: Op, out: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array {
+    assert(argnum < 2);
+    const a = out.inputs[0];
+    const b = out.inputs[1];
+    const input = out.inputs[argnum];
+    const full: *Array = switch (op) {
+        .add => blk: {
+            cotangent.retain();
+            break :blk cotangent;
+        },
+        .subtract => if (argnum == 0) blk: {
+            cotangent.retain();
+            break :blk cotangent;
+        } else try grad_ops.negate(cotangent),
+        .multiply => try grad_ops.mul(cotangent, if (argnum == 0) b else a),
+        .divide => if (argnum == 0) try create(.divide, cotangent, b) else blk: {
+            // d(a/b)/db = -(a/b)/b
+            const ratio = try create(.divide, out, b);
+            defer ratio.release();
+            const product = try grad_ops.mul(cotangent, ratio);
+            defer product.release();
+            break :blk try grad_ops.negate(product);
+        },
+        .power => if (argnum == 0) blk: {
+            // b * a^(b - 1)
+            const one = try grad_ops.scalar(1, b.dtype);
+            defer one.release();
+            const exponent = try create(.subtract, b, one);
+            defer exponent.release();
+            const lowered = try create(.power, a, exponent);
+            defer lowered.release();
+            const slope = try grad_ops.mul(lowered, b);
+            defer slope.release();
+            break :blk try grad_ops.mul(cotangent, slope);
+        } else blk: {
+            // a^b * log(a)
+            const log_a = try unary.create(.log, a);
+            defer log_a.release();
+            const slope = try grad_ops.mul(out, log_a);
+            defer slope.release();
+            break :blk try grad_ops.mul(cotangent, slope);
+        },
+        .floor_divide, .equal, .not_equal, .less, .less_equal, .greater, .greater_equal,
+        .logical_and, .logical_or, .bitwise_and, .bitwise_or, .bitwise_xor, .left_shift,
+        .right_shift => return null,
+        else => return errors.fail(error.Unsupported, "[vjp] the derivative of {s} is not " ++
+            "implemented yet", .{@tagName(op)}),
+    };
+    defer full.release();
+    return try grad_ops.unbroadcast(full, input.shape);
 }

@@ -13,6 +13,7 @@ const dtype_mod = @import("../dtype.zig");
 const Array = @import("../array.zig").Array;
 const astype = @import("astype.zig");
 const gemm = @import("../backend/cpu/gemm.zig");
+const grad_ops = @import("../transforms/grad_ops.zig");
 
 /// Records `a @ b`.
 pub fn create(a: *Array, b: *Array) errors.Error!*Array {
@@ -180,4 +181,49 @@ test "matmul errors name the shapes and dtypes" {
     const i = try testArray(i32, .int32, &.{ 0, 1, 2, 3 }, &.{ 2, 2 });
     defer i.release();
     try std.testing.expectError(error.DTypeMismatch, create(i, i));
+}
+
+/// vjp of matmul: `cotangent @ b^T` for `a`, `a^T @ cotangent` for `b`, summed over broadcast
+/// batch axes; vectors are treated as 1-row / 1-column matrices.
+pub fn vjp(out: *Array, cotangent: *Array, argnum: usize) errors.Error!*Array {
+    assert(argnum < 2);
+    const a = out.inputs[0];
+    const b = out.inputs[1];
+    const a2 = try asMatrix(a, true);
+    defer a2.release();
+    const b2 = try asMatrix(b, false);
+    defer b2.release();
+    // The cotangent with the unit axes of vector operands restored.
+    var dims: [shape_mod.ndim_max]i32 = undefined;
+    const batch = out.shape.ndim - @as(usize, @intFromBool(a.shape.ndim > 1)) -
+        @intFromBool(b.shape.ndim > 1);
+    @memcpy(dims[0..batch], out.shape.dims[0..batch]);
+    dims[batch] = a2.shape.dims[a2.shape.ndim - 2];
+    dims[batch + 1] = b2.shape.dims[b2.shape.ndim - 1];
+    const c2 = try view.createReshape(cotangent, try shape_mod.Shape.init(dims[0 .. batch + 2]));
+    defer c2.release();
+    const input = if (argnum == 0) a else b;
+    const full = if (argnum == 0) blk: {
+        const bt = try grad_ops.swapLastTwo(b2);
+        defer bt.release();
+        break :blk try create(c2, bt);
+    } else blk: {
+        const at = try grad_ops.swapLastTwo(a2);
+        defer at.release();
+        break :blk try create(at, c2);
+    };
+    defer full.release();
+    const summed = try grad_ops.unbroadcast(full, (if (argnum == 0) a2 else b2).shape);
+    defer summed.release();
+    return view.createReshape(summed, input.shape);
+}
+
+/// A 1-D operand as a matrix: a row (`row`) or a column; matrices as they are.
+fn asMatrix(x: *Array, row: bool) errors.Error!*Array {
+    if (x.shape.ndim > 1) {
+        x.retain();
+        return x;
+    }
+    const n = x.shape.dims[0];
+    return view.createReshape(x, try shape_mod.Shape.init(if (row) &.{ 1, n } else &.{ n, 1 }));
 }

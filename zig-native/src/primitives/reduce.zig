@@ -8,6 +8,7 @@ const shape_mod = @import("../shape.zig");
 const dtype_mod = @import("../dtype.zig");
 const Array = @import("../array.zig").Array;
 const astype = @import("astype.zig");
+const view = @import("view.zig");
 const cpu_reduce = @import("../backend/cpu/reduce.zig");
 const axis_ops = @import("../backend/cpu/axis_ops.zig");
 
@@ -105,4 +106,23 @@ pub fn createScan(op: ScanOp, input: *Array, axis: i32, reverse: bool, inclusive
 pub fn evalScanCpu(params: ScanParams, out: *Array) errors.Error!void {
     try out.allocateOutput();
     axis_ops.runScan(params.op, out, out.inputs[0], params.axis, params.reverse, params.inclusive);
+}
+
+/// vjp of a reduction: sum spreads the cotangent over the reduced axes; the others are not
+/// implemented yet.
+pub fn vjp(params: Params, out: *Array, cotangent: *Array) errors.Error!*Array {
+    const input = out.inputs[0];
+    if (params.op != .sum) {
+        return errors.fail(error.Unsupported, "[vjp] the derivative of {s} is not implemented " ++
+            "yet", .{@tagName(params.op)});
+    }
+    var kept: shape_mod.Shape = input.shape;
+    for (0..input.shape.ndim) |axis| {
+        if (params.axes_mask & (@as(u32, 1) << @intCast(axis)) != 0) kept.dims[axis] = 1;
+    }
+    const reshaped = try view.createReshape(cotangent, kept);
+    defer reshaped.release();
+    const spread = try view.createBroadcastTo(reshaped, input.shape);
+    defer spread.release();
+    return astype.create(spread, input.dtype);
 }

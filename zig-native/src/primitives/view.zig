@@ -8,6 +8,7 @@ const errors = @import("../errors.zig");
 const shape_mod = @import("../shape.zig");
 const Array = @import("../array.zig").Array;
 const cpu_copy = @import("../backend/cpu/copy.zig");
+const grad_ops = @import("../transforms/grad_ops.zig");
 
 const ndim_max = shape_mod.ndim_max;
 
@@ -155,4 +156,22 @@ fn shareBuffer(out: *Array, input: *const Array) void {
     buffer.retain();
     out.buffer = buffer;
     out.offset = input.offset;
+}
+
+/// vjp of transpose: the cotangent under the inverse permutation.
+pub fn vjpTranspose(permutation: Permutation, out: *Array, cotangent: *Array) errors.Error!*Array {
+    const ndim = out.shape.ndim;
+    var inverse: [ndim_max]i32 = undefined;
+    for (0..ndim) |i| inverse[permutation.axes[i]] = @intCast(i);
+    return createTranspose(cotangent, inverse[0..ndim]);
+}
+
+/// vjp of reshape: the cotangent in the input's shape.
+pub fn vjpReshape(out: *Array, cotangent: *Array) errors.Error!*Array {
+    return createReshape(cotangent, out.inputs[0].shape);
+}
+
+/// vjp of broadcast_to: the cotangent summed over the broadcast axes.
+pub fn vjpBroadcastTo(out: *Array, cotangent: *Array) errors.Error!*Array {
+    return grad_ops.unbroadcast(cotangent, out.inputs[0].shape);
 }

@@ -1,0 +1,86 @@
+//! Small lazy compositions the derivative rules share: scalars, zeros, summing a cotangent
+//! back to a broadcast input's shape, swapping the last two axes. Each returns a new
+//! reference the caller releases.
+
+const std = @import("std");
+const assert = std.debug.assert;
+const errors = @import("../errors.zig");
+const shape_mod = @import("../shape.zig");
+const DType = @import("../dtype.zig").DType;
+const Array = @import("../array.zig").Array;
+const astype = @import("../primitives/astype.zig");
+const binary = @import("../primitives/binary.zig");
+const unary = @import("../primitives/unary.zig");
+const reduce = @import("../primitives/reduce.zig");
+const view = @import("../primitives/view.zig");
+
+const Shape = shape_mod.Shape;
+
+/// A 0-d array holding `value` in `dtype`.
+pub fn scalar(value: f64, dtype: DType) errors.Error!*Array {
+    const wide = try Array.createFromBytes(.float64, .{}, std.mem.asBytes(&value));
+    defer wide.release();
+    return astype.create(wide, dtype);
+}
+
+/// Zeros with the shape and dtype of `like` (a broadcast scalar: no buffer of that size).
+pub fn zerosLike(like: *const Array) errors.Error!*Array {
+    const zero = try scalar(0, like.dtype);
+    defer zero.release();
+    return view.createBroadcastTo(zero, like.shape);
+}
+
+pub fn mul(a: *Array, b: *Array) errors.Error!*Array {
+    return binary.create(.multiply, a, b);
+}
+
+/// `a * value` in `a`'s dtype.
+pub fn scale(a: *Array, value: f64) errors.Error!*Array {
+    const factor = try scalar(value, a.dtype);
+    defer factor.release();
+    return binary.create(.multiply, a, factor);
+}
+
+pub fn negate(a: *Array) errors.Error!*Array {
+    return unary.create(.negative, a);
+}
+
+/// Sums `cotangent` (the shape of a broadcast result) down to `target`, the shape of the input
+/// that was broadcast: over the leading axes `target` lacks and the axes where it has size 1.
+pub fn unbroadcast(cotangent: *Array, target: Shape) errors.Error!*Array {
+    if (cotangent.shape.eql(target)) {
+        cotangent.retain();
+        return cotangent;
+    }
+    const ndim = cotangent.shape.ndim;
+    assert(ndim >= target.ndim);
+    const lead = ndim - target.ndim;
+    var axes: [shape_mod.ndim_max]i32 = undefined;
+    var count: usize = 0;
+    for (0..ndim) |axis| {
+        const keep = axis >= lead and target.dims[axis - lead] == cotangent.shape.dims[axis];
+        if (!keep) {
+            axes[count] = @intCast(axis);
+            count += 1;
+        }
+    }
+    const summed = if (count == 0) blk: {
+        cotangent.retain();
+        break :blk cotangent;
+    } else try reduce.create(.sum, cotangent, axes[0..count], true);
+    defer summed.release();
+    const cast = try astype.create(summed, cotangent.dtype);
+    defer cast.release();
+    return view.createReshape(cast, target);
+}
+
+/// `a` with its last two axes swapped.
+pub fn swapLastTwo(a: *Array) errors.Error!*Array {
+    const ndim = a.shape.ndim;
+    assert(ndim >= 2);
+    var axes: [shape_mod.ndim_max]i32 = undefined;
+    for (0..ndim) |axis| axes[axis] = @intCast(axis);
+    axes[ndim - 2] = @intCast(ndim - 1);
+    axes[ndim - 1] = @intCast(ndim - 2);
+    return view.createTranspose(a, axes[0..ndim]);
+}
