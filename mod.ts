@@ -116,7 +116,7 @@ export {
 export { addmm, type AddmmOptions, inner, kron, matmul, outer, tensordot } from "./src/linalg_basic.ts";
 export { einsum, einsumPath } from "./src/einsum.ts";
 export * as linalg from "./src/linalg.ts";
-export { grad, type GradOptions, type Tree, valueAndGrad, vjp } from "./src/transforms.ts";
+export { grad, type GradOptions, type InAxes, jvp, type Tree, valueAndGrad, vjp, vmap, type VmapOptions } from "./src/transforms.ts";
 export {
   conv1d,
   conv2d,

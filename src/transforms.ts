@@ -17,6 +17,9 @@ import { checkHandle, checkStatus, MxError } from "./errors.ts";
 import { handlesArg } from "./native_args.ts";
 import { astype } from "./ops.ts";
 import { tidy } from "./scope.ts";
+import { broadcastTo, moveaxis } from "./shapes.ts";
+import { index } from "./indexing.ts";
+import { stack } from "./joining.ts";
 
 /** A tree of arrays: an array, or plain objects / JS arrays of trees; other leaves pass
  * through transforms untouched. */
@@ -289,4 +292,192 @@ export function valueAndGrad<A extends unknown[], R extends Value>(
 ): (...args: A) => [R, unknown] {
   checkFunction("valueAndGrad", fn);
   return (...args: A) => valueAndGradImpl("valueAndGrad", fn, options, args) as [R, unknown];
+}
+
+/**
+ * The Jacobian-vector product of `fn` at `primals`: runs `fn(...primals)` and returns its
+ * outputs and, for each output, `sum over primals of d output / d primal · tangent`.
+ *
+ * Computed by transposing the vjp: the vjp is linear in its cotangents, so differentiating it
+ * with respect to (traced) cotangents, with the tangents as its cotangents, gives J·t. Every
+ * primitive with a vjp rule therefore has a jvp, and jvp composes with the other transforms.
+ *
+ * @param fn A function of arrays returning an array or a list of arrays.
+ * @param primals The points to differentiate at.
+ * @param tangents One per primal, each of its primal's shape.
+ * @returns `[outputs, jvps]`: the outputs (a list) and one tangent per output.
+ * @throws {MxError} When the counts or shapes of tangents and primals differ.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const [[y], [dy]] = mx.jvp((x) => mx.sin(x), [mx.array([0, 1])], [mx.array([1, 2])]);
+ * console.log(y!.shape, (dy!.tolist() as number[]).map((v) => v.toFixed(4))); // [ 2 ] [ "1.0000", "1.0806" ]
+ * ```
+ */
+export function jvp(
+  fn: (...args: MxArray[]) => MxArray | MxArray[],
+  primals: readonly MxArray[],
+  tangents: readonly MxArray[],
+): [MxArray[], MxArray[]] {
+  checkFunction("jvp", fn);
+  checkArrays("jvp", primals, "primals");
+  checkArrays("jvp", tangents, "tangents");
+  if (tangents.length !== primals.length) {
+    throw new MxError(
+      "invalid_argument",
+      `[jvp] ${tangents.length} tangents given for ${primals.length} primals`,
+    );
+  }
+  tangents.forEach((t, i) => {
+    const p = primals[i]!;
+    if (t.ndim !== p.ndim || t.shape.some((d, k) => d !== p.shape[k])) {
+      throw new MxError(
+        "shape_mismatch",
+        `[jvp] tangent ${i} has shape [${t.shape}]; its primal has shape [${p.shape}]`,
+      );
+    }
+  });
+  return tidy(() =>
+    traced(() => {
+      const tracers = makeTracers("jvp", primals);
+      const result = fn(...tracers);
+      const outputs = Array.isArray(result) ? [...result] : [result];
+      checkArrays("jvp", outputs, "the outputs of the function");
+      // Traced zero cotangents u: the vjp J^T u is linear in u, and its vjp at u with the
+      // tangents as cotangents is J t.
+      const zeros = outputs.map((o) => mx0(o));
+      const cotangents = makeTracers("jvp", zeros);
+      const transposed = nativeVjp("jvp", outputs, cotangents, tracers);
+      const jvps = nativeVjp("jvp", transposed, tangents.map((t, i) => castLike(t, primals[i]!)), cotangents);
+      return [outputs, jvps] as [MxArray[], MxArray[]];
+    })
+  );
+}
+
+/** Zeros shaped and typed like `a` (a broadcast scalar). */
+function mx0(a: MxArray): MxArray {
+  using zero = fromBytes(new Float64Array([0]), float64, []);
+  using cast = astype(zero, a.dtype);
+  return broadcastTo(cast, a.shape);
+}
+
+function castLike(t: MxArray, like: MxArray): MxArray {
+  return t.dtype === like.dtype ? t : astype(t, like.dtype);
+}
+
+/** Where `vmap` maps each positional argument: an axis (negative counts from the end) for
+ * every array of that argument's tree, or null to pass it unmapped. */
+export type InAxes = number | null | readonly (number | null)[];
+
+/** Options of `vmap`. */
+export interface VmapOptions {
+  /** The mapped axis of each argument (default 0 for all); a single value applies to all. */
+  inAxes?: InAxes;
+  /** Where the mapped axis goes in each output (default 0); a list gives one per output. */
+  outAxes?: number | readonly number[];
+}
+
+/**
+ * Vectorizes `fn` over an axis of its arguments: the result's output `k` stacks, along
+ * `outAxes`, the outputs of `fn` applied to each slice of the mapped arguments.
+ *
+ * This build maps by running `fn` once per slice and stacking the results (correct for every
+ * op and composable with grad; per-primitive batching rules, which run `fn` once, are to come).
+ *
+ * @param fn A function of trees of arrays returning an array, a list of arrays, or a tree.
+ * @param options `inAxes`, `outAxes`.
+ * @returns The vectorized function.
+ * @throws {MxError} (when called) on an axis out of range or mapped arguments whose sizes on
+ *   their mapped axes differ.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const dot = (a: mx.MxArray, b: mx.MxArray) => mx.sum(mx.multiply(a, b));
+ * const rows = mx.vmap(dot, { inAxes: [0, null] });
+ * console.log(rows(mx.array([[1, 2], [3, 4]]), mx.array([1, 1])).tolist()); // [3, 7]
+ * ```
+ */
+export function vmap<A extends unknown[], R>(
+  fn: (...args: A) => R,
+  options: VmapOptions = {},
+): (...args: A) => R {
+  checkFunction("vmap", fn);
+  return (...args: A) => {
+    const inAxes = options.inAxes === undefined ? 0 : options.inAxes;
+    const axes = Array.isArray(inAxes) ? [...inAxes] : args.map(() => inAxes as number | null);
+    if (axes.length !== args.length) {
+      throw new MxError(
+        "invalid_argument",
+        `[vmap] inAxes has ${axes.length} entries for ${args.length} arguments`,
+      );
+    }
+    let size: number | undefined;
+    const resolved = args.map((arg, i) => {
+      const axis = axes[i];
+      if (axis === null || axis === undefined) return null;
+      return leaves(arg).map((a) => {
+        if (!Number.isInteger(axis) || axis < -a.ndim || axis >= a.ndim) {
+          throw new MxError(
+            "invalid_argument",
+            `[vmap] inAxes ${axis} is out of range for argument ${i} of shape [${a.shape}]`,
+          );
+        }
+        const at = axis < 0 ? axis + a.ndim : axis;
+        const n = a.shape[at]!;
+        if (size !== undefined && n !== size) {
+          throw new MxError(
+            "shape_mismatch",
+            `[vmap] mapped axes have different sizes: ${size} and ${n} (argument ${i}, shape [${a.shape}])`,
+          );
+        }
+        size = n;
+        return at;
+      });
+    });
+    if (size === undefined) {
+      throw new MxError("invalid_argument", "[vmap] no argument is mapped (inAxes are all null)");
+    }
+    const count = size;
+    return tidy(() => {
+      const results: R[] = [];
+      for (let k = 0; k < count; k++) {
+        const sliced = args.map((arg, i) => {
+          const at = resolved[i];
+          if (at === null || at === undefined) return arg;
+          let next = 0;
+          return replaceLeaves(arg, () => {
+            const a = leaves(arg)[next]!;
+            const axis = at[next++]!;
+            using moved = moveaxis(a, axis, 0);
+            return index(moved, k);
+          });
+        }) as A;
+        results.push(fn(...sliced));
+      }
+      const first = results[0] as R;
+      const outputs = leaves(first);
+      const outAxes = options.outAxes ?? 0;
+      const perOutput = typeof outAxes === "number" ? outputs.map(() => outAxes) : [...outAxes];
+      if (perOutput.length !== outputs.length) {
+        throw new MxError(
+          "invalid_argument",
+          `[vmap] outAxes has ${perOutput.length} entries for ${outputs.length} outputs`,
+        );
+      }
+      const stacked = outputs.map((out, j) => {
+        const axis = perOutput[j]!;
+        if (!Number.isInteger(axis) || axis < -(out.ndim + 1) || axis > out.ndim) {
+          throw new MxError(
+            "invalid_argument",
+            `[vmap] outAxes ${axis} is out of range for an output of shape [${out.shape}]`,
+          );
+        }
+        return stack(results.map((r) => leaves(r)[j]!), { axis });
+      });
+      let next = 0;
+      return replaceLeaves(first, () => stacked[next++]!);
+    });
+  };
 }
