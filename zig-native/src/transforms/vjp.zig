@@ -73,6 +73,10 @@ pub fn vjp(
             }
             try accumulate(records.getPtr(input).?, contribution);
         }
+        // Its inputs hold what they need of it now: let the cotangent go.
+        const done = records.getPtr(node).?;
+        done.cotangent.?.release();
+        done.cotangent = null;
     }
     var made: usize = 0;
     errdefer for (grads[0..made]) |grad| grad.release();
