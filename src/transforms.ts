@@ -40,7 +40,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** The arrays of a tree, depth first (object keys in insertion order). */
-function leaves(tree: unknown, out: MxArray[] = []): MxArray[] {
+export function leaves(tree: unknown, out: MxArray[] = []): MxArray[] {
   if (tree instanceof MxArray) out.push(tree);
   else if (Array.isArray(tree)) { for (const item of tree) leaves(item, out); }
   else if (isPlainObject(tree)) { for (const key of Object.keys(tree)) leaves(tree[key], out); }
@@ -48,7 +48,7 @@ function leaves(tree: unknown, out: MxArray[] = []): MxArray[] {
 }
 
 /** The tree with its arrays replaced, in `leaves` order, by `next()`. */
-function replaceLeaves<T>(tree: T, next: () => MxArray): T {
+export function replaceLeaves<T>(tree: T, next: () => MxArray): T {
   if (tree instanceof MxArray) return next() as T;
   if (Array.isArray(tree)) return tree.map((item) => replaceLeaves(item, next)) as T;
   if (isPlainObject(tree)) {

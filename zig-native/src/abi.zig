@@ -36,6 +36,7 @@ const conv_mod = @import("primitives/conv.zig");
 const fft_mod = @import("primitives/fft.zig");
 const decompositions = @import("primitives/decompositions.zig");
 const vjp_mod = @import("transforms/vjp.zig");
+const compile_mod = @import("transforms/compile.zig");
 
 const Handle = handles.Handle;
 
@@ -927,6 +928,145 @@ fn vjpChecked(
     }
 }
 
+/// Opens a `compile` trace (also a transform trace): evaluating a tracer is an error until
+/// `compile_end`.
+fn compileBegin() callconv(.c) void {
+    begin();
+    @import("array.zig").beginTracing();
+    @import("array.zig").beginCompileTrace();
+}
+
+fn compileEnd() callconv(.c) Status {
+    begin();
+    return statusResult(compileEndChecked());
+}
+
+fn compileEndChecked() errors.Error!void {
+    if (!@import("array.zig").isCompileTracing()) {
+        return errors.fail(error.InvalidArgument, "[compile_end] no compile trace is open", .{});
+    }
+    @import("array.zig").endCompileTrace();
+    @import("array.zig").endTracing();
+}
+
+/// Captures the graph from the tracers `inputs` to `outputs` as a program; returns its id, or
+/// 0 on failure.
+fn compileBuild(
+    output_list: ?[*]const u32,
+    output_count: u32,
+    input_list: ?[*]const u32,
+    input_count: u32,
+    shapeless: u32,
+) callconv(.c) u32 {
+    begin();
+    return compileBuildChecked(output_list, output_count, input_list, input_count, shapeless != 0) catch |err| {
+        _ = statusResult(err);
+        return 0;
+    };
+}
+
+fn compileBuildChecked(
+    output_list: ?[*]const u32,
+    output_count: u32,
+    input_list: ?[*]const u32,
+    input_count: u32,
+    shapeless: bool,
+) errors.Error!u32 {
+    const arrays = try acquireMany("compile", output_list, output_count, input_list, input_count);
+    defer releaseMany(arrays);
+    return compile_mod.build(arrays[0..output_count], arrays[output_count..], shapeless);
+}
+
+/// Replays program `id` on `inputs`; writes `output_count` new handles into `outputs`.
+fn compileRun(
+    id: u32,
+    input_list: ?[*]const u32,
+    input_count: u32,
+    outputs: ?[*]Handle,
+    output_count: u32,
+) callconv(.c) Status {
+    begin();
+    return statusResult(compileRunChecked(id, input_list, input_count, outputs, output_count));
+}
+
+fn compileRunChecked(
+    id: u32,
+    input_list: ?[*]const u32,
+    input_count: u32,
+    outputs: ?[*]Handle,
+    output_count: u32,
+) errors.Error!void {
+    if (output_count > 0 and outputs == null) {
+        return errors.fail(error.InvalidArgument, "[compile] no room for the outputs", .{});
+    }
+    const inputs = try acquireMany("compile", null, 0, input_list, input_count);
+    defer releaseMany(inputs);
+    const results = memory.allocator.alloc(*Array, output_count) catch
+        return memory.outOfMemory(output_count * @sizeOf(*Array));
+    defer memory.allocator.free(results);
+    try compile_mod.run(id, inputs, results);
+    defer for (results) |result| result.release();
+    var inserted: usize = 0;
+    errdefer for (outputs.?[0..inserted]) |handle| handles.remove(handle) catch unreachable;
+    for (results, 0..) |result, k| {
+        result.retain(); // The handle's reference (insert releases it on failure).
+        outputs.?[k] = try handles.insert(result);
+        inserted += 1;
+    }
+}
+
+fn compileFree(id: u32) callconv(.c) Status {
+    begin();
+    return statusResult(compile_mod.free(id));
+}
+
+/// The number of steps of program `id` after simplification, or -1.
+fn compileStepCount(id: u32) callconv(.c) i32 {
+    begin();
+    const count = compile_mod.stepCount(id) catch |err| {
+        _ = statusResult(err);
+        return -1;
+    };
+    return @intCast(count);
+}
+
+/// Acquires two handle lists into one slice (first `a_count`, then `b_count`).
+fn acquireMany(
+    op: []const u8,
+    a_list: ?[*]const u32,
+    a_count: u32,
+    b_list: ?[*]const u32,
+    b_count: u32,
+) errors.Error![]*Array {
+    if (a_count > transform_arrays_max or b_count > transform_arrays_max or
+        (a_count > 0 and a_list == null) or (b_count > 0 and b_list == null))
+    {
+        return errors.fail(error.InvalidArgument, "[{s}] {d} and {d} arrays given; at most {d} " ++
+            "each", .{ op, a_count, b_count, transform_arrays_max });
+    }
+    const arrays = memory.allocator.alloc(*Array, a_count + b_count) catch
+        return memory.outOfMemory((a_count + b_count) * @sizeOf(*Array));
+    var acquired: usize = 0;
+    errdefer {
+        for (arrays[0..acquired]) |array| array.release();
+        memory.allocator.free(arrays);
+    }
+    for (0..a_count) |k| {
+        arrays[acquired] = try handles.acquire(a_list.?[k]);
+        acquired += 1;
+    }
+    for (0..b_count) |k| {
+        arrays[acquired] = try handles.acquire(b_list.?[k]);
+        acquired += 1;
+    }
+    return arrays;
+}
+
+fn releaseMany(arrays: []*Array) void {
+    for (arrays) |array| array.release();
+    memory.allocator.free(arrays);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Memory
 
@@ -1004,6 +1144,12 @@ const exports = .{
     .{ "trace_end", traceEnd },
     .{ "tracer", tracer },
     .{ "vjp", vjpOp },
+    .{ "compile_begin", compileBegin },
+    .{ "compile_end", compileEnd },
+    .{ "compile_build", compileBuild },
+    .{ "compile_run", compileRun },
+    .{ "compile_free", compileFree },
+    .{ "compile_step_count", compileStepCount },
     .{ "last_status", lastStatus },
     .{ "last_error_length", lastErrorLength },
     .{ "last_error_copy", lastErrorCopy },

@@ -30,6 +30,23 @@ pub fn isTracing() bool {
     return tracing_depth.load(.acquire) > 0;
 }
 
+/// How many `compile` traces are open: evaluating a tracer then is an error (the compiled
+/// program could not replay a value read during its trace).
+var compile_depth: std.atomic.Value(u32) = .init(0);
+
+pub fn beginCompileTrace() void {
+    _ = compile_depth.fetchAdd(1, .acq_rel);
+}
+
+pub fn endCompileTrace() void {
+    const previous = compile_depth.fetchSub(1, .acq_rel);
+    assert(previous > 0);
+}
+
+pub fn isCompileTracing() bool {
+    return compile_depth.load(.acquire) > 0;
+}
+
 pub const Array = struct {
     ref_count: std.atomic.Value(u32),
     dtype: DType,

@@ -6,7 +6,8 @@ const std = @import("std");
 const assert = std.debug.assert;
 const errors = @import("errors.zig");
 const memory = @import("memory.zig");
-const Array = @import("array.zig").Array;
+const array_mod = @import("array.zig");
+const Array = array_mod.Array;
 const primitive = @import("primitive.zig");
 
 /// Evaluations are serialized: the walk marks nodes with an epoch that must not interleave.
@@ -17,6 +18,15 @@ const Frame = struct { node: *Array, next_input: u32 };
 
 /// Evaluates every array in `roots` and what it depends on.
 pub fn eval(roots: []const *Array) errors.Error!void {
+    if (array_mod.isCompileTracing()) {
+        for (roots) |root| {
+            if (root.isTracer() and !root.isEvaluated()) {
+                return errors.fail(error.InvalidArgument, "[compile] a compiled function cannot " ++
+                    "evaluate or read arrays computed from its inputs (shape {f}); return them " ++
+                    "instead", .{root.shape});
+            }
+        }
+    }
     eval_mutex.lock();
     defer eval_mutex.unlock();
     epoch +%= 1;

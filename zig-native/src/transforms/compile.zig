@@ -1,0 +1,316 @@
+//! `compile`: a traced function's graph, captured once as a program (steps over input slots,
+//! captured constants and earlier steps), simplified (common subexpressions merged), then
+//! replayed natively for every call with new inputs: the function's JavaScript does not run
+//! again and no per-op FFI call is made.
+
+const std = @import("std");
+const assert = std.debug.assert;
+const errors = @import("../errors.zig");
+const memory = @import("../memory.zig");
+const shape_mod = @import("../shape.zig");
+const DType = @import("../dtype.zig").DType;
+const Array = @import("../array.zig").Array;
+const Primitive = @import("../primitive.zig").Primitive;
+
+const Shape = shape_mod.Shape;
+
+/// At most this many live programs and steps per program.
+pub const programs_max = 1 << 16;
+pub const steps_max = 1 << 20;
+
+const Operand = union(enum) {
+    input: u32,
+    constant: u32,
+    step: u32,
+};
+
+const Step = struct {
+    primitive: Primitive,
+    dtype: DType,
+    shape: Shape,
+    operands: []Operand,
+};
+
+const InputSpec = struct { dtype: DType, shape: Shape };
+
+const Program = struct {
+    inputs: []InputSpec,
+    /// Arrays the function used that do not depend on its inputs (held referenced).
+    constants: []*Array,
+    steps: []Step,
+    outputs: []Operand,
+    /// Replay recomputes shapes (elementwise steps only) instead of requiring the traced ones.
+    shapeless: bool,
+
+    fn deinit(self: *Program) void {
+        for (self.constants) |constant| constant.release();
+        for (self.steps) |step| memory.allocator.free(step.operands);
+        memory.allocator.free(self.constants);
+        memory.allocator.free(self.steps);
+        memory.allocator.free(self.outputs);
+        memory.allocator.free(self.inputs);
+        memory.allocator.destroy(self);
+    }
+};
+
+var programs_mutex: std.Thread.Mutex = .{};
+var programs: std.ArrayListUnmanaged(?*Program) = .empty;
+
+fn oom(bytes: usize) errors.Error {
+    return memory.outOfMemory(bytes);
+}
+
+/// Captures the graph from `inputs` (the trace's tracers) to `outputs`; returns the program's
+/// id (>= 1).
+pub fn build(outputs: []const *Array, inputs: []const *Array, shapeless: bool) errors.Error!u32 {
+    var index: std.AutoHashMapUnmanaged(*Array, Operand) = .empty;
+    defer index.deinit(memory.allocator);
+    var constants: std.ArrayListUnmanaged(*Array) = .empty;
+    errdefer {
+        for (constants.items) |c| c.release();
+        constants.deinit(memory.allocator);
+    }
+    var steps: std.ArrayListUnmanaged(Step) = .empty;
+    errdefer {
+        for (steps.items) |step| memory.allocator.free(step.operands);
+        steps.deinit(memory.allocator);
+    }
+    for (inputs, 0..) |input, slot| {
+        const entry = index.getOrPut(memory.allocator, input) catch return oom(64);
+        // The same array passed twice keeps its first slot.
+        if (!entry.found_existing) entry.value_ptr.* = .{ .input = @intCast(slot) };
+    }
+    // Post-order from the outputs: a node's operands are captured before the node.
+    const Frame = struct { node: *Array, next_input: usize };
+    var stack: std.ArrayListUnmanaged(Frame) = .empty;
+    defer stack.deinit(memory.allocator);
+    var depends: std.AutoHashMapUnmanaged(*Array, bool) = .empty;
+    defer depends.deinit(memory.allocator);
+    for (outputs) |output| {
+        if (index.contains(output)) continue;
+        stack.append(memory.allocator, .{ .node = output, .next_input = 0 }) catch return oom(64);
+        while (stack.items.len > 0) {
+            const top = &stack.items[stack.items.len - 1];
+            const node = top.node;
+            if (!dependsOnInputs(node, &depends, &index)) {
+                // Computed without the inputs: a constant of the program.
+                stack.items.len -= 1;
+                if (index.contains(node)) continue;
+                node.retain();
+                constants.append(memory.allocator, node) catch {
+                    node.release();
+                    return oom(64);
+                };
+                index.put(memory.allocator, node, .{ .constant = @intCast(constants.items.len - 1) }) catch return oom(64);
+                continue;
+            }
+            if (top.next_input < node.inputs.len) {
+                const input = node.inputs[top.next_input];
+                top.next_input += 1;
+                if (!index.contains(input)) {
+                    stack.append(memory.allocator, .{ .node = input, .next_input = 0 }) catch return oom(64);
+                }
+                continue;
+            }
+            stack.items.len -= 1;
+            if (index.contains(node)) continue;
+            if (steps.items.len >= steps_max) {
+                return errors.fail(error.LimitExceeded, "[compile] the function records more " ++
+                    "than {d} operations", .{steps_max});
+            }
+            const operands = memory.allocator.alloc(Operand, node.inputs.len) catch
+                return oom(node.inputs.len * @sizeOf(Operand));
+            for (node.inputs, operands) |input, *operand| operand.* = index.get(input).?;
+            if (shapeless and !isElementwise(node.primitive)) {
+                memory.allocator.free(operands);
+                return errors.fail(error.Unsupported, "[compile] shapeless compilation supports " ++
+                    "elementwise operations only; the function uses {s}", .{node.primitive.name()});
+            }
+            const step_index = if (merged(steps.items, node, operands)) |existing| blk: {
+                memory.allocator.free(operands);
+                break :blk existing;
+            } else blk: {
+                steps.append(memory.allocator, .{ .primitive = node.primitive, .dtype = node.dtype,
+                    .shape = node.shape, .operands = operands }) catch {
+                    memory.allocator.free(operands);
+                    return oom(@sizeOf(Step));
+                };
+                break :blk steps.items.len - 1;
+            };
+            index.put(memory.allocator, node, .{ .step = @intCast(step_index) }) catch return oom(64);
+        }
+    }
+    const program = memory.allocator.create(Program) catch return oom(@sizeOf(Program));
+    errdefer memory.allocator.destroy(program);
+    const output_refs = memory.allocator.alloc(Operand, outputs.len) catch return oom(outputs.len * 16);
+    errdefer memory.allocator.free(output_refs);
+    for (outputs, output_refs) |output, *ref| ref.* = index.get(output).?;
+    const specs = memory.allocator.alloc(InputSpec, inputs.len) catch return oom(inputs.len * @sizeOf(InputSpec));
+    errdefer memory.allocator.free(specs);
+    for (inputs, specs) |input, *spec| spec.* = .{ .dtype = input.dtype, .shape = input.shape };
+    const owned_steps = steps.toOwnedSlice(memory.allocator) catch return oom(steps.items.len * @sizeOf(Step));
+    const owned_constants = constants.toOwnedSlice(memory.allocator) catch {
+        memory.allocator.free(owned_steps);
+        return oom(constants.items.len * 8);
+    };
+    program.* = .{ .inputs = specs, .constants = owned_constants, .steps = owned_steps,
+        .outputs = output_refs, .shapeless = shapeless };
+
+    programs_mutex.lock();
+    defer programs_mutex.unlock();
+    for (programs.items, 0..) |slot, i| {
+        if (slot == null) {
+            programs.items[i] = program;
+            return @intCast(i + 1);
+        }
+    }
+    if (programs.items.len >= programs_max) {
+        program.deinit();
+        return errors.fail(error.LimitExceeded, "[compile] more than {d} compiled functions are " ++
+            "alive", .{programs_max});
+    }
+    programs.append(memory.allocator, program) catch {
+        program.deinit();
+        return oom(8);
+    };
+    return @intCast(programs.items.len);
+}
+
+/// An existing step computing the same primitive from the same operands (common
+/// subexpression), or null.
+fn merged(steps: []const Step, node: *const Array, operands: []const Operand) ?usize {
+    for (steps, 0..) |step, i| {
+        if (step.dtype != node.dtype or !step.shape.eql(node.shape)) continue;
+        if (!std.meta.eql(step.primitive, node.primitive)) continue;
+        if (step.operands.len != operands.len) continue;
+        var same = true;
+        for (step.operands, operands) |a, b| same = same and std.meta.eql(a, b);
+        if (same) return i;
+    }
+    return null;
+}
+
+fn isElementwise(primitive: Primitive) bool {
+    return switch (primitive) {
+        .unary, .binary, .where, .astype => true,
+        else => false,
+    };
+}
+
+/// Whether an input of the program is behind `node` (memoized).
+fn dependsOnInputs(
+    node: *Array,
+    memo: *std.AutoHashMapUnmanaged(*Array, bool),
+    index: *const std.AutoHashMapUnmanaged(*Array, Operand),
+) bool {
+    if (index.get(node)) |operand| return operand != .constant;
+    if (memo.get(node)) |known| return known;
+    // Iterative: the graph may be deep.
+    var pending: std.ArrayListUnmanaged(*Array) = .empty;
+    defer pending.deinit(memory.allocator);
+    pending.append(memory.allocator, node) catch return true;
+    while (pending.items.len > 0) {
+        const top = pending.items[pending.items.len - 1];
+        if (memo.contains(top)) {
+            pending.items.len -= 1;
+            continue;
+        }
+        var unknown = false;
+        var result = false;
+        for (top.inputs) |input| {
+            if (index.get(input)) |operand| {
+                result = result or operand != .constant;
+                continue;
+            }
+            if (memo.get(input)) |known| {
+                result = result or known;
+            } else {
+                unknown = true;
+                pending.append(memory.allocator, input) catch return true;
+            }
+        }
+        if (unknown) continue;
+        memo.put(memory.allocator, top, result) catch return true;
+        pending.items.len -= 1;
+    }
+    return memo.get(node) orelse true;
+}
+
+/// Replays program `id` on `inputs`, writing new references to its outputs into `outputs`.
+pub fn run(id: u32, inputs: []const *Array, outputs: []*Array) errors.Error!void {
+    const program = try get(id);
+    if (inputs.len != program.inputs.len or outputs.len != program.outputs.len) {
+        return errors.fail(error.InvalidArgument, "[compile] the program takes {d} inputs and " ++
+            "makes {d} outputs; got {d} and room for {d}", .{ program.inputs.len,
+            program.outputs.len, inputs.len, outputs.len });
+    }
+    for (inputs, program.inputs, 0..) |input, spec, k| {
+        if (input.dtype != spec.dtype or (!program.shapeless and !input.shape.eql(spec.shape))) {
+            return errors.fail(error.InvalidArgument, "[compile] input {d} is {s} {f}; the " ++
+                "program was traced for {s} {f}", .{ k, input.dtype.name(), input.shape,
+                spec.dtype.name(), spec.shape });
+        }
+    }
+    const made = memory.allocator.alloc(*Array, program.steps.len) catch
+        return oom(program.steps.len * 8);
+    defer memory.allocator.free(made);
+    var count: usize = 0;
+    defer for (made[0..count]) |node| node.release();
+    var operands: [64]*Array = undefined;
+    for (program.steps) |step| {
+        if (step.operands.len > operands.len) {
+            return errors.fail(error.Unsupported, "[compile] a step with {d} inputs", .{step.operands.len});
+        }
+        for (step.operands, 0..) |operand, k| operands[k] = resolve(program, inputs, made, operand);
+        const shape = if (program.shapeless)
+            try replayShape(step, operands[0..step.operands.len])
+        else
+            step.shape;
+        made[count] = try Array.createLazy(step.dtype, shape, step.primitive, operands[0..step.operands.len]);
+        count += 1;
+    }
+    for (program.outputs, outputs) |ref, *out| {
+        const node = resolve(program, inputs, made, ref);
+        node.retain();
+        out.* = node;
+    }
+}
+
+fn resolve(program: *const Program, inputs: []const *Array, made: []const *Array, operand: Operand) *Array {
+    return switch (operand) {
+        .input => |k| inputs[k],
+        .constant => |k| program.constants[k],
+        .step => |k| made[k],
+    };
+}
+
+/// The output shape of an elementwise step over operands of new shapes.
+fn replayShape(step: Step, operands: []const *Array) errors.Error!Shape {
+    assert(isElementwise(step.primitive) and operands.len > 0);
+    var shape = operands[0].shape;
+    for (operands[1..]) |operand| shape = try shape_mod.broadcast("compile", shape, operand.shape);
+    return shape;
+}
+
+fn get(id: u32) errors.Error!*Program {
+    programs_mutex.lock();
+    defer programs_mutex.unlock();
+    if (id == 0 or id > programs.items.len or programs.items[id - 1] == null) {
+        return errors.fail(error.InvalidArgument, "[compile] no compiled program {d}", .{id});
+    }
+    return programs.items[id - 1].?;
+}
+
+/// Frees program `id` (its constants are released).
+pub fn free(id: u32) errors.Error!void {
+    const program = try get(id);
+    programs_mutex.lock();
+    programs.items[id - 1] = null;
+    programs_mutex.unlock();
+    program.deinit();
+}
+
+/// The number of steps of program `id` after simplification (for tests and benchmarks).
+pub fn stepCount(id: u32) errors.Error!u32 {
+    return @intCast((try get(id)).steps.len);
+}
