@@ -115,7 +115,9 @@ pub fn createSliceUpdate(x: *Array, update: *Array, params: view.SliceParams) er
         return errors.fail(error.ShapeMismatch, "[slice_update] an update of shape {f} for an " ++
             "array of shape {f}: the dimensions must match", .{ update.shape, x.shape });
     }
-    const checked = try view.checkSlice("slice_update", x.shape, params.start[0..ndim], update.shape.slice(), params.step[0..ndim]);
+    const starts = params.start[0..ndim];
+    const steps = params.step[0..ndim];
+    const checked = try view.checkSlice("slice_update", x.shape, starts, update.shape.slice(), steps);
     const values = try astype.create(update, x.dtype);
     defer values.release();
     return Array.createLazy(x.dtype, x.shape, .{ .slice_update = checked }, &.{ x, values });
@@ -219,4 +221,59 @@ pub fn vjpSliceUpdate(params: view.SliceParams, node: *Array, cotangent: *Array,
 comptime {
     _ = memory;
     _ = dtype_mod;
+}
+
+const graph = @import("../graph.zig");
+
+fn testArray(values: []const f32, dims: []const i32) !*Array {
+    const shape = try shape_mod.Shape.init(dims);
+    return Array.createFromBytes(.float32, shape, std.mem.sliceAsBytes(values));
+}
+
+test "slice_update writes a block with negative steps into a transposed source" {
+    const base = try testArray(&.{ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 }, &.{ 4, 3 });
+    defer base.release();
+    const x = try view.createTranspose(base, &.{}); // [[0,3,6,9],[1,4,7,10],[2,5,8,11]]
+    defer x.release();
+    const update = try testArray(&.{ -1, -2, -3, -4 }, &.{ 2, 2 });
+    defer update.release();
+    // Rows 2 and 0 (step -2), columns 3 and 1 (step -2).
+    const params: view.SliceParams = .{
+        .start = .{ 2, 3 } ++ @as([shape_mod.ndim_max - 2]i32, @splat(0)),
+        .step = .{ -2, -2 } ++ @as([shape_mod.ndim_max - 2]i32, @splat(1)),
+    };
+    const out = try createSliceUpdate(x, update, params);
+    defer out.release();
+    // Its derivative (recorded before `out` evaluates and detaches), with `out` as the
+    // cotangent: the source gets the cotangent with the block zeroed, the update the block.
+    const to_source = try vjpSliceUpdate(params, out, out, 0);
+    defer to_source.release();
+    const to_update = try vjpSliceUpdate(params, out, out, 1);
+    defer to_update.release();
+    try graph.eval(&.{ out, to_source, to_update });
+    const want = [_]f32{ 0, -4, 6, -3, 1, 4, 7, 10, 2, -2, 8, -1 };
+    try std.testing.expectEqualSlices(f32, &want, out.dataPtr(f32)[0..12]);
+    const zeroed = [_]f32{ 0, 0, 6, 0, 1, 4, 7, 10, 2, 0, 8, 0 };
+    try std.testing.expectEqualSlices(f32, &zeroed, to_source.dataPtr(f32)[0..12]);
+    const copy = try astype.createCopy(to_update);
+    defer copy.release();
+    try graph.eval(&.{copy});
+    try std.testing.expectEqualSlices(f32, &.{ -1, -2, -3, -4 }, copy.dataPtr(f32)[0..4]);
+}
+
+test "slice_update errors name the op and the shapes" {
+    const x = try testArray(&.{ 0, 1, 2, 3, 4, 5 }, &.{ 2, 3 });
+    defer x.release();
+    const update = try testArray(&.{ 1, 2 }, &.{ 1, 2 });
+    defer update.release();
+    var params: view.SliceParams = .{ .start = @splat(0), .step = @splat(1) };
+    params.start[1] = 2;
+    try std.testing.expectError(error.InvalidArgument, createSliceUpdate(x, update, params));
+    try std.testing.expectEqualStrings("[slice_update] start 2, size 2, step 1 reaches outside " ++
+        "axis 1 of shape [2,3]", errors.message());
+    const flat = try testArray(&.{ 1, 2 }, &.{2});
+    defer flat.release();
+    try std.testing.expectError(error.ShapeMismatch, createSliceUpdate(x, flat, params));
+    try std.testing.expectEqualStrings("[slice_update] an update of shape [2] for an array of " ++
+        "shape [2,3]: the dimensions must match", errors.message());
 }
