@@ -153,7 +153,12 @@ pub fn vjpGather(node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*
 /// the source's value survived. The updates get the cotangent gathered at their positions
 /// (maximum/minimum: where they are the result), summed back over broadcast axes. multiply
 /// has no rule, as in MLX.
-pub fn vjpScatter(params: ScatterParams, node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array {
+pub fn vjpScatter(
+    params: ScatterParams,
+    node: *Array,
+    cotangent: *Array,
+    argnum: usize,
+) errors.Error!?*Array {
     if (argnum >= 2) return null;
     if (params.op == .multiply) {
         return errors.fail(error.Unsupported, "[vjp] the derivative of scatter with multiply " ++
@@ -206,7 +211,12 @@ fn whereElseZero(a: *Array, b: *Array, cotangent: *Array) errors.Error!*Array {
 
 /// vjp of slice_update: the source gets the cotangent with zeros in the block, the update the
 /// cotangent's block.
-pub fn vjpSliceUpdate(params: view.SliceParams, node: *Array, cotangent: *Array, argnum: usize) errors.Error!*Array {
+pub fn vjpSliceUpdate(
+    params: view.SliceParams,
+    node: *Array,
+    cotangent: *Array,
+    argnum: usize,
+) errors.Error!*Array {
     const update = node.inputs[1];
     if (argnum == 0) {
         const zeros = try grad_ops.zerosLike(update);
