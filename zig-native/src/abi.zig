@@ -1255,6 +1255,7 @@ test {
     _ = @import("backend/cpu/select.zig");
     _ = @import("graph_test.zig");
     _ = @import("primitives/join.zig");
+    _ = @import("primitives/indexing.zig");
     _ = @import("primitives/matmul.zig");
     _ = @import("primitives/decompositions.zig");
     _ = @import("backend/cpu/householder.zig");

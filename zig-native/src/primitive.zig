@@ -32,6 +32,8 @@ pub const Primitive = union(enum) {
     broadcast_to,
     slice: view.SliceParams,
     reshape,
+    /// A copy with one strided block replaced (MLX's SliceUpdate; slice's derivative).
+    slice_update: view.SliceParams,
     concatenate: join.ConcatParams,
     arange: creation.Arange,
     gather,
@@ -69,6 +71,7 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .broadcast_to => view.evalBroadcastTo(out),
         .slice => |params| view.evalSlice(params, out),
         .reshape => try view.evalReshape(out),
+        .slice_update => |params| try indexing.evalSliceUpdate(params, out),
         .concatenate => |params| try join.evalCpu(params, out),
         .arange => |params| try creation.evalArange(params, out),
         .gather => try indexing.evalGather(out),
@@ -104,6 +107,11 @@ pub fn vjp(node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array 
         .binary => |op| try binary.vjp(op, node, cotangent, argnum),
         .reduce => |params| try reduce.vjp(params, node, cotangent),
         .matmul => try matmul.vjp(node, cotangent, argnum),
+        .slice => |params| try view.vjpSlice(params, node, cotangent),
+        .slice_update => |params| try indexing.vjpSliceUpdate(params, node, cotangent, argnum),
+        .gather => try indexing.vjpGather(node, cotangent, argnum),
+        .scatter => |params| try indexing.vjpScatter(params, node, cotangent, argnum),
+        .concatenate => |params| try join.vjp(params, node, cotangent, argnum),
         .arg_reduce, .random_bits, .arange => null,
         else => errors.fail(error.Unsupported, "[vjp] the derivative of {s} is not implemented " ++
             "yet", .{node.primitive.name()}),

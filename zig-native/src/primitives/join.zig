@@ -10,6 +10,7 @@ const dtype_mod = @import("../dtype.zig");
 const Array = @import("../array.zig").Array;
 const astype = @import("astype.zig");
 const cpu_copy = @import("../backend/cpu/copy.zig");
+const view = @import("view.zig");
 
 /// Most arrays one concatenate takes.
 pub const inputs_max = 1 << 16;
@@ -105,8 +106,17 @@ pub fn evalCpu(params: ConcatParams, out: *Array) errors.Error!void {
     assert(region_offset - out.offset == @as(i64, out.shape.dims[params.axis]) * axis_stride);
 }
 
+/// vjp of concatenate: input `argnum`'s block of the cotangent along the axis.
+pub fn vjp(params: ConcatParams, node: *Array, cotangent: *Array, argnum: usize) errors.Error!*Array {
+    const ndim = node.shape.ndim;
+    var starts: [shape_mod.ndim_max]i32 = @splat(0);
+    const steps: [shape_mod.ndim_max]i32 = @splat(1);
+    for (node.inputs[0..argnum]) |input| starts[params.axis] += input.shape.dims[params.axis];
+    const sizes = node.inputs[argnum].shape.slice();
+    return view.createSlice(cotangent, starts[0..ndim], sizes, steps[0..ndim]);
+}
+
 const graph = @import("../graph.zig");
-const view = @import("view.zig");
 
 fn testArray(
     comptime T: type,

@@ -8,6 +8,7 @@ const errors = @import("../errors.zig");
 const shape_mod = @import("../shape.zig");
 const Array = @import("../array.zig").Array;
 const cpu_copy = @import("../backend/cpu/copy.zig");
+const indexing = @import("indexing.zig");
 const grad_ops = @import("../transforms/grad_ops.zig");
 
 const ndim_max = shape_mod.ndim_max;
@@ -87,29 +88,41 @@ pub fn createSlice(
     sizes: []const i32,
     steps: []const i32,
 ) errors.Error!*Array {
-    const ndim = input.shape.ndim;
+    const params = try checkSlice("slice", input.shape, starts, sizes, steps);
+    const out_shape = try shape_mod.Shape.init(sizes);
+    return Array.createLazy(input.dtype, out_shape, .{ .slice = params }, &.{input});
+}
+
+/// Validates a strided block of `shape` (`sizes[i]` elements from `starts[i]` every
+/// `steps[i]` on each axis, all inside) for `op` and returns its parameters.
+pub fn checkSlice(
+    op: []const u8,
+    shape: shape_mod.Shape,
+    starts: []const i32,
+    sizes: []const i32,
+    steps: []const i32,
+) errors.Error!SliceParams {
+    const ndim = shape.ndim;
     if (starts.len != ndim or sizes.len != ndim or steps.len != ndim) {
-        return errors.fail(error.InvalidArgument, "[slice] {d} starts, {d} sizes and {d} steps " ++
-            "given for an array of shape {f}", .{ starts.len, sizes.len, steps.len, input.shape });
+        return errors.fail(error.InvalidArgument, "[{s}] {d} starts, {d} sizes and {d} steps " ++
+            "given for an array of shape {f}", .{ op, starts.len, sizes.len, steps.len, shape });
     }
     var params: SliceParams = .{ .start = @splat(0), .step = @splat(1) };
-    var out_shape: shape_mod.Shape = .{ .ndim = ndim };
     for (0..ndim) |axis| {
-        const dim: i64 = input.shape.dims[axis];
+        const dim: i64 = shape.dims[axis];
         const start: i64 = starts[axis];
         const size: i64 = sizes[axis];
         const step: i64 = steps[axis];
         const last = start + (size - 1) * step;
         const inside = size == 0 or (start >= 0 and start < dim and last >= 0 and last < dim);
         if (step == 0 or size < 0 or !inside) {
-            return errors.fail(error.InvalidArgument, "[slice] start {d}, size {d}, step {d} " ++
-                "reaches outside axis {d} of shape {f}", .{ start, size, step, axis, input.shape });
+            return errors.fail(error.InvalidArgument, "[{s}] start {d}, size {d}, step {d} " ++
+                "reaches outside axis {d} of shape {f}", .{ op, start, size, step, axis, shape });
         }
         params.start[axis] = if (size == 0) 0 else starts[axis];
         params.step[axis] = steps[axis];
-        out_shape.dims[axis] = sizes[axis];
     }
-    return Array.createLazy(input.dtype, out_shape, .{ .slice = params }, &.{input});
+    return params;
 }
 
 pub fn evalSlice(params: SliceParams, out: *Array) void {
@@ -174,4 +187,12 @@ pub fn vjpReshape(out: *Array, cotangent: *Array) errors.Error!*Array {
 /// vjp of broadcast_to: the cotangent summed over the broadcast axes.
 pub fn vjpBroadcastTo(out: *Array, cotangent: *Array) errors.Error!*Array {
     return grad_ops.unbroadcast(cotangent, out.inputs[0].shape);
+}
+
+/// vjp of slice: the cotangent written into zeros of the input's shape at the sliced
+/// positions (MLX: slice_update of zeros).
+pub fn vjpSlice(params: SliceParams, out: *Array, cotangent: *Array) errors.Error!*Array {
+    const zeros = try grad_ops.zerosLike(out.inputs[0]);
+    defer zeros.release();
+    return indexing.createSliceUpdate(zeros, cotangent, params);
 }

@@ -107,14 +107,27 @@ pub fn runFlat(out: *Array, input: *const Array) void {
 /// `region_offset` elements into out's buffer and has input's shape and out's strides: the
 /// copy behind concatenate. `out` is allocated and the region lies inside it.
 pub fn runRegion(out: *Array, region_offset: i64, input: *const Array) void {
-    assert(out.isEvaluated());
     assert(input.shape.ndim == out.shape.ndim);
     for (input.shape.slice(), out.shape.slice()) |dim, out_dim| assert(dim <= out_dim);
     assert(region_offset >= out.offset);
+    runStridedRegion(out, region_offset, out.strides, input);
+}
+
+/// Writes `input` (any layout), converted to `out.dtype`, into the region of out's buffer
+/// with input's shape that starts `region_offset` elements in and steps by `region_strides`
+/// (any sign): the copy behind slice_update. Every position of the region lies inside `out`.
+pub fn runStridedRegion(
+    out: *Array,
+    region_offset: i64,
+    region_strides: shape_mod.Strides,
+    input: *const Array,
+) void {
+    assert(out.isEvaluated());
+    assert(region_offset >= 0);
     switch (input.dtype) {
         inline else => |in_dtype| switch (out.dtype) {
             inline else => |out_dtype| {
-                const loop = strided.Loop(2).init(input.shape, .{ out.strides, input.strides }, .{
+                const loop = strided.Loop(2).init(input.shape, .{ region_strides, input.strides }, .{
                     region_offset,
                     input.offset,
                 });
