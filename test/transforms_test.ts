@@ -65,11 +65,13 @@ test("vmap() equals the loop over the batch, with in/out axes, unmapped argument
   mx.dispose(pair);
 });
 
-test("vmap() of grad() maps per-example gradients", () => {
+test("vmap() composes with grad both ways", () => {
   using x = mx.array([[1, 2], [3, 4], [5, 6]], mx.float64);
   const loss = (v: mx.MxArray) => mx.sum(mx.power(v, 3));
   using perRow = mx.vmap(mx.grad(loss))(x);
   assertEquals(perRow.tolist(), [[3, 12], [27, 48], [75, 108]]);
+  using ofVmap = mx.grad((v: mx.MxArray) => mx.sum(mx.vmap(loss)(v)))(x);
+  assertEquals(ofVmap.tolist(), [[3, 12], [27, 48], [75, 108]]);
 });
 
 test("vmap() rejects bad axes and mismatched sizes", () => {
