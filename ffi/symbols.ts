@@ -35,7 +35,7 @@ export const symbols = {
   compile_build: { args: ["buffer", "u32", "buffer", "u32", "u32"], result: "u32" },
   compile_run: { args: ["u32", "buffer", "u32", "buffer", "u32"], result: "i32" },
   compile_free: { args: ["u32"], result: "i32" },
-  compile_step_count: { args: ["u32"], result: "i32" },
+  compile_step_count: { args: ["u32", "u32"], result: "i32" },
   last_status: { args: [], result: "i32" },
   last_error_length: { args: [], result: "u32" },
   last_error_copy: { args: ["buffer", "u32"], result: "u32" },

@@ -181,13 +181,28 @@ function fill(tree: unknown, next: () => MxArray): unknown {
   return tree;
 }
 
-/** The number of operations in the program `fn` traced for `args` (after merging common
- * subexpressions); for tests and benchmarks. */
-export function compiledStepCount<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): number {
+/** The number of operations in the program `fn` traces for `args`: `steps` after merging
+ * common subexpressions, `fusedSteps` after fusing float32 elementwise chains (what a call
+ * replays); for tests and benchmarks.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const f = (x: mx.MxArray) => mx.multiply(mx.exp(mx.sin(x)), 2);
+ * console.log(mx.compiledStepCount(f, mx.array([1, 2]))); // { steps: 3, fusedSteps: 1 }
+ * ```
+ */
+export function compiledStepCount<A extends unknown[], R>(
+  fn: (...args: A) => R,
+  ...args: A
+): { steps: number; fusedSteps: number } {
   const inputs = leaves(args);
   const traced = trace(fn, args, inputs, false);
   try {
-    return native.compile_step_count(traced.id);
+    return {
+      steps: native.compile_step_count(traced.id, 0),
+      fusedSteps: native.compile_step_count(traced.id, 1),
+    };
   } finally {
     native.compile_free(traced.id);
   }

@@ -61,8 +61,10 @@ test("compile({ shapeless }) traces once per dtypes and ranks for elementwise fu
 test("compile() merges common subexpressions and captures constants", () => {
   const twice = (x: mx.MxArray) => mx.add(mx.exp(mx.sin(x)), mx.exp(mx.sin(x)));
   using x = mx.array([0.5, 1]);
-  // sin, exp, add: the repeated sin and exp are merged.
-  assertEquals(mx.compiledStepCount(twice, x), 3);
+  // sin, exp, add: the repeated sin and exp are merged; sin and exp fuse (exp feeds add twice).
+  assertEquals(mx.compiledStepCount(twice, x), { steps: 3, fusedSteps: 2 });
+  // GELU's five float32 elementwise steps run as one fused kernel.
+  assertEquals(mx.compiledStepCount(gelu, x), { steps: 5, fusedSteps: 1 });
   using scale = mx.array([10, 100]);
   const f = mx.compile((v: mx.MxArray) => mx.multiply(v, scale));
   using out = f(x);
@@ -71,6 +73,27 @@ test("compile() merges common subexpressions and captures constants", () => {
   using y = mx.array([1, 2]);
   using again = f(y);
   assertEquals(again.tolist(), [10, 200]);
+});
+
+test("compile() fuses float32 chains over strided, broadcast and scalar operands exactly", () => {
+  const f = (x: mx.MxArray, row: mx.MxArray, s: mx.MxArray) =>
+    mx.add(mx.multiply(mx.tanh(mx.subtract(x, row)), mx.exp(mx.negative(s))), mx.sqrt(mx.abs(row)));
+  const compiled = mx.compile(f);
+  using base = mx.reshape(mx.sin(mx.arange(0, 300 * 37, { dtype: mx.float32 })), [37, 300]);
+  using x = mx.transpose(base); // [300, 37], strided
+  using row = mx.cos(mx.arange(0, 37, { dtype: mx.float32 })); // broadcast over rows
+  using s = mx.array(0.25);
+  // Chains fuse per shape: exp(-s) (a scalar), sqrt(|row|) (a row) and the [300, 37] chain.
+  assertEquals(mx.compiledStepCount(f, x, row, s), { steps: 8, fusedSteps: 3 });
+  using got = compiled(x, row, s);
+  using want = f(x, row, s);
+  assertEquals(got.shape, [300, 37]);
+  // The fused kernel runs the same float32 math: equal to the op-by-op result bit for bit.
+  assertEquals(Array.from(got.toTypedArray() as Float32Array), Array.from(want.toTypedArray() as Float32Array));
+  using ints = mx.array([1, 2, 3], mx.int32);
+  const g = mx.compile((v: mx.MxArray) => mx.multiply(mx.add(v, v), v));
+  using gi = g(ints);
+  assertEquals([gi.dtype, gi.tolist()], [mx.int32, [2, 8, 18]]); // not fused (int32), still right
 });
 
 test("compile() takes and returns trees; non-array leaves are part of the signature", () => {

@@ -1020,10 +1020,11 @@ fn compileFree(id: u32) callconv(.c) Status {
     return statusResult(compile_mod.free(id));
 }
 
-/// The number of steps of program `id` after simplification, or -1.
-fn compileStepCount(id: u32) callconv(.c) i32 {
+/// The number of steps program `id` replays after merging common subexpressions (`fused` != 0:
+/// and fusing elementwise chains), or -1.
+fn compileStepCount(id: u32, fused_form: u32) callconv(.c) i32 {
     begin();
-    const count = compile_mod.stepCount(id) catch |err| {
+    const count = (if (fused_form != 0) compile_mod.fusedStepCount(id) else compile_mod.stepCount(id)) catch |err| {
         _ = statusResult(err);
         return -1;
     };

@@ -21,6 +21,7 @@ const linalg = @import("primitives/linalg.zig");
 const conv = @import("primitives/conv.zig");
 const fft = @import("primitives/fft.zig");
 const decompositions = @import("primitives/decompositions.zig");
+const fused = @import("primitives/fused.zig");
 
 pub const Primitive = union(enum) {
     /// Not computed by a primitive: a leaf, or a node already evaluated and detached.
@@ -55,6 +56,8 @@ pub const Primitive = union(enum) {
     fft: fft.Params,
     /// qr, svd, eigh, eig: every output in one flat buffer (see decompositions.zig).
     decomposition: decompositions.Params,
+    /// A float32 elementwise program made by `compile` (see primitives/fused.zig).
+    fused: fused.Program,
 
     pub fn name(self: Primitive) []const u8 {
         return @tagName(self);
@@ -91,6 +94,7 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .convolution => |params| try conv.evalCpu(params, out),
         .fft => |params| try fft.evalCpu(params, out),
         .decomposition => |params| try decompositions.evalCpu(params, out),
+        .fused => |*program| try fused.evalCpu(program, out),
     }
 }
 

@@ -11,6 +11,7 @@ const shape_mod = @import("../shape.zig");
 const DType = @import("../dtype.zig").DType;
 const Array = @import("../array.zig").Array;
 const Primitive = @import("../primitive.zig").Primitive;
+const fused = @import("../backend/cpu/fused.zig");
 
 const Shape = shape_mod.Shape;
 
@@ -33,16 +34,32 @@ const Step = struct {
 
 const InputSpec = struct { dtype: DType, shape: Shape };
 
+/// Steps and the operands that are the program's outputs.
+const Variant = struct {
+    steps: []Step,
+    outputs: []Operand,
+
+    fn deinit(self: Variant) void {
+        for (self.steps) |step| memory.allocator.free(step.operands);
+        memory.allocator.free(self.steps);
+        memory.allocator.free(self.outputs);
+    }
+};
+
 const Program = struct {
     inputs: []InputSpec,
     /// Arrays the function used that do not depend on its inputs (held referenced).
     constants: []*Array,
     steps: []Step,
     outputs: []Operand,
+    /// The same program with float32 elementwise chains fused, when there are any; replayed
+    /// unless an input is a tracer (a transform differentiates through the plain steps).
+    fast: ?Variant,
     /// Replay recomputes shapes (elementwise steps only) instead of requiring the traced ones.
     shapeless: bool,
 
     fn deinit(self: *Program) void {
+        if (self.fast) |fast| fast.deinit();
         for (self.constants) |constant| constant.release();
         for (self.steps) |step| memory.allocator.free(step.operands);
         memory.allocator.free(self.constants);
@@ -154,7 +171,11 @@ pub fn build(outputs: []const *Array, inputs: []const *Array, shapeless: bool) e
         return oom(constants.items.len * 8);
     };
     program.* = .{ .inputs = specs, .constants = owned_constants, .steps = owned_steps,
-        .outputs = output_refs, .shapeless = shapeless };
+        .outputs = output_refs, .shapeless = shapeless, .fast = null };
+    program.fast = fuse(program) catch |err| {
+        program.deinit();
+        return err;
+    };
 
     programs_mutex.lock();
     defer programs_mutex.unlock();
@@ -192,7 +213,7 @@ fn merged(steps: []const Step, node: *const Array, operands: []const Operand) ?u
 
 fn isElementwise(primitive: Primitive) bool {
     return switch (primitive) {
-        .unary, .binary, .where, .astype => true,
+        .unary, .binary, .where, .astype, .fused => true,
         else => false,
     };
 }
@@ -251,13 +272,19 @@ pub fn run(id: u32, inputs: []const *Array, outputs: []*Array) errors.Error!void
                 spec.dtype.name(), spec.shape });
         }
     }
-    const made = memory.allocator.alloc(*Array, program.steps.len) catch
-        return oom(program.steps.len * 8);
+    var traced = false;
+    for (inputs) |input| traced = traced or input.isTracer();
+    const variant: Variant = if (program.fast != null and !traced)
+        program.fast.?
+    else
+        .{ .steps = program.steps, .outputs = program.outputs };
+    const made = memory.allocator.alloc(*Array, variant.steps.len) catch
+        return oom(variant.steps.len * 8);
     defer memory.allocator.free(made);
     var count: usize = 0;
     defer for (made[0..count]) |node| node.release();
     var operands: [64]*Array = undefined;
-    for (program.steps) |step| {
+    for (variant.steps) |step| {
         if (step.operands.len > operands.len) {
             return errors.fail(error.Unsupported, "[compile] a step with {d} inputs", .{step.operands.len});
         }
@@ -269,7 +296,7 @@ pub fn run(id: u32, inputs: []const *Array, outputs: []*Array) errors.Error!void
         made[count] = try Array.createLazy(step.dtype, shape, step.primitive, operands[0..step.operands.len]);
         count += 1;
     }
-    for (program.outputs, outputs) |ref, *out| {
+    for (variant.outputs, outputs) |ref, *out| {
         const node = resolve(program, inputs, made, ref);
         node.retain();
         out.* = node;
@@ -313,4 +340,202 @@ pub fn free(id: u32) errors.Error!void {
 /// The number of steps of program `id` after simplification (for tests and benchmarks).
 pub fn stepCount(id: u32) errors.Error!u32 {
     return @intCast((try get(id)).steps.len);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fusion
+
+fn operandDtype(program: *const Program, operand: Operand) DType {
+    return switch (operand) {
+        .input => |k| program.inputs[k].dtype,
+        .constant => |k| program.constants[k].dtype,
+        .step => |k| program.steps[k].dtype,
+    };
+}
+
+/// A float32 unary or binary step over float32 operands.
+fn fusable(program: *const Program, step: Step) bool {
+    if (step.dtype != .float32) return false;
+    const ok = switch (step.primitive) {
+        .unary => |op| fused.unaryFusable(op),
+        .binary => |op| fused.binaryFusable(op),
+        else => false,
+    };
+    if (!ok) return false;
+    for (step.operands) |operand| if (operandDtype(program, operand) != .float32) return false;
+    return true;
+}
+
+/// The program with chains of fusable steps (each link used once, same shape) replaced by one
+/// fused step per chain; null when nothing fuses.
+fn fuse(program: *const Program) errors.Error!?Variant {
+    const steps = program.steps;
+    const n = steps.len;
+    if (n < 2) return null;
+    const scratch = memory.allocator.alloc(u32, 3 * n) catch return oom(3 * n * 4);
+    defer memory.allocator.free(scratch);
+    const uses = scratch[0..n];
+    // absorbed_into[i]: the step whose fused kernel computes step i inline, or `none`.
+    const absorbed_into = scratch[n .. 2 * n];
+    const new_index = scratch[2 * n ..];
+    const none = std.math.maxInt(u32);
+    @memset(uses, 0);
+    @memset(absorbed_into, none);
+    for (steps) |step| for (step.operands) |operand| if (operand == .step) {
+        uses[operand.step] += 1;
+    };
+    for (program.outputs) |operand| if (operand == .step) {
+        uses[operand.step] += 1;
+    };
+    // Roots absorb fusable operand steps used only by them (transitively, in index order).
+    var any = false;
+    var i: usize = n;
+    while (i > 0) {
+        i -= 1;
+        if (absorbed_into[i] != none or !fusable(program, steps[i])) continue;
+        var group: Group = .{};
+        if (!group.collect(program, @intCast(i), uses)) continue;
+        if (group.member_count < 2) continue;
+        for (group.members[0..group.member_count]) |member| {
+            if (member != i) absorbed_into[member] = @intCast(i);
+        }
+        any = true;
+    }
+    if (!any) return null;
+
+    var out_steps: std.ArrayListUnmanaged(Step) = .empty;
+    errdefer {
+        for (out_steps.items) |step| memory.allocator.free(step.operands);
+        out_steps.deinit(memory.allocator);
+    }
+    for (steps, 0..) |step, index| {
+        if (absorbed_into[index] != none) continue;
+        var group: Group = .{};
+        const is_root = fusable(program, step) and group.collect(program, @intCast(index), uses) and
+            group.member_count >= 2;
+        const made: Step = if (is_root) try group.fusedStep(program) else blk: {
+            const operands = memory.allocator.dupe(Operand, step.operands) catch
+                return oom(step.operands.len * @sizeOf(Operand));
+            break :blk .{ .primitive = step.primitive, .dtype = step.dtype, .shape = step.shape,
+                .operands = operands };
+        };
+        for (made.operands) |*operand| if (operand.* == .step) {
+            assert(absorbed_into[operand.step] == none);
+            operand.* = .{ .step = new_index[operand.step] };
+        };
+        out_steps.append(memory.allocator, made) catch {
+            memory.allocator.free(made.operands);
+            return oom(@sizeOf(Step));
+        };
+        new_index[index] = @intCast(out_steps.items.len - 1);
+    }
+    const outputs = memory.allocator.dupe(Operand, program.outputs) catch
+        return oom(program.outputs.len * @sizeOf(Operand));
+    for (outputs) |*operand| if (operand.* == .step) {
+        operand.* = .{ .step = new_index[operand.step] };
+    };
+    const owned = out_steps.toOwnedSlice(memory.allocator) catch {
+        memory.allocator.free(outputs);
+        return oom(out_steps.items.len * @sizeOf(Step));
+    };
+    return .{ .steps = owned, .outputs = outputs };
+}
+
+/// The steps one fused kernel computes: a root and the fusable steps only it uses, within
+/// the kernel's limits.
+const Group = struct {
+    members: [fused.instructions_max]u32 = undefined,
+    member_count: usize = 0,
+
+    /// Collects from `root`; false when the group would exceed the limits.
+    fn collect(self: *Group, program: *const Program, root: u32, uses: []const u32) bool {
+        self.member_count = 0;
+        var pending: [fused.instructions_max]u32 = undefined;
+        var pending_count: usize = 1;
+        pending[0] = root;
+        while (pending_count > 0) {
+            pending_count -= 1;
+            const index = pending[pending_count];
+            if (self.member_count >= fused.instructions_max) return false;
+            self.members[self.member_count] = index;
+            self.member_count += 1;
+            const step = program.steps[index];
+            for (step.operands) |operand| {
+                if (operand != .step) continue;
+                const j = operand.step;
+                const inner = program.steps[j];
+                if (uses[j] != 1 or !fusable(program, inner) or !inner.shape.eql(step.shape)) continue;
+                if (pending_count >= pending.len) return false;
+                pending[pending_count] = j;
+                pending_count += 1;
+            }
+        }
+        std.mem.sort(u32, self.members[0..self.member_count], {}, std.sort.asc(u32));
+        var externals: [fused.inputs_max + 1]Operand = undefined;
+        return self.externalOperands(program, &externals) != null;
+    }
+
+    fn isMember(self: *const Group, index: u32) bool {
+        for (self.members[0..self.member_count]) |m| if (m == index) return true;
+        return false;
+    }
+
+    /// The operands from outside the group (deduplicated), or null past `fused.inputs_max`.
+    fn externalOperands(self: *const Group, program: *const Program, out: *[fused.inputs_max + 1]Operand) ?[]Operand {
+        var count: usize = 0;
+        for (self.members[0..self.member_count]) |index| {
+            for (program.steps[index].operands) |operand| {
+                if (operand == .step and self.isMember(operand.step)) continue;
+                var seen = false;
+                for (out[0..count]) |e| seen = seen or std.meta.eql(e, operand);
+                if (seen) continue;
+                if (count >= fused.inputs_max) return null;
+                out[count] = operand;
+                count += 1;
+            }
+        }
+        return out[0..count];
+    }
+
+    fn fusedStep(self: *const Group, program: *const Program) errors.Error!Step {
+        var externals_buffer: [fused.inputs_max + 1]Operand = undefined;
+        const externals = self.externalOperands(program, &externals_buffer).?;
+        var code: fused.Program = .{
+            .input_count = @intCast(externals.len),
+            .instruction_count = @intCast(self.member_count),
+            .instructions = undefined,
+        };
+        const register = struct {
+            fn of(group: *const Group, ext: []const Operand, operand: Operand) u8 {
+                if (operand == .step) {
+                    for (group.members[0..group.member_count], 0..) |m, k| {
+                        if (m == operand.step) return @intCast(ext.len + k);
+                    }
+                }
+                for (ext, 0..) |e, k| if (std.meta.eql(e, operand)) return @intCast(k);
+                unreachable;
+            }
+        }.of;
+        for (self.members[0..self.member_count], 0..) |index, k| {
+            const step = program.steps[index];
+            code.instructions[k] = switch (step.primitive) {
+                .unary => |op| .{ .op = .{ .unary = op }, .a = register(self, externals, step.operands[0]) },
+                .binary => |op| .{ .op = .{ .binary = op }, .a = register(self, externals, step.operands[0]),
+                    .b = register(self, externals, step.operands[1]) },
+                else => unreachable,
+            };
+        }
+        const root = program.steps[self.members[self.member_count - 1]];
+        const operands = memory.allocator.dupe(Operand, externals) catch
+            return oom(externals.len * @sizeOf(Operand));
+        return .{ .primitive = .{ .fused = code }, .dtype = .float32, .shape = root.shape,
+            .operands = operands };
+    }
+};
+
+/// The number of steps the fused form of program `id` replays (its plain count when nothing
+/// fused).
+pub fn fusedStepCount(id: u32) errors.Error!u32 {
+    const program = try get(id);
+    return @intCast(if (program.fast) |fast| fast.steps.len else program.steps.len);
 }
