@@ -104,6 +104,7 @@ pub fn vjp(node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array 
         .binary => |op| try binary.vjp(op, node, cotangent, argnum),
         .reduce => |params| try reduce.vjp(params, node, cotangent),
         .matmul => try matmul.vjp(node, cotangent, argnum),
+        .where => try ternary.vjpWhere(node, cotangent, argnum),
         .arg_reduce, .random_bits, .arange => null,
         else => errors.fail(error.Unsupported, "[vjp] the derivative of {s} is not implemented " ++
             "yet", .{node.primitive.name()}),
