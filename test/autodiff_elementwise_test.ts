@@ -75,7 +75,10 @@ const unaryDomains: [string, (x: mx.MxArray) => mx.MxArray, number, number][] = 
 for (const [name, f, offset, span] of unaryDomains) {
   test(`grad() of ${name} matches float64 finite differences`, () => {
     using weights = input([2, 3], -0.7, 1.9);
-    withInputs([[[2, 3], offset, span]], (args) => checkGrad((x) => mx.sum(mx.multiply(f(x), weights)), args));
+    withInputs(
+      [[[2, 3], offset, span]],
+      (args) => checkGrad((x) => mx.sum(mx.multiply(f(x), weights)), args),
+    );
   });
 }
 
@@ -126,11 +129,16 @@ test("grad() of where sends the cotangent to x or y by the condition, summed ove
 test("grad() of maximum/minimum gives a tie to the second argument and NaN to neither, as MLX", () => {
   using a = mx.array([1, 2, -1, NaN, 0]);
   using b = mx.array([1, 1, -1, 1, -0]);
-  for (const [f, da, db] of [
-    [mx.maximum, [0, 1, 0, 0, 0], [1, 0, 1, 0, 1]],
-    [mx.minimum, [0, 0, 0, 0, 0], [1, 1, 1, 0, 1]],
-  ] as const) {
-    const [ga, gb] = mx.grad((x: mx.MxArray, y: mx.MxArray) => mx.sum(f(x, y)), { argnums: [0, 1] })(a, b) as mx.MxArray[];
+  for (
+    const [f, da, db] of [
+      [mx.maximum, [0, 1, 0, 0, 0], [1, 0, 1, 0, 1]],
+      [mx.minimum, [0, 0, 0, 0, 0], [1, 1, 1, 0, 1]],
+    ] as const
+  ) {
+    const [ga, gb] = mx.grad((x: mx.MxArray, y: mx.MxArray) => mx.sum(f(x, y)), { argnums: [0, 1] })(
+      a,
+      b,
+    ) as mx.MxArray[];
     assertEquals([ga!.tolist(), gb!.tolist()], [da, db]);
     mx.dispose([ga, gb]);
   }
@@ -139,7 +147,10 @@ test("grad() of maximum/minimum gives a tie to the second argument and NaN to ne
 test("grad() of power at a zero base: 0 for the exponent where the power is 0, as MLX", () => {
   using a = mx.array([0, 0, 0, 0], mx.float64);
   using b = mx.array([2, 1, 0.5, 0], mx.float64);
-  const [da, db] = mx.grad((x: mx.MxArray, y: mx.MxArray) => mx.sum(mx.power(x, y)), { argnums: [0, 1] })(a, b) as mx.MxArray[];
+  const [da, db] = mx.grad((x: mx.MxArray, y: mx.MxArray) => mx.sum(mx.power(x, y)), { argnums: [0, 1] })(
+    a,
+    b,
+  ) as mx.MxArray[];
   // d/da: b a^(b-1) = 0, 1, inf, 0 * inf; d/db: a^b log a = 0 where a^b = 0, else 1 * -inf
   assertEquals(da!.tolist(), [0, 1, Infinity, NaN]);
   assertEquals(db!.tolist(), [0, 0, 0, -Infinity]);
@@ -156,7 +167,11 @@ const secondOrder: [string, Fn, [number[], number, number][]][] = [
   ["arctan2", (a, b) => mx.sum(mx.arctan2(a!, b!)), [[[2, 3], -1, 2], [[3], -1.3, 2.2]]],
   ["maximum", (a, b) => mx.sum(mx.multiply(mx.maximum(a!, b!), a!)), [[[2, 3], -1, 2], [[3], -0.55, 1.3]]],
   ["logaddexp", (a, b) => mx.sum(mx.logaddexp(a!, b!)), [[[2, 3], -2, 4], [[3], -1, 3]]],
-  ["where", (a, b) => mx.sum(mx.where(mx.greater(a!, 0), mx.sin(a!), mx.square(b!))), [[[3], -1, 2], [[3], -1, 2]]],
+  ["where", (a, b) => mx.sum(mx.where(mx.greater(a!, 0), mx.sin(a!), mx.square(b!))), [[[3], -1, 2], [
+    [3],
+    -1,
+    2,
+  ]]],
 ];
 
 for (const [name, f, specs] of secondOrder) {
@@ -279,7 +294,10 @@ function checkFixture(c: GradCase): void {
       const got = grads[k]!;
       const dtype = knownDifference(c, k) ? got.dtype : dtypeByName(spec.dtype);
       assertEquals([got.dtype, got.shape], [dtype, spec.shape], `gradient ${k}`);
-      assertAllClose(flatValues(got), expectedValues(spec), { ...tolerance(spec.dtype), label: `gradient ${k}` });
+      assertAllClose(flatValues(got), expectedValues(spec), {
+        ...tolerance(spec.dtype),
+        label: `gradient ${k}`,
+      });
     });
   } finally {
     mx.dispose([args, grads]);
@@ -290,4 +308,23 @@ const fixtureCases = loadCases("grad_elementwise.json") as unknown as GradCase[]
 testFixtureGroups(fixtureCases, {
   title: (op, count) => `vjp() of ${camel(op)} matches MLX's on ${count} fixture cases`,
   check: checkFixture,
+});
+
+test("the elementwise rules release every node they make (memory stays flat)", () => {
+  const run = () => {
+    for (const c of fixtureCases) {
+      const args = c.inputs.map(makeArray);
+      const grads = gradients(c, args);
+      mx.eval(grads);
+      mx.dispose([args, grads]);
+    }
+    using z = complexArray([1, 2]);
+    assertThrows(() => mx.grad((v: mx.MxArray) => mx.sum(mx.real(mx.logaddexp(v, v))))(z), mx.MxError);
+  };
+  run();
+  const live = mx.memory.liveArrays();
+  const active = mx.memory.activeBytes();
+  for (let i = 0; i < 3; i++) run();
+  assertEquals(mx.memory.liveArrays(), live);
+  assertEquals(mx.memory.activeBytes(), active);
 });

@@ -73,7 +73,8 @@ fn KernelOp(comptime op: Op, comptime dtype: DType) type {
 pub fn vjp(op: Op, out: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array {
     assert(argnum < 2);
     const full: *Array = switch (op) {
-        .add, .subtract, .multiply, .divide, .power => try vjpArithmetic(op, out, cotangent, argnum),
+        .add, .subtract, .multiply, .divide, .power => try vjpArithmetic(op, out, cotangent,
+            argnum),
         .maximum, .minimum, .logaddexp, .arctan2, .remainder => try vjpOther(op, out, cotangent,
             argnum),
         .floor_divide, .equal, .not_equal, .less, .less_equal, .greater, .greater_equal,
