@@ -116,6 +116,7 @@ pub fn vjp(node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array 
         .gather => try indexing.vjpGather(node, cotangent, argnum),
         .scatter => |params| try indexing.vjpScatter(params, node, cotangent, argnum),
         .concatenate => |params| try join.vjp(params, node, cotangent, argnum),
+        .where => try ternary.vjpWhere(node, cotangent, argnum),
         .arg_reduce, .random_bits, .arange => null,
         else => errors.fail(error.Unsupported, "[vjp] the derivative of {s} is not implemented " ++
             "yet", .{node.primitive.name()}),

@@ -9,6 +9,8 @@ const dtype_mod = @import("../dtype.zig");
 const Array = @import("../array.zig").Array;
 const astype = @import("astype.zig");
 const elementwise = @import("../backend/cpu/elementwise.zig");
+const unary = @import("unary.zig");
+const grad_ops = @import("../transforms/grad_ops.zig");
 
 const DType = dtype_mod.DType;
 const Storage = dtype_mod.Storage;
@@ -54,4 +56,24 @@ fn WhereOp(comptime dtype: DType) type {
             return @select(T, condition != zero, x, y);
         }
     };
+}
+
+/// The cotangent of input `argnum` of `out = where(condition, x, y)`: the output's cotangent
+/// where the condition picks that input (x where it holds, y elsewhere), zero elsewhere, summed
+/// back over broadcast axes; the condition gets none (null), as in MLX.
+pub fn vjpWhere(out: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array {
+    assert(argnum < 3);
+    if (argnum == 0) return null;
+    const condition = out.inputs[0];
+    assert(condition.dtype == .bool_);
+    const picked = if (argnum == 1) blk: {
+        condition.retain();
+        break :blk condition;
+    } else try unary.create(.logical_not, condition);
+    defer picked.release();
+    const mask = try astype.create(picked, cotangent.dtype);
+    defer mask.release();
+    const full = try grad_ops.mul(mask, cotangent);
+    defer full.release();
+    return try grad_ops.unbroadcast(full, out.inputs[argnum].shape);
 }

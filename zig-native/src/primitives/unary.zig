@@ -12,6 +12,13 @@ const unary_ops = @import("../backend/cpu/unary_ops.zig");
 const binary = @import("binary.zig");
 const grad_ops = @import("../transforms/grad_ops.zig");
 
+const unaryTake = grad_ops.unaryTake;
+const mulTake = grad_ops.mulTake;
+const divideTake = grad_ops.divideTake;
+const scaleTake = grad_ops.scaleTake;
+const addScalarTake = grad_ops.addScalarTake;
+const scalarMinusTake = grad_ops.scalarMinusTake;
+
 const DType = dtype_mod.DType;
 const Storage = dtype_mod.Storage;
 pub const Op = unary_ops.UnaryOp;
@@ -58,85 +65,101 @@ fn KernelOp(comptime op: Op, comptime dtype: DType) type {
 }
 
 /// The cotangent of the input of `out = op(x)` given `cotangent` of `out`; null where the op
-/// is piecewise constant or not differentiable (its gradient is zero, as in MLX).
+/// is piecewise constant or not differentiable (its gradient is zero, as in MLX). For complex
+/// input the cotangent is multiplied by the conjugate of the derivative, as in MLX.
 pub fn vjp(op: Op, out: *Array, cotangent: *Array) errors.Error!?*Array {
     const x = out.inputs[0];
-    switch (op) {
-        .negative => return try grad_ops.negate(cotangent),
-        .exp => return try grad_ops.mul(cotangent, out),
-        .expm1 => {
-            const one_plus = try binaryAddScalar(out, 1);
-            defer one_plus.release();
-            return try grad_ops.mul(cotangent, one_plus);
-        },
-        .log => return try binary.create(.divide, cotangent, x),
-        .log1p => {
-            const one_plus = try binaryAddScalar(x, 1);
-            defer one_plus.release();
-            return try binary.create(.divide, cotangent, one_plus);
-        },
-        .sin => return try mulBy(cotangent, .cos, x, 1),
-        .cos => return try mulBy(cotangent, .sin, x, -1),
-        .square => {
-            const twice = try grad_ops.scale(x, 2);
-            defer twice.release();
-            return try grad_ops.mul(cotangent, twice);
-        },
-        .sqrt => {
-            // d sqrt(x) = 1 / (2 sqrt(x))
-            const twice = try grad_ops.scale(out, 2);
-            defer twice.release();
-            return try binary.create(.divide, cotangent, twice);
-        },
-        .tanh => {
-            // 1 - tanh^2
-            const squared = try grad_ops.mul(out, out);
-            defer squared.release();
-            const one_minus = try oneMinus(squared);
-            defer one_minus.release();
-            return try grad_ops.mul(cotangent, one_minus);
-        },
-        .sigmoid => {
-            const one_minus = try oneMinus(out);
-            defer one_minus.release();
-            const slope = try grad_ops.mul(out, one_minus);
-            defer slope.release();
-            return try grad_ops.mul(cotangent, slope);
-        },
-        .abs => return try mulBy(cotangent, .sign, x, 1),
-        .reciprocal => {
-            const squared = try grad_ops.mul(out, out);
-            defer squared.release();
-            const product = try grad_ops.mul(cotangent, squared);
-            defer product.release();
-            return try grad_ops.negate(product);
-        },
+    return switch (op) {
+        .negative => try grad_ops.negate(cotangent),
+        .conjugate => try grad_ops.conjugate(cotangent),
+        // real(x) is x itself for real dtypes; for complex x the cotangent is the real part's.
+        .real => try astype.create(cotangent, x.dtype),
+        .imag => if (x.dtype.isComplex()) try timesImaginaryUnit(cotangent) else null,
+        // For complex z the (real) cotangent times sign(z) = z / |z|, as in MLX.
+        .abs => try mulTake(cotangent, try create(.sign, x)),
+        .degrees => try grad_ops.scale(cotangent, 180.0 / std.math.pi),
+        .radians => try grad_ops.scale(cotangent, std.math.pi / 180.0),
         .sign, .ceil, .floor, .round, .logical_not, .isnan, .isinf, .isfinite, .isposinf,
-        .isneginf, .bitwise_invert, .stop_gradient => return null,
-        else => return errors.fail(error.Unsupported, "[vjp] the derivative of {s} is not " ++
-            "implemented yet", .{@tagName(op)}),
-    }
+        .isneginf, .bitwise_invert, .stop_gradient => null,
+        .exp, .expm1, .log, .log2, .log10, .log1p, .sin, .cos, .tan, .arcsin, .arccos, .arctan,
+        .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh, .erf, .erfinv, .sigmoid, .sqrt,
+        .rsqrt, .square, .reciprocal => try vjpSmooth(op, x, out, cotangent),
+    };
 }
 
-/// `cotangent * sign * f(x)`.
-fn mulBy(cotangent: *Array, f: Op, x: *Array, sign: f64) errors.Error!*Array {
-    const fx = try create(f, x);
-    defer fx.release();
-    const product = try grad_ops.mul(cotangent, fx);
-    if (sign > 0) return product;
-    defer product.release();
-    return grad_ops.negate(product);
+/// The ops with a derivative f'(x): `cotangent * conj(f'(x))`, written with conj(x) and
+/// conj(out) (for these functions conj(f'(x)) = f'(conj(x)) off the branch cuts) and MLX's
+/// formulas; the conjugates are no nodes for real dtypes.
+fn vjpSmooth(op: Op, x: *Array, out: *Array, cotangent: *Array) errors.Error!*Array {
+    const xc = try grad_ops.conjugate(x);
+    defer xc.release();
+    const oc = try grad_ops.conjugate(out);
+    defer oc.release();
+    const ct = cotangent;
+    return switch (op) {
+        .exp => try grad_ops.mul(ct, oc),
+        .expm1 => try mulTake(ct, try grad_ops.addScalar(oc, 1)),
+        .log => try binary.create(.divide, ct, xc),
+        .log2 => try scaleTake(try binary.create(.divide, ct, xc), 1.0 / std.math.ln2),
+        .log10 => try scaleTake(try binary.create(.divide, ct, xc), 1.0 / std.math.ln10),
+        .log1p => try divideTake(ct, try grad_ops.addScalar(xc, 1)),
+        .sin => try mulTake(ct, try create(.cos, xc)),
+        .cos => try unaryTake(.negative, try mulTake(ct, try create(.sin, xc))),
+        .tan => try divideTake(ct, try unaryTake(.square, try create(.cos, xc))),
+        // 1 / sqrt(1 - x^2), negated for arccos
+        .arcsin => try mulTake(ct, try oneOverRoot(1, xc, -1)),
+        .arccos => try unaryTake(.negative, try mulTake(ct, try oneOverRoot(1, xc, -1))),
+        .arctan => try divideTake(ct, try addScalarTake(try create(.square, xc), 1)),
+        .sinh => try mulTake(ct, try create(.cosh, xc)),
+        .cosh => try mulTake(ct, try create(.sinh, xc)),
+        .tanh => try mulTake(ct, try scalarMinusTake(1, try create(.square, oc))),
+        .arcsinh => try mulTake(ct, try oneOverRoot(1, xc, 1)),
+        .arccosh => try mulTake(ct, try arccoshSlope(xc)),
+        .arctanh => try divideTake(ct, try scalarMinusTake(1, try create(.square, xc))),
+        .erf => blk: {
+            // 2 / sqrt(pi) * exp(-x^2)
+            const scaled = try grad_ops.scale(ct, 2.0 / std.math.sqrt(std.math.pi));
+            defer scaled.release();
+            const minus_square = try unaryTake(.negative, try create(.square, xc));
+            break :blk try mulTake(scaled, try unaryTake(.exp, minus_square));
+        },
+        .erfinv => blk: {
+            // sqrt(pi) / 2 * exp(erfinv(x)^2)
+            const scaled = try grad_ops.scale(ct, std.math.sqrt(std.math.pi) / 2.0);
+            defer scaled.release();
+            break :blk try mulTake(scaled, try unaryTake(.exp, try create(.square, oc)));
+        },
+        .sigmoid => try mulTake(ct, try mulTake(oc, try grad_ops.scalarMinus(1, oc))),
+        .sqrt => try scaleTake(try binary.create(.divide, ct, oc), 0.5),
+        // -1/2 * rsqrt(x) / x
+        .rsqrt => try scaleTake(try mulTake(ct, try binary.create(.divide, oc, xc)), -0.5),
+        .square => try mulTake(ct, try grad_ops.scale(xc, 2)),
+        .reciprocal => try unaryTake(.negative, try mulTake(ct, try create(.square, oc))),
+        else => unreachable, // the rules of vjp
+    };
 }
 
-fn binaryAddScalar(a: *Array, value: f64) errors.Error!*Array {
-    const constant = try grad_ops.scalar(value, a.dtype);
-    defer constant.release();
-    return binary.create(.add, a, constant);
+/// rsqrt(constant + sign * x^2).
+fn oneOverRoot(constant: f64, x: *Array, sign: f64) errors.Error!*Array {
+    const squared = try create(.square, x);
+    const term = if (sign < 0) try scalarMinusTake(constant, squared) else
+        try addScalarTake(squared, constant);
+    return unaryTake(.rsqrt, term);
 }
 
-/// `1 - a`.
-fn oneMinus(a: *Array) errors.Error!*Array {
-    const one = try grad_ops.scalar(1, a.dtype);
-    defer one.release();
-    return binary.create(.subtract, one, a);
+/// 1 / sqrt(x^2 - 1) for real x (finite below -1 too, as in MLX); for complex x (given
+/// conjugated) 1 / (sqrt(x - 1) sqrt(x + 1)), the derivative of the principal branch.
+fn arccoshSlope(xc: *Array) errors.Error!*Array {
+    if (!xc.dtype.isComplex()) return oneOverRoot(-1, xc, 1);
+    const below = try unaryTake(.rsqrt, try grad_ops.addScalar(xc, -1));
+    defer below.release();
+    return mulTake(below, try unaryTake(.rsqrt, try grad_ops.addScalar(xc, 1)));
+}
+
+/// `cotangent * i` (complex64): the cotangent of a complex input of imag.
+fn timesImaginaryUnit(cotangent: *Array) errors.Error!*Array {
+    const unit = [2]f32{ 0, 1 };
+    const i = try Array.createFromBytes(.complex64, .{}, std.mem.asBytes(&unit));
+    defer i.release();
+    return grad_ops.mul(i, cotangent);
 }

@@ -45,6 +45,77 @@ pub fn negate(a: *Array) errors.Error!*Array {
     return unary.create(.negative, a);
 }
 
+/// `a + value` in `a`'s dtype.
+pub fn addScalar(a: *Array, value: f64) errors.Error!*Array {
+    const constant = try scalar(value, a.dtype);
+    defer constant.release();
+    return binary.create(.add, a, constant);
+}
+
+/// `value - a` in `a`'s dtype.
+pub fn scalarMinus(value: f64, a: *Array) errors.Error!*Array {
+    const constant = try scalar(value, a.dtype);
+    defer constant.release();
+    return binary.create(.subtract, constant, a);
+}
+
+/// The complex conjugate of `a`; `a` itself (a new reference, no node) for real dtypes. The
+/// rules conjugate derivatives as MLX does: for complex input the cotangent of `x` is the
+/// output's cotangent times conj(f'(x)).
+pub fn conjugate(a: *Array) errors.Error!*Array {
+    if (!a.dtype.isComplex()) {
+        a.retain();
+        return a;
+    }
+    return unary.create(.conjugate, a);
+}
+
+// Variants that consume (release) their `owned` argument, so rules nest without naming
+// every temporary: `mulTake(ct, try unary.create(.cos, x))`.
+
+pub fn unaryTake(op: unary.Op, owned: *Array) errors.Error!*Array {
+    defer owned.release();
+    return unary.create(op, owned);
+}
+
+pub fn binaryTake(op: binary.Op, a: *Array, owned: *Array) errors.Error!*Array {
+    defer owned.release();
+    return binary.create(op, a, owned);
+}
+
+pub fn mulTake(a: *Array, owned: *Array) errors.Error!*Array {
+    return binaryTake(.multiply, a, owned);
+}
+
+pub fn divideTake(a: *Array, owned: *Array) errors.Error!*Array {
+    return binaryTake(.divide, a, owned);
+}
+
+pub fn negateTake(owned: *Array) errors.Error!*Array {
+    return unaryTake(.negative, owned);
+}
+
+pub fn conjugateTake(owned: *Array) errors.Error!*Array {
+    defer owned.release();
+    return conjugate(owned);
+}
+
+pub fn scaleTake(owned: *Array, value: f64) errors.Error!*Array {
+    defer owned.release();
+    return scale(owned, value);
+}
+
+pub fn addScalarTake(owned: *Array, value: f64) errors.Error!*Array {
+    defer owned.release();
+    return addScalar(owned, value);
+}
+
+/// `value - owned`.
+pub fn scalarMinusTake(value: f64, owned: *Array) errors.Error!*Array {
+    defer owned.release();
+    return scalarMinus(value, owned);
+}
+
 /// Sums `cotangent` (the shape of a broadcast result) down to `target`, the shape of the input
 /// that was broadcast: over the leading axes `target` lacks and the axes where it has size 1.
 pub fn unbroadcast(cotangent: *Array, target: Shape) errors.Error!*Array {
