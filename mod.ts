@@ -116,8 +116,28 @@ export {
 export { addmm, type AddmmOptions, inner, kron, matmul, outer, tensordot } from "./src/linalg_basic.ts";
 export { einsum, einsumPath } from "./src/einsum.ts";
 export * as linalg from "./src/linalg.ts";
-export { grad, type GradOptions, type InAxes, jvp, type Tree, valueAndGrad, vjp, vmap, type VmapOptions } from "./src/transforms.ts";
-export { compile, type CompileOptions, compiledStepCount, disableCompile, enableCompile } from "./src/compile.ts";
+export {
+  checkpoint,
+  customFunction,
+  type CustomFunctionOptions,
+  type CustomVjp,
+  grad,
+  type GradOptions,
+  type InAxes,
+  jvp,
+  type Tree,
+  valueAndGrad,
+  vjp,
+  vmap,
+  type VmapOptions,
+} from "./src/transforms.ts";
+export {
+  compile,
+  compiledStepCount,
+  type CompileOptions,
+  disableCompile,
+  enableCompile,
+} from "./src/compile.ts";
 export {
   conv1d,
   conv2d,

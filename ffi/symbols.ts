@@ -36,6 +36,8 @@ export const symbols = {
   compile_run: { args: ["u32", "buffer", "u32", "buffer", "u32"], result: "i32" },
   compile_free: { args: ["u32"], result: "i32" },
   compile_step_count: { args: ["u32", "u32"], result: "i32" },
+  custom_output: { args: ["u32", "u32", "buffer", "u32", "u32"], result: "u32" },
+  untraced: { args: ["u32"], result: "u32" },
   last_status: { args: [], result: "i32" },
   last_error_length: { args: [], result: "u32" },
   last_error_copy: { args: ["buffer", "u32"], result: "u32" },

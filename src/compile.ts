@@ -11,7 +11,7 @@ import { MxArray } from "./array.ts";
 import { checkHandle, checkStatus, lastNativeError, MxError } from "./errors.ts";
 import { handlesArg } from "./native_args.ts";
 import { tidy } from "./scope.ts";
-import { leaves, replaceLeaves } from "./transforms.ts";
+import { countedTrace, leaves, replaceLeaves } from "./transforms.ts";
 
 /** Options of `compile`. */
 export interface CompileOptions {
@@ -134,7 +134,7 @@ function trace<A extends unknown[], R>(
       tracers = inputs.map((a) => new MxArray(checkHandle(native.tracer(a.handle("compile")))));
       let next = 0;
       const tracedArgs = replaceLeaves(args, () => tracers[next++]!);
-      structure = fn(...tracedArgs);
+      structure = countedTrace(() => fn(...tracedArgs));
       outputs = leaves(structure);
     } finally {
       checkStatus(native.compile_end());

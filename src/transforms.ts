@@ -13,7 +13,7 @@
 import { native } from "../ffi/loader.ts";
 import { fromBytes, MxArray } from "./array.ts";
 import { float64 } from "./dtype.ts";
-import { checkHandle, checkStatus, MxError } from "./errors.ts";
+import { checkHandle, checkStatus, lastNativeError, MxError } from "./errors.ts";
 import { handlesArg } from "./native_args.ts";
 import { astype } from "./ops.ts";
 import { tidy } from "./scope.ts";
@@ -59,13 +59,28 @@ export function replaceLeaves<T>(tree: T, next: () => MxArray): T {
   return tree;
 }
 
+/** How many transform traces (grad, vjp, jvp, compile) are open. */
+let openTraces = 0;
+
 /** Runs `body` inside a native trace (tracers keep their graph until it ends). */
 function traced<T>(body: () => T): T {
   native.trace_begin();
+  openTraces++;
   try {
     return body();
   } finally {
+    openTraces--;
     checkStatus(native.trace_end());
+  }
+}
+
+/** Runs `body` counted as an open trace (for traces opened natively elsewhere: compile). */
+export function countedTrace<T>(body: () => T): T {
+  openTraces++;
+  try {
+    return body();
+  } finally {
+    openTraces--;
   }
 }
 
@@ -480,4 +495,118 @@ export function vmap<A extends unknown[], R>(
       return replaceLeaves(first, () => stacked[next++]!);
     });
   };
+}
+
+/** The vjp of a custom function: gradients for its primals (one per argument) given the
+ * cotangents of its outputs. */
+export type CustomVjp = (
+  primals: MxArray[],
+  cotangents: MxArray[],
+  outputs: MxArray[],
+) => MxArray | MxArray[];
+
+/** Options of `customFunction`. */
+export interface CustomFunctionOptions {
+  /** The function's vjp (default: the ordinary vjp of the function, recomputed: `checkpoint`). */
+  vjp?: CustomVjp;
+}
+
+/**
+ * A function whose derivative is the given `vjp` instead of the derivative of its ops (for
+ * numerically better or cheaper gradients). Its arguments and results are arrays. Outside a
+ * transform it is just `fn`. Under `grad`/`vjp`/`jvp`, `fn` runs on untraced views of the
+ * arguments (its ops are not differentiated, and their intermediates are freed as usual),
+ * and `vjp` runs once on placeholder cotangents; the gradient graph it records is replayed
+ * with the real cotangents (so `vjp` must be built from array ops and be linear in the
+ * cotangents, as every vjp is). jvp follows from the vjp.
+ *
+ * @param fn The function of arrays.
+ * @param options `vjp(primals, cotangents, outputs)` returning one gradient per argument.
+ * @returns The custom function.
+ *
+ * @example A gradient clipped to [-1, 1]
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const clippedSquare = mx.customFunction((x: mx.MxArray) => mx.square(x), {
+ *   vjp: ([x], [c]) => mx.multiply(c!, mx.clip(mx.multiply(x!, 2), -1, 1)),
+ * });
+ * console.log(mx.grad((x: mx.MxArray) => mx.sum(clippedSquare(x)))(mx.array([0.25, 3])).tolist()); // [0.5, 1]
+ * ```
+ */
+export function customFunction<F extends (...args: MxArray[]) => MxArray | MxArray[]>(
+  fn: F,
+  options: CustomFunctionOptions = {},
+): F {
+  checkFunction("custom_function", fn);
+  const userVjp: CustomVjp = options.vjp ?? ((primals, cotangents) => vjp(fn, primals, cotangents)[1]);
+  const wrapped = (...args: MxArray[]) => {
+    checkArrays("custom_function", args, "arguments");
+    if (openTraces === 0) return fn(...args);
+    return tidy(() => {
+      const views = args.map((a) => new MxArray(checkHandle(native.untraced(a.handle("custom_function")))));
+      const result = fn(...views);
+      const outputs = Array.isArray(result) ? [...result] : [result];
+      checkArrays("custom_function", outputs, "the outputs of the function");
+      const placeholders = makeTracers("custom_function", outputs.map((o) => mx0(o)));
+      const given = userVjp([...args], placeholders, outputs);
+      const grads = Array.isArray(given) ? [...given] : [given];
+      checkArrays("custom_function", grads, "the gradients of the vjp");
+      if (grads.length !== args.length) {
+        throw new MxError(
+          "invalid_argument",
+          `[custom_function] the vjp returned ${grads.length} gradients for ${args.length} arguments`,
+        );
+      }
+      grads.forEach((g, i) => {
+        const a = args[i]!;
+        if (g.ndim !== a.ndim || g.shape.some((d, k) => d !== a.shape[k])) {
+          throw new MxError(
+            "shape_mismatch",
+            `[custom_function] the vjp gave a gradient of shape [${g.shape}] for argument ${i} of shape [${a.shape}]`,
+          );
+        }
+      });
+      const program = native.compile_build(
+        new Uint32Array(grads.map((g) => g.handle("custom_function"))),
+        grads.length,
+        new Uint32Array(placeholders.map((p) => p.handle("custom_function"))),
+        placeholders.length,
+        0,
+      );
+      if (program === 0) throw lastNativeError();
+      try {
+        const primalHandles = new Uint32Array(args.map((a) => a.handle("custom_function")));
+        const customs = outputs.map((o, k) =>
+          new MxArray(
+            checkHandle(
+              native.custom_output(program, k, primalHandles, args.length, o.handle("custom_function")),
+            ),
+          )
+        );
+        return (Array.isArray(result) ? customs : customs[0]!) as ReturnType<F>;
+      } finally {
+        checkStatus(native.compile_free(program)); // the outputs hold the program now
+      }
+    });
+  };
+  return wrapped as F;
+}
+
+/**
+ * `fn` with gradient checkpointing: under a transform its intermediates are not kept for the
+ * backward pass; the vjp recomputes them from the arguments (less memory, more compute).
+ *
+ * @param fn A function of arrays.
+ * @returns The checkpointed function (same values, same gradients).
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const block = mx.checkpoint((x: mx.MxArray) => mx.tanh(mx.exp(x)));
+ * const g = mx.grad((x: mx.MxArray) => mx.sum(block(x)))(mx.array([0]));
+ * console.log(Number(g.item()).toFixed(6)); // 0.419974
+ * ```
+ */
+export function checkpoint<F extends (...args: MxArray[]) => MxArray | MxArray[]>(fn: F): F {
+  return customFunction(fn);
 }

@@ -37,6 +37,7 @@ const fft_mod = @import("primitives/fft.zig");
 const decompositions = @import("primitives/decompositions.zig");
 const vjp_mod = @import("transforms/vjp.zig");
 const compile_mod = @import("transforms/compile.zig");
+const custom_mod = @import("primitives/custom.zig");
 
 const Handle = handles.Handle;
 
@@ -1031,6 +1032,48 @@ fn compileStepCount(id: u32, fused_form: u32) callconv(.c) i32 {
     return @intCast(count);
 }
 
+/// Output `output_index` of a custom function over `primals` (whose value is `output`), its
+/// vjp program `program` (from `compile_build` over placeholder cotangents).
+fn customOutput(
+    program: u32,
+    output_index: u32,
+    primal_list: ?[*]const u32,
+    primal_count: u32,
+    output: Handle,
+) callconv(.c) Handle {
+    begin();
+    return handleResult(customOutputChecked(program, output_index, primal_list, primal_count, output));
+}
+
+fn customOutputChecked(
+    program: u32,
+    output_index: u32,
+    primal_list: ?[*]const u32,
+    primal_count: u32,
+    output_handle: Handle,
+) errors.Error!*Array {
+    const primals = try acquireMany("custom_function", primal_list, primal_count, null, 0);
+    defer releaseMany(primals);
+    const output = try handles.acquire(output_handle);
+    defer output.release();
+    return custom_mod.create(program, output_index, primals, output);
+}
+
+/// A view of `input` that is not a tracer: what is computed from it is not differentiated
+/// (and is evaluated and freed as usual while a transform traces).
+fn untraced(input: Handle) callconv(.c) Handle {
+    begin();
+    return handleResult(untracedChecked(input));
+}
+
+fn untracedChecked(input: Handle) errors.Error!*Array {
+    const array = try handles.acquire(input);
+    defer array.release();
+    const node = try Array.createLazy(array.dtype, array.shape, .broadcast_to, &.{array});
+    node.tracer = false;
+    return node;
+}
+
 /// Acquires two handle lists into one slice (first `a_count`, then `b_count`).
 fn acquireMany(
     op: []const u8,
@@ -1151,6 +1194,8 @@ const exports = .{
     .{ "compile_run", compileRun },
     .{ "compile_free", compileFree },
     .{ "compile_step_count", compileStepCount },
+    .{ "custom_output", customOutput },
+    .{ "untraced", untraced },
     .{ "last_status", lastStatus },
     .{ "last_error_length", lastErrorLength },
     .{ "last_error_copy", lastErrorCopy },

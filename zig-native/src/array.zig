@@ -8,7 +8,8 @@ const memory = @import("memory.zig");
 const shape_mod = @import("shape.zig");
 const DType = @import("dtype.zig").DType;
 const Storage = @import("dtype.zig").Storage;
-const Primitive = @import("primitive.zig").Primitive;
+const primitive_mod = @import("primitive.zig");
+const Primitive = primitive_mod.Primitive;
 
 const Shape = shape_mod.Shape;
 const Strides = shape_mod.Strides;
@@ -82,6 +83,7 @@ pub const Array = struct {
         self.inputs = memory.allocator.dupe(*Array, inputs) catch
             return memory.outOfMemory(inputs.len * @sizeOf(*Array));
         self.primitive = primitive;
+        primitive_mod.retainResources(primitive);
         for (inputs) |input| {
             input.retain();
             self.tracer = self.tracer or input.tracer;
@@ -146,6 +148,7 @@ pub const Array = struct {
     }
 
     fn destroyNode(self: *Array) void {
+        primitive_mod.releaseResources(self.primitive);
         if (self.inputs.len > 0) memory.allocator.free(self.inputs);
         if (self.buffer) |buffer| buffer.release();
         memory.allocator.destroy(self);
@@ -215,6 +218,7 @@ pub const Array = struct {
         assert(self.isEvaluated());
         const inputs = self.inputs;
         self.inputs = &.{};
+        primitive_mod.releaseResources(self.primitive);
         self.primitive = .none;
         for (inputs) |input| input.release();
         if (inputs.len > 0) memory.allocator.free(inputs);

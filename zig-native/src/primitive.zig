@@ -22,6 +22,8 @@ const conv = @import("primitives/conv.zig");
 const fft = @import("primitives/fft.zig");
 const decompositions = @import("primitives/decompositions.zig");
 const fused = @import("primitives/fused.zig");
+const custom = @import("primitives/custom.zig");
+const compile = @import("transforms/compile.zig");
 
 pub const Primitive = union(enum) {
     /// Not computed by a primitive: a leaf, or a node already evaluated and detached.
@@ -58,6 +60,9 @@ pub const Primitive = union(enum) {
     decomposition: decompositions.Params,
     /// A float32 elementwise program made by `compile` (see primitives/fused.zig).
     fused: fused.Program,
+    /// An output of a custom function: its value is its last input, its vjp the user's
+    /// (see primitives/custom.zig).
+    custom: custom.Params,
 
     pub fn name(self: Primitive) []const u8 {
         return @tagName(self);
@@ -95,6 +100,7 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .fft => |params| try fft.evalCpu(params, out),
         .decomposition => |params| try decompositions.evalCpu(params, out),
         .fused => |*program| try fused.evalCpu(program, out),
+        .custom => |params| custom.evalCpu(params, out),
     }
 }
 
@@ -117,8 +123,18 @@ pub fn vjp(node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array 
         .scatter => |params| try indexing.vjpScatter(params, node, cotangent, argnum),
         .concatenate => |params| try join.vjp(params, node, cotangent, argnum),
         .where => try ternary.vjpWhere(node, cotangent, argnum),
+        .custom => |params| try custom.vjp(params, node, cotangent, argnum),
         .arg_reduce, .random_bits, .arange => null,
         else => errors.fail(error.Unsupported, "[vjp] the derivative of {s} is not implemented " ++
             "yet", .{node.primitive.name()}),
     };
+}
+
+/// A node with `primitive` holds what the primitive names (custom functions' programs).
+pub fn retainResources(primitive: Primitive) void {
+    compile.retainResources(primitive);
+}
+
+pub fn releaseResources(primitive: Primitive) void {
+    compile.releaseResources(primitive);
 }

@@ -57,9 +57,16 @@ const Program = struct {
     fast: ?Variant,
     /// Replay recomputes shapes (elementwise steps only) instead of requiring the traced ones.
     shapeless: bool,
+    /// Holders: the compiled function (or custom function call) that built it, and every node
+    /// or step whose primitive names it (`custom`).
+    references: u32 = 1,
 
     fn deinit(self: *Program) void {
-        if (self.fast) |fast| fast.deinit();
+        for (self.steps) |step| releaseResources(step.primitive);
+        if (self.fast) |fast| {
+            for (fast.steps) |step| releaseResources(step.primitive);
+            fast.deinit();
+        }
         for (self.constants) |constant| constant.release();
         for (self.steps) |step| memory.allocator.free(step.operands);
         memory.allocator.free(self.constants);
@@ -172,10 +179,13 @@ pub fn build(outputs: []const *Array, inputs: []const *Array, shapeless: bool) e
     };
     program.* = .{ .inputs = specs, .constants = owned_constants, .steps = owned_steps,
         .outputs = output_refs, .shapeless = shapeless, .fast = null };
+    // Steps naming other programs (custom functions) hold them.
+    for (program.steps) |step| retainResources(step.primitive);
     program.fast = fuse(program) catch |err| {
         program.deinit();
         return err;
     };
+    if (program.fast) |fast| for (fast.steps) |step| retainResources(step.primitive);
 
     programs_mutex.lock();
     defer programs_mutex.unlock();
@@ -328,13 +338,55 @@ fn get(id: u32) errors.Error!*Program {
     return programs.items[id - 1].?;
 }
 
-/// Frees program `id` (its constants are released).
+/// Drops one reference to program `id`; the last frees it (and releases its constants).
 pub fn free(id: u32) errors.Error!void {
-    const program = try get(id);
     programs_mutex.lock();
-    programs.items[id - 1] = null;
+    if (id == 0 or id > programs.items.len or programs.items[id - 1] == null) {
+        programs_mutex.unlock();
+        return errors.fail(error.InvalidArgument, "[compile] no compiled program {d}", .{id});
+    }
+    const program = programs.items[id - 1].?;
+    assert(program.references > 0);
+    program.references -= 1;
+    const last = program.references == 0;
+    if (last) programs.items[id - 1] = null;
     programs_mutex.unlock();
-    program.deinit();
+    if (last) program.deinit();
+}
+
+/// Adds a reference to program `id`, which must exist.
+pub fn retain(id: u32) void {
+    programs_mutex.lock();
+    defer programs_mutex.unlock();
+    const program = programs.items[id - 1].?;
+    assert(program.references > 0);
+    program.references += 1;
+}
+
+/// A node or step with `primitive` holds what it names (a custom function's vjp program).
+pub fn retainResources(primitive: Primitive) void {
+    switch (primitive) {
+        .custom => |params| retain(params.program),
+        else => {},
+    }
+}
+
+pub fn releaseResources(primitive: Primitive) void {
+    switch (primitive) {
+        .custom => |params| free(params.program) catch unreachable,
+        else => {},
+    }
+}
+
+/// The dtype and shape of input `k` of program `id`.
+pub fn inputSpec(id: u32, k: usize) errors.Error!struct { dtype: DType, shape: Shape } {
+    const program = try get(id);
+    assert(k < program.inputs.len);
+    return .{ .dtype = program.inputs[k].dtype, .shape = program.inputs[k].shape };
+}
+
+pub fn inputCount(id: u32) errors.Error!usize {
+    return (try get(id)).inputs.len;
 }
 
 /// The number of steps of program `id` after simplification (for tests and benchmarks).

@@ -23,6 +23,13 @@ pub fn scalar(value: f64, dtype: DType) errors.Error!*Array {
     return astype.create(wide, dtype);
 }
 
+/// Zeros of `dtype` and `shape` (a broadcast scalar).
+pub fn zeros(dtype: DType, shape: Shape) errors.Error!*Array {
+    const zero = try scalar(0, dtype);
+    defer zero.release();
+    return view.createBroadcastTo(zero, shape);
+}
+
 /// Zeros with the shape and dtype of `like` (a broadcast scalar: no buffer of that size).
 pub fn zerosLike(like: *const Array) errors.Error!*Array {
     const zero = try scalar(0, like.dtype);
