@@ -65,6 +65,9 @@ test("compile() merges common subexpressions and captures constants", () => {
   assertEquals(mx.compiledStepCount(twice, x), { steps: 3, fusedSteps: 2 });
   // GELU's five float32 elementwise steps run as one fused kernel.
   assertEquals(mx.compiledStepCount(gelu, x), { steps: 5, fusedSteps: 1 });
+  // Equal scalar constants merge and views that change nothing disappear: x * 0.5 + x * 0.5.
+  const halves = (v: mx.MxArray) => mx.add(mx.multiply(mx.reshape(v, [2]), 0.5), mx.multiply(mx.transpose(v), 0.5));
+  assertEquals(mx.compiledStepCount(halves, x).steps, 2);
   using scale = mx.array([10, 100]);
   const f = mx.compile((v: mx.MxArray) => mx.multiply(v, scale));
   using out = f(x);

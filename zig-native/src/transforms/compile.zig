@@ -120,6 +120,11 @@ pub fn build(outputs: []const *Array, inputs: []const *Array, shapeless: bool) e
                 // Computed without the inputs: a constant of the program.
                 stack.items.len -= 1;
                 if (index.contains(node)) continue;
+                if (equalScalar(constants.items, node)) |existing| {
+                    // Equal evaluated scalars (e.g. two `0.5`s) are one constant.
+                    index.put(memory.allocator, node, .{ .constant = existing }) catch return oom(64);
+                    continue;
+                }
                 node.retain();
                 constants.append(memory.allocator, node) catch {
                     node.release();
@@ -141,6 +146,11 @@ pub fn build(outputs: []const *Array, inputs: []const *Array, shapeless: bool) e
             if (steps.items.len >= steps_max) {
                 return errors.fail(error.LimitExceeded, "[compile] the function records more " ++
                     "than {d} operations", .{steps_max});
+            }
+            if (isNoOp(node)) {
+                // A view that changes nothing (same shape, identity order): its operand.
+                index.put(memory.allocator, node, index.get(node.inputs[0]).?) catch return oom(64);
+                continue;
             }
             const operands = memory.allocator.alloc(Operand, node.inputs.len) catch
                 return oom(node.inputs.len * @sizeOf(Operand));
@@ -219,6 +229,32 @@ fn merged(steps: []const Step, node: *const Array, operands: []const Operand) ?u
         if (same) return i;
     }
     return null;
+}
+
+/// The index of an evaluated 0-d constant equal to `node` (same dtype and bytes), if any.
+fn equalScalar(constants: []const *Array, node: *const Array) ?u32 {
+    if (!node.isEvaluated() or node.shape.ndim != 0) return null;
+    const bytes = node.contiguousBytes();
+    for (constants, 0..) |constant, i| {
+        if (!constant.isEvaluated() or constant.shape.ndim != 0 or constant.dtype != node.dtype) continue;
+        if (std.mem.eql(u8, constant.contiguousBytes(), bytes)) return @intCast(i);
+    }
+    return null;
+}
+
+/// A reshape, broadcast or transpose that leaves its input as it is.
+fn isNoOp(node: *const Array) bool {
+    if (node.inputs.len != 1) return false;
+    const input = node.inputs[0];
+    if (!input.shape.eql(node.shape) or input.dtype != node.dtype) return false;
+    return switch (node.primitive) {
+        .reshape, .broadcast_to => true,
+        .transpose => |permutation| blk: {
+            for (0..node.shape.ndim) |axis| if (permutation.axes[axis] != axis) break :blk false;
+            break :blk true;
+        },
+        else => false,
+    };
 }
 
 fn isElementwise(primitive: Primitive) bool {
