@@ -17,7 +17,7 @@ import { checkHandle, checkStatus, lastNativeError, MxError } from "./errors.ts"
 import { handlesArg } from "./native_args.ts";
 import { astype } from "./ops.ts";
 import { tidy } from "./scope.ts";
-import { broadcastTo, moveaxis } from "./shapes.ts";
+import { broadcastTo, expandDims, moveaxis } from "./shapes.ts";
 import { index } from "./indexing.ts";
 import { stack } from "./joining.ts";
 
@@ -455,6 +455,10 @@ export function vmap<A extends unknown[], R>(
       throw new MxError("invalid_argument", "[vmap] no argument is mapped (inAxes are all null)");
     }
     const count = size;
+    const rule = customVmaps.get(fn);
+    if (rule !== undefined) {
+      return customVmap(rule, args as unknown as MxArray[], resolved, count, options.outAxes) as R;
+    }
     return tidy(() => {
       const results: R[] = [];
       for (let k = 0; k < count; k++) {
@@ -505,11 +509,30 @@ export type CustomVjp = (
   outputs: MxArray[],
 ) => MxArray | MxArray[];
 
+/** The jvp of a custom function: the tangents of its outputs given one tangent per primal. */
+export type CustomJvp = (primals: MxArray[], tangents: MxArray[]) => MxArray | MxArray[];
+
+/** The batched form of a custom function: its outputs over inputs mapped on `axes` (null:
+ * unmapped), and the mapped axis of each output (null: not mapped). */
+export type CustomVmap = (
+  inputs: MxArray[],
+  axes: (number | null)[],
+) => [MxArray | MxArray[], number | null | (number | null)[]];
+
 /** Options of `customFunction`. */
 export interface CustomFunctionOptions {
-  /** The function's vjp (default: the ordinary vjp of the function, recomputed: `checkpoint`). */
+  /** The function's vjp (default: from `jvp` when given, by transposition; otherwise the
+   * ordinary vjp of the function, recomputed: `checkpoint`). */
   vjp?: CustomVjp;
+  /** The function's jvp (jvp is computed from the vjp: when only `jvp` is given, the vjp is
+   * its transpose, so both transforms use it). */
+  jvp?: CustomJvp;
+  /** How `vmap` maps the function (default: once per slice). */
+  vmap?: CustomVmap;
 }
+
+/** The custom vmap rules of custom functions, for `vmap`. */
+const customVmaps = new WeakMap<object, CustomVmap>();
 
 /**
  * A function whose derivative is the given `vjp` instead of the derivative of its ops (for
@@ -521,7 +544,10 @@ export interface CustomFunctionOptions {
  * cotangents, as every vjp is). jvp follows from the vjp.
  *
  * @param fn The function of arrays.
- * @param options `vjp(primals, cotangents, outputs)` returning one gradient per argument.
+ * @param options `vjp(primals, cotangents, outputs)` returning one gradient per argument;
+ *   `jvp(primals, tangents)` returning the outputs' tangents (used for jvp, and transposed for
+ *   the vjp when no `vjp` is given); `vmap(inputs, axes)` returning `[outputs, outputAxes]`
+ *   (used by `vmap` instead of mapping per slice).
  * @returns The custom function.
  *
  * @example A gradient clipped to [-1, 1]
@@ -538,7 +564,16 @@ export function customFunction<F extends (...args: MxArray[]) => MxArray | MxArr
   options: CustomFunctionOptions = {},
 ): F {
   checkFunction("custom_function", fn);
-  const userVjp: CustomVjp = options.vjp ?? ((primals, cotangents) => vjp(fn, primals, cotangents)[1]);
+  const userJvp = options.jvp;
+  const userVjp: CustomVjp = options.vjp ??
+    (userJvp !== undefined
+      ? (primals, cotangents) => {
+        // The jvp is linear in the tangents: its vjp in them (at zero tangents) is the vjp.
+        const zeros = primals.map((p) => mx0(p));
+        const linear = (...tangents: MxArray[]) => userJvp(primals, tangents);
+        return vjp(linear, zeros, cotangents)[1];
+      }
+      : (primals, cotangents) => vjp(fn, primals, cotangents)[1]);
   const wrapped = (...args: MxArray[]) => {
     checkArrays("custom_function", args, "arguments");
     if (openTraces === 0) return fn(...args);
@@ -589,6 +624,7 @@ export function customFunction<F extends (...args: MxArray[]) => MxArray | MxArr
       }
     });
   };
+  if (options.vmap !== undefined) customVmaps.set(wrapped, options.vmap);
   return wrapped as F;
 }
 
@@ -609,4 +645,43 @@ export function customFunction<F extends (...args: MxArray[]) => MxArray | MxArr
  */
 export function checkpoint<F extends (...args: MxArray[]) => MxArray | MxArray[]>(fn: F): F {
   return customFunction(fn);
+}
+
+/** `vmap` of a custom function with its own rule: the rule's outputs, their mapped axes moved
+ * to `outAxes` (unmapped outputs are broadcast along it). */
+function customVmap(
+  rule: CustomVmap,
+  args: MxArray[],
+  resolved: (number[] | null)[],
+  size: number,
+  outAxes: number | readonly number[] | undefined,
+): MxArray | MxArray[] {
+  return tidy(() => {
+    const [result, given] = rule(args, resolved.map((r) => (r === null ? null : r[0]!)));
+    const outputs = Array.isArray(result) ? [...result] : [result];
+    const axes = Array.isArray(given) ? [...given] : outputs.map(() => given as number | null);
+    const wanted = outAxes === undefined
+      ? outputs.map(() => 0)
+      : typeof outAxes === "number"
+      ? outputs.map(() => outAxes)
+      : [...outAxes];
+    if (axes.length !== outputs.length || wanted.length !== outputs.length) {
+      throw new MxError(
+        "invalid_argument",
+        `[vmap] the custom rule gave ${axes.length} axes for ${outputs.length} outputs`,
+      );
+    }
+    const moved = outputs.map((out, k) => {
+      const from = axes[k];
+      const to = wanted[k]!;
+      if (from === null || from === undefined) {
+        using expanded = expandDims(out, to);
+        const shape = [...expanded.shape];
+        shape[to < 0 ? to + shape.length : to] = size;
+        return broadcastTo(expanded, shape);
+      }
+      return moveaxis(out, from, to);
+    });
+    return Array.isArray(result) ? moved : moved[0]!;
+  });
 }

@@ -38,6 +38,56 @@ test("customFunction() uses the given vjp under grad, vjp and jvp, and is plain 
   mx.dispose([plain, gx, gy, jvps]);
 });
 
+test("customFunction() with only a jvp uses it for jvp and, transposed, for grad", () => {
+  let jvpCalls = 0;
+  // f(x, y) = sin(x) * y with a jvp that is 2x the true one.
+  const f = mx.customFunction((x: mx.MxArray, y: mx.MxArray) => mx.multiply(mx.sin(x), y), {
+    jvp: ([x, y], [dx, dy]) => {
+      jvpCalls++;
+      return mx.multiply(
+        mx.add(mx.multiply(mx.multiply(dx!, mx.cos(x!)), y!), mx.multiply(dy!, mx.sin(x!))),
+        2,
+      );
+    },
+  });
+  using x = mx.array([0.5, 1], mx.float64);
+  using y = mx.array([2, 3], mx.float64);
+  using tx = mx.array([1, 1], mx.float64);
+  using ty = mx.array([0, 1], mx.float64);
+  const [, [t]] = mx.jvp((a, b) => f(a, b), [x, y], [tx, ty]);
+  const want = [0.5, 1].map((v, i) => 2 * (Math.cos(v) * [2, 3][i]! + [0, 1][i]! * Math.sin(v)));
+  assertAllClose(t!.tolist(), want, { rtol: 1e-12 });
+  const [gx, gy] = mx.grad((a: mx.MxArray, b: mx.MxArray) => mx.sum(f(a, b) as mx.MxArray), {
+    argnums: [0, 1],
+  })(x, y) as mx.MxArray[];
+  assertAllClose(gx!.tolist(), [0.5, 1].map((v, i) => 2 * Math.cos(v) * [2, 3][i]!), { rtol: 1e-12 });
+  assertAllClose(gy!.tolist(), [0.5, 1].map((v) => 2 * Math.sin(v)), { rtol: 1e-12 });
+  assert(jvpCalls >= 2, `jvp called ${jvpCalls} times`);
+  mx.dispose([t, gx, gy]);
+});
+
+test("customFunction() with a vmap rule: vmap calls it once instead of per slice", () => {
+  let ruleCalls = 0;
+  let bodyCalls = 0;
+  const rowSum = mx.customFunction((x: mx.MxArray) => {
+    bodyCalls++;
+    return mx.sum(x);
+  }, {
+    vmap: ([x], [axis]) => {
+      ruleCalls++;
+      // Sum everything but the mapped axis; the result is mapped on axis 0.
+      const moved = mx.moveaxis(x!, axis!, 0);
+      return [mx.sum(mx.reshape(moved, [moved.shape[0]!, -1]), { axis: 1 }), 0];
+    },
+  });
+  using x = mx.reshape(mx.arange(0, 12, { dtype: mx.float32 }), [3, 4]);
+  using rows = mx.vmap(rowSum)(x);
+  assertEquals(rows.tolist(), [6, 22, 38]);
+  using columns = mx.vmap(rowSum, { inAxes: 1 })(x);
+  assertEquals(columns.tolist(), [12, 15, 18, 21]);
+  assertEquals([ruleCalls, bodyCalls], [2, 0]);
+});
+
 test("checkpoint() gives the plain gradients, first and second order", () => {
   using w = mx.array([[0.5, -0.3], [0.2, 0.8]], mx.float64);
   using x = mx.array([[1, 2], [-1, 0.5]], mx.float64);
