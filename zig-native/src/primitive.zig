@@ -103,6 +103,8 @@ pub fn vjp(node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array 
         .unary => |op| try unary.vjp(op, node, cotangent),
         .binary => |op| try binary.vjp(op, node, cotangent, argnum),
         .reduce => |params| try reduce.vjp(params, node, cotangent),
+        .scan => |params| try reduce.vjpScan(params, node, cotangent),
+        .sort => |params| try sort.vjp(params, node, cotangent),
         .matmul => try matmul.vjp(node, cotangent, argnum),
         .arg_reduce, .random_bits, .arange => null,
         else => errors.fail(error.Unsupported, "[vjp] the derivative of {s} is not implemented " ++
