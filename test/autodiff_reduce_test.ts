@@ -170,7 +170,8 @@ const finiteCases: FiniteCase[] = [
   { name: "partition kth 2", op: "partition", params: { axis: -1, kth: 2 }, shape: [3, 5] },
   { name: "partition kth -1 axis 0", op: "partition", params: { axis: 0, kth: -1 }, shape: [4, 3] },
   { name: "topk 2", op: "topk", params: { axis: -1, k: 2 }, shape: [3, 5] },
-  { name: "topk 4 axis 0", op: "topk", params: { axis: 0, k: 4 }, shape: [4, 3] },
+  { name: "topk 3 axis 0", op: "topk", params: { axis: 0, k: 3 }, shape: [4, 3] },
+  { name: "topk of the whole axis", op: "topk", params: { axis: 1, k: 3 }, shape: [2, 3] },
 ];
 
 /** Whether the derivative rule `probe` needs exists (rules of other families, written on
