@@ -345,3 +345,14 @@ test("grad() of logsumexp and softmax handles large and infinite inputs", () => 
     atol: 1e-6,
   });
 });
+
+test("cummax() knownDifference: a line starting with NaN sends its cotangents to that NaN (MLX scatters out of bounds and crashes)", () => {
+  using x = mx.array([NaN, 1, 2]);
+  using y = mx.cummax(x);
+  assertEquals(y.tolist(), [NaN, NaN, NaN]);
+  using g = mx.grad((v: mx.MxArray) => mx.sum(mx.multiply(mx.cummax(v), mx.array([1, 2, 3]))))(x);
+  assertEquals(g.tolist(), [6, 0, 0]);
+  using r = mx.array([2, 1, NaN]);
+  using h = mx.grad((v: mx.MxArray) => mx.sum(mx.multiply(mx.cummin(v, { reverse: true }), mx.array([1, 2, 3]))))(r);
+  assertEquals(h.tolist(), [0, 0, 6]);
+});
