@@ -135,7 +135,8 @@ pub fn vjp(params: Params, out: *Array, cotangent: *Array) errors.Error!?*Array 
             const out_kept = try temps.keep(view.createReshape(out, kept));
             const ties = try temps.keep(binary.create(.equal, input, out_kept));
             var axes: [shape_mod.ndim_max]i32 = undefined;
-            const count = try temps.keep(create(.sum, ties, maskAxes(params.axes_mask, &axes), true));
+            const reduced = maskAxes(params.axes_mask, &axes);
+            const count = try temps.keep(create(.sum, ties, reduced, true));
             const share = try temps.keep(binary.create(.divide, cotangent_kept, count));
             break :blk try temps.keep(binary.create(.multiply, share, ties));
         },
@@ -233,7 +234,9 @@ pub fn vjpScan(params: ScanParams, out: *Array, cotangent: *Array) errors.Error!
     var temps: grad_ops.Temps = .{};
     defer temps.release();
     const grad = switch (params.op) {
-        .cumsum => try temps.keep(createScan(.cumsum, cotangent, params.axis, !params.reverse, params.inclusive)),
+        .cumsum => try temps.keep(
+            createScan(.cumsum, cotangent, params.axis, !params.reverse, params.inclusive),
+        ),
         .cumprod => try temps.keep(vjpCumprod(params, out, cotangent)),
         .cummax, .cummin => try temps.keep(vjpCumExtreme(params, out, cotangent)),
         .logcumsumexp => try temps.keep(vjpLogcumsumexp(params, out, cotangent)),
@@ -248,7 +251,9 @@ fn vjpCumprod(params: ScanParams, out: *Array, cotangent: *Array) errors.Error!*
     const axis = params.axis;
     var temps: grad_ops.Temps = .{};
     defer temps.release();
-    const other = try temps.keep(createScan(.cumprod, input, axis, params.reverse, !params.inclusive));
+    const other = try temps.keep(
+        createScan(.cumprod, input, axis, params.reverse, !params.inclusive),
+    );
     const inclusive = if (params.inclusive) out else other;
     const exclusive = if (params.inclusive) other else out;
     const zero = try temps.keep(grad_ops.scalar(0, input.dtype));
@@ -257,7 +262,9 @@ fn vjpCumprod(params: ScanParams, out: *Array, cotangent: *Array) errors.Error!*
     const before_nonzero = try temps.keep(binary.create(.not_equal, exclusive, zero));
     const first_zero = try temps.keep(binary.create(.logical_and, is_zero, before_nonzero));
     const zero_as_one = try temps.keep(ternary.createWhere(first_zero, one, input));
-    const product_with_one = try temps.keep(createScan(.cumprod, zero_as_one, axis, params.reverse, params.inclusive));
+    const product_with_one = try temps.keep(
+        createScan(.cumprod, zero_as_one, axis, params.reverse, params.inclusive),
+    );
     const grad_with_one = try temps.keep(cumprodPartial(params, product_with_one, cotangent));
     const partial = try temps.keep(cumprodPartial(params, out, cotangent));
     const grad = try temps.keep(binary.create(.divide, partial, input));
@@ -291,19 +298,23 @@ fn vjpCumExtreme(params: ScanParams, out: *Array, cotangent: *Array) errors.Erro
     const input_window = try temps.keep(sliceAxis(input, axis, input_start, window));
     const extreme_window = try temps.keep(sliceAxis(out, axis, output_start, window));
     const cotangent_window = try temps.keep(sliceAxis(cotangent, axis, output_start, window));
-    const range = try temps.keep(creation.createArange(@floatFromInt(input_start), @floatFromInt(input_start + window), 1, .int32));
+    const first: f64 = @floatFromInt(input_start);
+    const last: f64 = @floatFromInt(input_start + window);
+    const range = try temps.keep(creation.createArange(first, last, 1, .int32));
     var along: shape_mod.Shape = .{ .ndim = input.shape.ndim };
     for (0..along.ndim) |d| along.dims[d] = if (d == axis) window else 1;
     const positions = try temps.keep(view.createReshape(range, along));
-    const none = try temps.keep(grad_ops.scalar(if (params.reverse) @floatFromInt(n) else -1, .int32));
+    const length: f64 = @floatFromInt(n);
+    const none = try temps.keep(grad_ops.scalar(if (params.reverse) length else -1, .int32));
     const holds = try temps.keep(binary.create(.equal, input_window, extreme_window));
     const marked = try temps.keep(ternary.createWhere(holds, positions, none));
     const owner_op: ScanOp = if (params.reverse) .cummin else .cummax;
     const owners_raw = try temps.keep(createScan(owner_op, marked, axis, params.reverse, true));
     // A line whose first elements in scan order are NaN has no owner there (MLX reads out of
     // bounds): they go to the nearest valid position, the line's first.
-    const limit = try temps.keep(grad_ops.scalar(if (params.reverse) @floatFromInt(n - 1) else 0, .int32));
-    const owners = try temps.keep(binary.create(if (params.reverse) .minimum else .maximum, owners_raw, limit));
+    const limit = try temps.keep(grad_ops.scalar(if (params.reverse) length - 1 else 0, .int32));
+    const clamp: binary.Op = if (params.reverse) .minimum else .maximum;
+    const owners = try temps.keep(binary.create(clamp, owners_raw, limit));
     const owners_fixed = try temps.keep(unary.create(.stop_gradient, owners));
     const zeros = try temps.keep(grad_ops.zerosLike(input));
     return grad_ops.scatterAlongAxis(.add, zeros, owners_fixed, cotangent_window, axis);
@@ -335,7 +346,9 @@ fn vjpLogcumsumexp(params: ScanParams, out: *Array, cotangent: *Array) errors.Er
         const selected = try temps.keep(binary.create(sign_test, cotangent, zero));
         const log_part = try temps.keep(ternary.createWhere(selected, log_magnitude, lowest));
         const relative = try temps.keep(binary.create(.subtract, log_part, out));
-        const scanned = try temps.keep(createScan(.logcumsumexp, relative, params.axis, !params.reverse, params.inclusive));
+        const scanned = try temps.keep(
+            createScan(.logcumsumexp, relative, params.axis, !params.reverse, params.inclusive),
+        );
         const shifted = try temps.keep(binary.create(.add, scanned, out.inputs[0]));
         parts[k] = try temps.keep(unary.create(.exp, shifted));
     }
