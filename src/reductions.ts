@@ -8,7 +8,7 @@
 import { native } from "../ffi/loader.ts";
 import { MxArray } from "./array.ts";
 import { complex64, type Dtype, float32 } from "./dtype.ts";
-import { abs, divide, exp, isinf, log, multiply, sqrt, square, subtract } from "./elementwise.ts";
+import { abs, divide, exp, isinf, log, multiply, sqrt, square, stopGradient, subtract } from "./elementwise.ts";
 import { full } from "./creation.ts";
 import { checkHandle, MxError } from "./errors.ts";
 import { int32Arg } from "./native_args.ts";
@@ -222,7 +222,9 @@ export function std(a: MxArray, options: VarianceOptions = {}): MxArray {
 export function logsumexp(a: MxArray, options: ReduceOptions = {}): MxArray {
   if (a.size === 0) throw new MxError("invalid_argument", `[logsumexp] received an empty array (shape [${a.shape}])`);
   using values = astype(a, floating(a.dtype));
-  using peak = max(values, { axis: options.axis, keepdims: true });
+  // The shift cancels out: no gradient flows through it (MLX stops it too).
+  using peakValue = max(values, { axis: options.axis, keepdims: true });
+  using peak = stopGradient(peakValue);
   using infinite = isinf(peak);
   using shift = where(infinite, 0, peak);
   using shifted = subtract(values, shift);
@@ -259,7 +261,8 @@ export function softmax(a: MxArray, options: { axis?: number | readonly number[]
   checkStream("softmax", options.stream);
   const axis = options.axis;
   using values = astype(a, floating(a.dtype));
-  using peak = max(values, { axis, keepdims: true });
+  using peakValue = max(values, { axis, keepdims: true });
+  using peak = stopGradient(peakValue);
   using shifted = subtract(values, peak);
   using exps = exp(shifted);
   using total = sum(exps, { axis, keepdims: true });

@@ -213,10 +213,12 @@ test("transforms reject bad use with clear errors and keep memory flat", () => {
     mx.MxError,
     "[grad] argnums 1 is out of range for a call with 1 argument",
   );
+  // MLX has no derivative for LUF either; the packed outputs are views (slices) of it.
+  using square = mx.array([[2, 1], [1, 3]]);
   assertThrows(
-    () => mx.grad((v: mx.MxArray) => mx.sum(mx.cumsum(v)))(x),
+    () => mx.grad((v: mx.MxArray) => mx.sum(mx.linalg.luFactor(v)[0]))(square),
     mx.MxError,
-    "[vjp] the derivative of scan is not implemented yet",
+    "[vjp] the derivative of ",
   );
   assertThrows(() => mx.grad("f" as unknown as () => mx.MxArray), mx.MxError, "[grad] expected a function");
   using c = mx.array([1, 2]);

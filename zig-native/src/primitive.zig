@@ -116,6 +116,8 @@ pub fn vjp(node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array 
         .unary => |op| try unary.vjp(op, node, cotangent),
         .binary => |op| try binary.vjp(op, node, cotangent, argnum),
         .reduce => |params| try reduce.vjp(params, node, cotangent),
+        .scan => |params| try reduce.vjpScan(params, node, cotangent),
+        .sort => |params| try sort.vjp(params, node, cotangent),
         .matmul => try matmul.vjp(node, cotangent, argnum),
         .slice => |params| try view.vjpSlice(params, node, cotangent),
         .slice_update => |params| try indexing.vjpSliceUpdate(params, node, cotangent, argnum),

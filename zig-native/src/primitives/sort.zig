@@ -8,6 +8,8 @@ const errors = @import("../errors.zig");
 const shape_mod = @import("../shape.zig");
 const Array = @import("../array.zig").Array;
 const view = @import("view.zig");
+const unary = @import("unary.zig");
+const grad_ops = @import("../transforms/grad_ops.zig");
 const cpu_sort = @import("../backend/cpu/sort.zig");
 
 /// The order is the ABI's op code.
@@ -62,7 +64,8 @@ fn kthPosition(
     return @intCast(position);
 }
 
-/// The `k` largest elements along `axis`: a partition at `length - k`, then its last `k`.
+/// The `k` largest elements along `axis`: a partition at `length - k`, then its last `k` (all
+/// of them: the input itself).
 fn createTopk(input: *Array, axis: u8, axis_given: i32, k: i32) errors.Error!*Array {
     const length = input.shape.dims[axis];
     if (k < 0 or k > length) {
@@ -78,6 +81,11 @@ fn createTopk(input: *Array, axis: u8, axis_given: i32, k: i32) errors.Error!*Ar
     starts[axis] = length - k;
     sizes[axis] = k;
     if (k == 0) return view.createSlice(input, starts[0..ndim], sizes[0..ndim], steps[0..ndim]);
+    if (k == length) {
+        // The whole axis: the input as it is (MLX returns it unpartitioned too).
+        input.retain();
+        return input;
+    }
     const partitioned = try record(.partition, input, axis, @intCast(length - k));
     defer partitioned.release();
     return view.createSlice(partitioned, starts[0..ndim], sizes[0..ndim], steps[0..ndim]);
@@ -92,4 +100,20 @@ pub fn evalCpu(params: Params, out: *Array) errors.Error!void {
         out.buffer = null;
     }
     try cpu_sort.run(params.mode, out, out.inputs[0], params.axis, params.kth);
+}
+
+/// vjp of sort and partition (MLX's rule): the cotangent written back through the
+/// permutation, found again by argsort/argpartition of the input (the same order, ties
+/// included). The positions are constant in the input: argsort and argpartition give no
+/// gradient.
+pub fn vjp(params: Params, out: *Array, cotangent: *Array) errors.Error!?*Array {
+    if (params.mode.indices()) return null;
+    const input = out.inputs[0];
+    var temps: grad_ops.Temps = .{};
+    defer temps.release();
+    const position_mode: Mode = if (params.mode.selects()) .argpartition else .argsort;
+    const positions = try temps.keep(record(position_mode, input, params.axis, params.kth));
+    const fixed = try temps.keep(unary.create(.stop_gradient, positions));
+    const zeros = try temps.keep(grad_ops.zerosLike(input));
+    return try grad_ops.scatterAlongAxis(.assign, zeros, fixed, cotangent, params.axis);
 }

@@ -1,6 +1,7 @@
 //! Small lazy compositions the derivative rules share: scalars, zeros, summing a cotangent
-//! back to a broadcast input's shape, swapping the last two axes. Each returns a new
-//! reference the caller releases.
+//! back to a broadcast input's shape, swapping the last two axes, writing along an axis, and
+//! `Temps` (a rule's intermediate references, released together). Each function returns a
+//! new reference the caller releases.
 
 const std = @import("std");
 const assert = std.debug.assert;
@@ -13,6 +14,8 @@ const binary = @import("../primitives/binary.zig");
 const unary = @import("../primitives/unary.zig");
 const reduce = @import("../primitives/reduce.zig");
 const view = @import("../primitives/view.zig");
+const creation = @import("../primitives/creation.zig");
+const indexing = @import("../primitives/indexing.zig");
 
 const Shape = shape_mod.Shape;
 
@@ -161,4 +164,57 @@ pub fn swapLastTwo(a: *Array) errors.Error!*Array {
     axes[ndim - 2] = @intCast(ndim - 1);
     axes[ndim - 1] = @intCast(ndim - 2);
     return view.createTranspose(a, axes[0..ndim]);
+}
+
+/// The intermediate arrays of a derivative rule, released together when it returns:
+/// `var temps: Temps = .{}; defer temps.release(); const m = try temps.keep(op(...));`.
+pub const Temps = struct {
+    pub const count_max = 32;
+
+    items: [count_max]*Array = undefined,
+    count: usize = 0,
+
+    /// Takes the reference `made` returns and hands it back, borrowed until `release`.
+    pub fn keep(self: *Temps, made: errors.Error!*Array) errors.Error!*Array {
+        const array = try made;
+        assert(self.count < count_max);
+        self.items[self.count] = array;
+        self.count += 1;
+        return array;
+    }
+
+    pub fn release(self: *Temps) void {
+        for (self.items[0..self.count]) |array| array.release();
+        self.count = 0;
+    }
+};
+
+/// `base` with `updates` written (`op` .assign) or combined (.add, ...) at `indices` along
+/// `axis` (MLX's put_along_axis / scatter_add_axis): `indices` has `base`'s number of axes
+/// and, with `updates`, the shape of the positions written; the other axes index themselves.
+pub fn scatterAlongAxis(
+    op: indexing.ScatterOp,
+    base: *Array,
+    indices: *Array,
+    updates: *Array,
+    axis: u8,
+) errors.Error!*Array {
+    const ndim = base.shape.ndim;
+    assert(indices.shape.ndim == ndim);
+    assert(axis < ndim);
+    var temps: Temps = .{};
+    defer temps.release();
+    var per_axis: [shape_mod.ndim_max]*Array = undefined;
+    for (0..ndim) |d| {
+        if (d == axis) {
+            per_axis[d] = indices;
+            continue;
+        }
+        const dim = indices.shape.dims[d];
+        const range = try temps.keep(creation.createArange(0, @floatFromInt(dim), 1, .int64));
+        var along: Shape = .{ .ndim = ndim };
+        for (0..ndim) |k| along.dims[k] = if (k == d) dim else 1;
+        per_axis[d] = try temps.keep(view.createReshape(range, along));
+    }
+    return indexing.createScatter(op, base, per_axis[0..ndim], updates);
 }
