@@ -104,6 +104,11 @@ pub fn vjp(node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array 
         .binary => |op| try binary.vjp(op, node, cotangent, argnum),
         .reduce => |params| try reduce.vjp(params, node, cotangent),
         .matmul => try matmul.vjp(node, cotangent, argnum),
+        .convolution => |params| try conv.vjp(params, node, cotangent, argnum),
+        .fft => |params| try fft.vjp(params, node, cotangent),
+        .inverse => |params| try linalg.vjpInverse(params, node, cotangent),
+        .cholesky, .lu_factor, .decomposition => errors.fail(error.Unsupported, "[vjp] {s} has " ++
+            "no derivative (MLX defines none)", .{node.primitive.name()}),
         .arg_reduce, .random_bits, .arange => null,
         else => errors.fail(error.Unsupported, "[vjp] the derivative of {s} is not implemented " ++
             "yet", .{node.primitive.name()}),
