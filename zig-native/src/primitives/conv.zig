@@ -507,3 +507,29 @@ test "convolution of a 1D signal: padding, negative padding, flip and errors" {
         "shape [1,2,1], padding low [0], padding high [0], and weight of shape [1,5,1].",
         errors.message());
 }
+
+test "convolution vjp: strided 1D gradients of input and weight" {
+    const x = try testArray(&.{ 1, 2, 3, 4, 5 }, &.{ 1, 5, 1 });
+    defer x.release();
+    const w = try testArray(&.{ 1, 10 }, &.{ 1, 2, 1 });
+    defer w.release();
+    const y = try create(x, w, .{ .stride = &.{2}, .padding_lo = &.{0}, .padding_hi = &.{0},
+        .kernel_dilation = &.{1}, .input_dilation = &.{1} });
+    defer y.release();
+    const ones = try testArray(&.{ 1, 1 }, &.{ 1, 2, 1 });
+    defer ones.release();
+    const gx = try vjp(y.primitive.convolution, y, ones, 0);
+    defer gx.release();
+    const gw = try vjp(y.primitive.convolution, y, ones, 1);
+    defer gw.release();
+    const gx_row = try astype.createCopy(gx);
+    defer gx_row.release();
+    const gw_row = try astype.createCopy(gw);
+    defer gw_row.release();
+    try graph.eval(&.{ gx_row, gw_row });
+    try std.testing.expectEqualSlices(i32, &.{ 1, 5, 1 }, gx_row.shape.slice());
+    // The last input meets no kernel tap at stride 2.
+    try std.testing.expectEqualSlices(f32, &.{ 1, 10, 1, 10, 0 }, gx_row.dataPtr(f32)[0..5]);
+    try std.testing.expectEqualSlices(i32, &.{ 1, 2, 1 }, gw_row.shape.slice());
+    try std.testing.expectEqualSlices(f32, &.{ 4, 6 }, gw_row.dataPtr(f32)[0..2]);
+}
