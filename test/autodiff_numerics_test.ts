@@ -374,6 +374,13 @@ for (const c of linalgCases) {
   test(`grad() of ${c.name} matches float64 finite differences`, () => checkCase(c));
 }
 
+test("knownDifference: inv has a derivative (MLX 0.32.4: Not implemented for Inverse)", () => {
+  using a = mx.array([[2, 0], [0, 4]], mx.float64);
+  using g = mx.grad((m: mx.MxArray) => mx.sum(mx.linalg.inv(m)))(a) as mx.MxArray;
+  // -X^T 1 X^T with X = diag(1/2, 1/4).
+  assertEquals(g.tolist(), [[-0.25, -0.125], [-0.125, -0.0625]]);
+});
+
 test("grad of grad through inv", () => {
   const inner = (a: mx.MxArray) =>
     mx.grad((m: mx.MxArray) => sinSum(mx.linalg.inv(shifted(m))))(a) as mx.MxArray;
