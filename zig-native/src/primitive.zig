@@ -107,8 +107,10 @@ pub fn vjp(node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array 
         .convolution => |params| try conv.vjp(params, node, cotangent, argnum),
         .fft => |params| try fft.vjp(params, node, cotangent),
         .inverse => |params| try linalg.vjpInverse(params, node, cotangent),
-        .cholesky, .lu_factor, .decomposition => errors.fail(error.Unsupported, "[vjp] {s} has " ++
-            "no derivative (MLX defines none)", .{node.primitive.name()}),
+        .cholesky, .lu_factor => errors.fail(error.Unsupported, "[vjp] the derivative of {s} is " ++
+            "not defined (MLX has none)", .{node.primitive.name()}),
+        .decomposition => |params| errors.fail(error.Unsupported, "[vjp] the derivative of {s} " ++
+            "is not defined (MLX has none)", .{@tagName(params.kind)}),
         .arg_reduce, .random_bits, .arange => null,
         else => errors.fail(error.Unsupported, "[vjp] the derivative of {s} is not implemented " ++
             "yet", .{node.primitive.name()}),
