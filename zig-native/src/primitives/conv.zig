@@ -377,9 +377,14 @@ fn vjpWeight(params: Params, out: *Array, cotangent: *Array) errors.Error!*Array
     }
     const input_swapped = try groupTranspose(input, params.groups, .input);
     defer input_swapped.release();
+    // Row-major copies: the kernel gathers patches along the channel axis, here the batch.
+    const input_rows = try astype.createCopy(input_swapped);
+    defer input_rows.release();
     const cotangent_swapped = try swapFirstLast(cotangent);
     defer cotangent_swapped.release();
-    const grad = try create(input_swapped, cotangent_swapped, .{
+    const cotangent_rows = try astype.createCopy(cotangent_swapped);
+    defer cotangent_rows.release();
+    const grad = try create(input_rows, cotangent_rows, .{
         .stride = params.kernel_dilation[0..spatial],
         .padding_lo = params.padding_lo[0..spatial],
         .padding_hi = padding_hi[0..spatial],
