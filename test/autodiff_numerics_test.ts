@@ -338,6 +338,20 @@ test("grad of a real loss through rfft and irfft", () => {
   });
 });
 
+test("grad of grad through rfft and irfft (the rules are transforms)", () => {
+  const inner = (x: mx.MxArray) =>
+    mx.grad((v: mx.MxArray) => mx.sum(mx.sin(mx.fft.irfft(mx.fft.rfft(mx.multiply(v, v)), { n: 6 }))))(
+      x,
+    ) as mx.MxArray;
+  checkCase({
+    name: "second order",
+    fn: (x) => mx.sum(mx.square(inner(x))),
+    shapes: [[6]],
+    h: 1e-2,
+    tolerance: 2e-3,
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Linear algebra
 
@@ -590,7 +604,11 @@ test("solve has no derivative with respect to a (as in MLX: lu_factor has none)"
   const error = assertThrows(() => mx.grad((m: mx.MxArray) => mx.sum(mx.linalg.solve(m, b)))(a), mx.MxError);
   // MLX raises at the gather of the pivoted rows; here lu_factor's own error, or the gather or
   // slice before it while those have no rule.
-  const reasons = ["[vjp] the derivative of lu_factor is not defined", "gather", "[vjp] the derivative of slice"];
+  const reasons = [
+    "[vjp] the derivative of lu_factor is not defined",
+    "gather",
+    "[vjp] the derivative of slice",
+  ];
   assert(reasons.some((r) => error.message.includes(r)), error.message);
 });
 
