@@ -126,6 +126,13 @@ pub fn vjp(node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array 
         .concatenate => |params| try join.vjp(params, node, cotangent, argnum),
         .where => try ternary.vjpWhere(node, cotangent, argnum),
         .custom => |params| try custom.vjp(params, node, cotangent, argnum),
+        .convolution => |params| try conv.vjp(params, node, cotangent, argnum),
+        .fft => |params| try fft.vjp(params, node, cotangent),
+        .inverse => |params| try linalg.vjpInverse(params, node, cotangent),
+        .cholesky, .lu_factor => errors.fail(error.Unsupported, "[vjp] the derivative of {s} is " ++
+            "not defined (MLX has none)", .{node.primitive.name()}),
+        .decomposition => |params| errors.fail(error.Unsupported, "[vjp] the derivative of {s} " ++
+            "is not defined (MLX has none)", .{@tagName(params.kind)}),
         .arg_reduce, .random_bits, .arange => null,
         else => errors.fail(error.Unsupported, "[vjp] the derivative of {s} is not implemented " ++
             "yet", .{node.primitive.name()}),

@@ -295,6 +295,196 @@ fn evalTyped(comptime T: type, params: Params, out: *Array) errors.Error!void {
     try cpu_conv.run(T, &geometry, input.basePtr(T), weight.basePtr(T), out.dataPtr(T));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Derivatives (MLX's Convolution::vjp math): both gradients are convolutions themselves, so
+// they use the fast kernel and can be differentiated again.
+
+/// vjp of convolution for input `argnum` (0: the input, 1: the weight).
+pub fn vjp(params: Params, out: *Array, cotangent: *Array, argnum: usize) errors.Error!*Array {
+    assert(argnum < 2);
+    return if (argnum == 0) vjpInput(params, out, cotangent) else vjpWeight(params, out, cotangent);
+}
+
+/// `1 + dilation (size - 1)`: the extent of `size` taps `dilation` apart.
+fn dilated(size: i64, dilation: i64) i64 {
+    return 1 + dilation * (size - 1);
+}
+
+fn narrow(value: i64) errors.Error!i32 {
+    if (value > std.math.maxInt(i32)) {
+        return errors.fail(error.LimitExceeded, "[conv] a gradient padding of {d} does not fit " ++
+            "32 bits", .{value});
+    }
+    return @intCast(value);
+}
+
+/// The input's gradient: the cotangent (dilated by the stride) convolved with the weight
+/// (input and output channels swapped per group), flipped, the kernel dilation kept, the
+/// padding chosen so each output lands on an input position; the input dilation becomes the
+/// stride. Padding that would be negative is raised to the next valid value and the extra
+/// outputs sliced off (a negative padding would crop whole cotangent rows, not dilated ones).
+fn vjpInput(params: Params, out: *Array, cotangent: *Array) errors.Error!*Array {
+    const input = out.inputs[0];
+    const weight = out.inputs[1];
+    const ndim = input.shape.ndim;
+    const spatial = ndim - 2;
+    var padding_lo: [spatial_max]i32 = undefined;
+    var padding_hi: [spatial_max]i32 = undefined;
+    var skip: [spatial_max]i64 = undefined;
+    for (0..spatial) |axis| {
+        const stride: i64 = params.stride[axis];
+        const step: i64 = params.input_dilation[axis];
+        const kernel_extent = dilated(weight.shape.dims[axis + 1], params.kernel_dilation[axis]);
+        const in_extent = dilated(input.shape.dims[axis + 1], step);
+        const out_extent = dilated(cotangent.shape.dims[axis + 1], stride);
+        const low: i64 = kernel_extent - 1 - params.padding_lo[axis];
+        skip[axis] = if (low >= 0) 0 else std.math.divCeil(i64, -low, step) catch unreachable;
+        padding_lo[axis] = try narrow(low + skip[axis] * step);
+        padding_hi[axis] = try narrow(@max(0, in_extent - out_extent + params.padding_lo[axis]));
+    }
+    const weight_swapped = try groupTranspose(weight, params.groups, .weight);
+    defer weight_swapped.release();
+    const grad = try create(cotangent, weight_swapped, .{
+        .stride = params.input_dilation[0..spatial],
+        .padding_lo = padding_lo[0..spatial],
+        .padding_hi = padding_hi[0..spatial],
+        .kernel_dilation = params.kernel_dilation[0..spatial],
+        .input_dilation = params.stride[0..spatial],
+        .groups = params.groups,
+        .flip = !params.flip,
+    });
+    defer grad.release();
+    var starts: [shape_mod.ndim_max]i32 = @splat(0);
+    for (0..spatial) |axis| starts[axis + 1] = @intCast(skip[axis]);
+    return sliceTo(grad, starts[0..ndim], input.shape, false);
+}
+
+/// The weight's gradient: the input (batch and channels swapped per group) convolved with the
+/// cotangent (batch and channels swapped) as the kernel: the stride becomes the kernel
+/// dilation, the kernel dilation the stride; reversed along the spatial axes for `flip`.
+fn vjpWeight(params: Params, out: *Array, cotangent: *Array) errors.Error!*Array {
+    const input = out.inputs[0];
+    const weight = out.inputs[1];
+    const ndim = input.shape.ndim;
+    const spatial = ndim - 2;
+    var padding_hi: [spatial_max]i32 = undefined;
+    for (0..spatial) |axis| {
+        const kernel_extent = dilated(weight.shape.dims[axis + 1], params.kernel_dilation[axis]);
+        const in_extent = dilated(input.shape.dims[axis + 1], params.input_dilation[axis]);
+        const out_extent = dilated(cotangent.shape.dims[axis + 1], params.stride[axis]);
+        const high = kernel_extent - 1 + out_extent - in_extent - params.padding_lo[axis];
+        padding_hi[axis] = try narrow(@max(0, high));
+    }
+    const input_swapped = try groupTranspose(input, params.groups, .input);
+    defer input_swapped.release();
+    // Row-major copies: the kernel gathers patches along the channel axis, here the batch.
+    const input_rows = try astype.createCopy(input_swapped);
+    defer input_rows.release();
+    const cotangent_swapped = try swapFirstLast(cotangent);
+    defer cotangent_swapped.release();
+    const cotangent_rows = try astype.createCopy(cotangent_swapped);
+    defer cotangent_rows.release();
+    const grad = try create(input_rows, cotangent_rows, .{
+        .stride = params.kernel_dilation[0..spatial],
+        .padding_lo = params.padding_lo[0..spatial],
+        .padding_hi = padding_hi[0..spatial],
+        .kernel_dilation = params.stride[0..spatial],
+        .input_dilation = params.input_dilation[0..spatial],
+        .groups = params.groups,
+        .flip = false,
+    });
+    defer grad.release();
+    // grad is [C_in / groups, kernel..., C_out]: keep `kernel` taps (reversed for flip).
+    var kernel_shape = grad.shape;
+    for (0..spatial) |axis| kernel_shape.dims[axis + 1] = weight.shape.dims[axis + 1];
+    const starts: [shape_mod.ndim_max]i32 = @splat(0);
+    const taps = try sliceTo(grad, starts[0..ndim], kernel_shape, params.flip);
+    defer taps.release();
+    return swapFirstLast(taps);
+}
+
+/// `x[starts : starts + shape]` (reversed along the spatial axes when `reverse`); `x` itself
+/// when that is all of it.
+fn sliceTo(x: *Array, starts: []const i32, shape: shape_mod.Shape, reverse: bool) errors.Error!*Array {
+    const ndim = x.shape.ndim;
+    assert(starts.len == ndim and shape.ndim == ndim);
+    var first: [shape_mod.ndim_max]i32 = undefined;
+    var steps: [shape_mod.ndim_max]i32 = @splat(1);
+    var whole = !reverse;
+    for (0..ndim) |axis| {
+        first[axis] = starts[axis];
+        whole = whole and starts[axis] == 0 and shape.dims[axis] == x.shape.dims[axis];
+        if (reverse and axis >= 1 and axis + 1 < ndim and shape.dims[axis] > 0) {
+            first[axis] = starts[axis] + shape.dims[axis] - 1;
+            steps[axis] = -1;
+        }
+    }
+    if (whole) {
+        x.retain();
+        return x;
+    }
+    return view.createSlice(x, first[0..ndim], shape.slice(), steps[0..ndim]);
+}
+
+/// `x` with its first and last axes swapped (a view).
+fn swapFirstLast(x: *Array) errors.Error!*Array {
+    const ndim = x.shape.ndim;
+    var axes: [shape_mod.ndim_max]i32 = undefined;
+    for (0..ndim) |axis| axes[axis] = @intCast(axis);
+    axes[0] = @intCast(ndim - 1);
+    axes[ndim - 1] = 0;
+    return view.createTranspose(x, axes[0..ndim]);
+}
+
+const Role = enum { weight, input };
+
+/// Swaps the first and last axes within each group: a weight [C_out, k..., C_in / G] becomes
+/// [C_in, k..., C_out / G] (input channel g * C_in / G + i, for output channel j of group
+/// g); an input [N, s..., C_in] becomes [C_in / G, s..., G * N] (channel g * N + n). With
+/// one group, a plain swap of the first and last axes.
+fn groupTranspose(x: *Array, groups: i32, role: Role) errors.Error!*Array {
+    if (groups == 1) return swapFirstLast(x);
+    const ndim = x.shape.ndim;
+    const g: i32 = groups;
+    // Split the grouped axis into (G, size / G).
+    var split: shape_mod.Shape = .{ .ndim = ndim + 1 };
+    var axes: [shape_mod.ndim_max]i32 = undefined;
+    var merged: shape_mod.Shape = .{ .ndim = ndim };
+    switch (role) {
+        .weight => {
+            // [G, C_out / G, k..., C_in / G] -> [G, C_in / G, k..., C_out / G]
+            split.dims[0] = g;
+            split.dims[1] = @divExact(x.shape.dims[0], g);
+            for (1..ndim) |axis| split.dims[axis + 1] = x.shape.dims[axis];
+            axes[0] = 0;
+            axes[1] = @intCast(ndim);
+            for (2..ndim) |axis| axes[axis] = @intCast(axis);
+            axes[ndim] = 1;
+            merged.dims[0] = x.shape.dims[ndim - 1] * g;
+            for (1..ndim - 1) |axis| merged.dims[axis] = x.shape.dims[axis];
+            merged.dims[ndim - 1] = split.dims[1];
+        },
+        .input => {
+            // [N, s..., G, C_in / G] -> [C_in / G, s..., G, N]
+            for (0..ndim - 1) |axis| split.dims[axis] = x.shape.dims[axis];
+            split.dims[ndim - 1] = g;
+            split.dims[ndim] = @divExact(x.shape.dims[ndim - 1], g);
+            axes[0] = @intCast(ndim);
+            for (1..ndim - 1) |axis| axes[axis] = @intCast(axis);
+            axes[ndim - 1] = @intCast(ndim - 1);
+            axes[ndim] = 0;
+            merged.dims[0] = split.dims[ndim];
+            for (1..ndim - 1) |axis| merged.dims[axis] = x.shape.dims[axis];
+            merged.dims[ndim - 1] = g * x.shape.dims[0];
+        },
+    }
+    const grouped = try view.createReshape(x, split);
+    defer grouped.release();
+    const swapped = try view.createTranspose(grouped, axes[0 .. ndim + 1]);
+    defer swapped.release();
+    return view.createReshape(swapped, merged);
+}
+
 const graph = @import("../graph.zig");
 
 fn testArray(values: []const f32, dims: []const i32) !*Array {
@@ -321,4 +511,30 @@ test "convolution of a 1D signal: padding, negative padding, flip and errors" {
         "cannot be smaller than weight spatial dimensions. Got error at axis 1 for input with " ++
         "shape [1,2,1], padding low [0], padding high [0], and weight of shape [1,5,1].",
         errors.message());
+}
+
+test "convolution vjp: strided 1D gradients of input and weight" {
+    const x = try testArray(&.{ 1, 2, 3, 4, 5 }, &.{ 1, 5, 1 });
+    defer x.release();
+    const w = try testArray(&.{ 1, 10 }, &.{ 1, 2, 1 });
+    defer w.release();
+    const y = try create(x, w, .{ .stride = &.{2}, .padding_lo = &.{0}, .padding_hi = &.{0},
+        .kernel_dilation = &.{1}, .input_dilation = &.{1} });
+    defer y.release();
+    const ones = try testArray(&.{ 1, 1 }, &.{ 1, 2, 1 });
+    defer ones.release();
+    const gx = try vjp(y.primitive.convolution, y, ones, 0);
+    defer gx.release();
+    const gw = try vjp(y.primitive.convolution, y, ones, 1);
+    defer gw.release();
+    const gx_row = try astype.createCopy(gx);
+    defer gx_row.release();
+    const gw_row = try astype.createCopy(gw);
+    defer gw_row.release();
+    try graph.eval(&.{ gx_row, gw_row });
+    try std.testing.expectEqualSlices(i32, &.{ 1, 5, 1 }, gx_row.shape.slice());
+    // The last input meets no kernel tap at stride 2.
+    try std.testing.expectEqualSlices(f32, &.{ 1, 10, 1, 10, 0 }, gx_row.dataPtr(f32)[0..5]);
+    try std.testing.expectEqualSlices(i32, &.{ 1, 2, 1 }, gw_row.shape.slice());
+    try std.testing.expectEqualSlices(f32, &.{ 4, 6 }, gw_row.dataPtr(f32)[0..2]);
 }

@@ -16,6 +16,8 @@ const astype = @import("astype.zig");
 const view = @import("view.zig");
 const join = @import("join.zig");
 const cpu_fft = @import("../backend/cpu/fft.zig");
+const binary = @import("binary.zig");
+const grad_ops = @import("../transforms/grad_ops.zig");
 
 const ndim_max = shape_mod.ndim_max;
 const DType = dtype_mod.DType;
@@ -276,6 +278,75 @@ fn passToReal(
         .source = source,
         .target = target,
     });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Derivative (MLX's FFT::vjp): the adjoint transform, scaled; the real transforms weight the
+// terms that stand for two (conjugate) frequencies.
+
+/// vjp of fft: the cotangent of the (sized, converted) input.
+pub fn vjp(params: Params, out: *Array, cotangent: *Array) errors.Error!*Array {
+    const input = out.inputs[0];
+    const axes_u8 = params.slice();
+    var axes: [ndim_max]i32 = undefined;
+    for (axes_u8, 0..) |axis, i| axes[i] = axis;
+    const axis_list = axes[0..axes_u8.len];
+    // The element count of the forward transform (the real side's lengths for real ones).
+    const lengths = if (params.inverse) out.shape else input.shape;
+    var count: f64 = 1;
+    for (axes_u8) |axis| count *= @floatFromInt(lengths.dims[axis]);
+    const last = axes_u8[axes_u8.len - 1];
+
+    if (!params.real) {
+        const back = try create(cotangent, axis_list, null, false, !params.inverse);
+        defer back.release();
+        return grad_ops.scale(back, if (params.inverse) 1 / count else count);
+    }
+    if (params.inverse) {
+        // irfftn: each interior term of the half spectrum was used twice.
+        const spectrum = try create(cotangent, axis_list, null, true, false);
+        defer spectrum.release();
+        const odd = @rem(out.shape.dims[last], 2) == 1;
+        const mask = try halfSpectrumMask(input.shape, last, odd, 2 / count, 1 / count);
+        defer mask.release();
+        return binary.create(.multiply, spectrum, mask);
+    }
+    // rfftn: halve the interior terms, back to the real signal at the input's lengths.
+    const odd = @rem(input.shape.dims[last], 2) == 1;
+    const mask = try halfSpectrumMask(out.shape, last, odd, 0.5, 1);
+    defer mask.release();
+    const masked = try binary.create(.multiply, cotangent, mask);
+    defer masked.release();
+    var sizes: [ndim_max]i32 = undefined;
+    for (axes_u8, 0..) |axis, i| sizes[i] = input.shape.dims[axis];
+    const signal = try create(masked, axis_list, sizes[0..axes_u8.len], true, true);
+    defer signal.release();
+    return grad_ops.scale(signal, count);
+}
+
+/// A complex64 array broadcastable to `shape`, varying along `axis` (a half spectrum of
+/// `shape.dims[axis]` terms): `interior` for the terms with a conjugate partner, `ends` for
+/// the zero frequency and (for an even signal length, `odd` false) the Nyquist term.
+fn halfSpectrumMask(
+    shape: shape_mod.Shape,
+    axis: u8,
+    odd: bool,
+    interior: f64,
+    ends: f64,
+) errors.Error!*Array {
+    const terms: usize = @intCast(shape.dims[axis]);
+    const values = memory.allocator.alloc(dtype_mod.Complex64, terms) catch
+        return memory.outOfMemory(terms * @sizeOf(dtype_mod.Complex64));
+    defer memory.allocator.free(values);
+    const last_interior = if (odd) terms else terms -| 1;
+    for (values, 0..) |*value, term| {
+        const inside = term > 0 and term < last_interior;
+        value.* = .{ .re = @floatCast(if (inside) interior else ends), .im = 0 };
+    }
+    var mask_shape: shape_mod.Shape = .{ .ndim = shape.ndim };
+    for (0..shape.ndim) |i| mask_shape.dims[i] = 1;
+    mask_shape.dims[axis] = @intCast(terms);
+    return Array.createFromBytes(.complex64, mask_shape, std.mem.sliceAsBytes(values));
 }
 
 const graph = @import("../graph.zig");

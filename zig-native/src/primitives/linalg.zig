@@ -19,6 +19,8 @@ const matrix_batch = @import("../backend/cpu/matrix_batch.zig");
 const lu = @import("../backend/cpu/lu.zig");
 const triangular = @import("../backend/cpu/triangular.zig");
 const cholesky = @import("../backend/cpu/cholesky.zig");
+const binary = @import("binary.zig");
+const grad_ops = @import("../transforms/grad_ops.zig");
 
 pub const InverseParams = struct {
     /// Invert only the triangle named by `upper` (tri_inv); false: a general inverse.
@@ -220,6 +222,41 @@ fn evalLuFactorTyped(comptime T: type, out: *Array) errors.Error!void {
     };
     const flops = rows * columns * @min(rows, columns) + 1;
     assert(try runTask(&task, count, flops) == null);
+}
+
+/// vjp of inverse: with X = A^-1, the cotangent of A is -X^T G X^T; a triangular inverse reads
+/// only its triangle, so the rest gets zero. (MLX 0.32.4 has no derivative for Inverse.)
+pub fn vjpInverse(params: InverseParams, out: *Array, cotangent: *Array) errors.Error!*Array {
+    const x_t = try grad_ops.swapLastTwo(out);
+    defer x_t.release();
+    const left = try matmul.create(x_t, cotangent);
+    defer left.release();
+    const product = try matmul.create(left, x_t);
+    defer product.release();
+    const negated = try grad_ops.negate(product);
+    if (!params.triangular) return negated;
+    defer negated.release();
+    const mask = try triangleMask(out.dtype, out.shape.dims[out.shape.ndim - 1], params.upper);
+    defer mask.release();
+    return binary.create(.multiply, negated, mask);
+}
+
+/// An n x n matrix of ones on and above (`upper`) or below the diagonal, zeros elsewhere.
+fn triangleMask(dtype: dtype_mod.DType, n: i32, upper: bool) errors.Error!*Array {
+    const size: usize = @intCast(n);
+    const values = memory.allocator.alloc(f64, size * size) catch
+        return memory.outOfMemory(size * size * @sizeOf(f64));
+    defer memory.allocator.free(values);
+    for (0..size) |row| {
+        for (0..size) |column| {
+            const inside = if (upper) column >= row else column <= row;
+            values[row * size + column] = if (inside) 1 else 0;
+        }
+    }
+    const shape = try shape_mod.Shape.init(&.{ n, n });
+    const wide = try Array.createFromBytes(.float64, shape, std.mem.sliceAsBytes(values));
+    defer wide.release();
+    return @import("astype.zig").create(wide, dtype);
 }
 
 const graph = @import("../graph.zig");
