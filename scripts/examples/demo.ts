@@ -19,7 +19,9 @@ console.log("b =", String(b));
 using c = mx.add(a, b); // broadcasts [2,3] + [3]; int32 + float32 promotes to float32
 using d = mx.multiply(c, c);
 using rowSums = mx.sum(d, { axis: 1 });
-console.log(`\nrecorded c = a + b, d = c * c, rowSums = sum(d, axis 1); evaluated yet? ${mx.isEvaluated(rowSums)}`);
+console.log(
+  `\nrecorded c = a + b, d = c * c, rowSums = sum(d, axis 1); evaluated yet? ${mx.isEvaluated(rowSums)}`,
+);
 
 // eval computes what is asked for (and what it depends on), once.
 mx.eval(rowSums);
@@ -57,6 +59,16 @@ console.log("abs(fft.fft([1, 0, -1, 0])) =", String(mx.abs(mx.fft.fft(mx.array([
 using image = mx.ones([1, 4, 4, 1]);
 using kernel = mx.ones([1, 3, 3, 1]);
 console.log("conv2d(4x4 ones, 3x3 ones) =", String(mx.squeeze(mx.conv2d(image, kernel))));
+
+// Function transforms: gradients (of gradients), compiled functions.
+const cube = (x: mx.MxArray) => mx.sum(mx.power(x, 3));
+using at = mx.array([1, 2, 3]);
+console.log("\ngrad(sum(x^3)) at [1, 2, 3] =", String(mx.grad(cube)(at)));
+console.log("grad(sum(grad(sum(x^3)))) =", String(mx.grad((x: mx.MxArray) => mx.sum(mx.grad(cube)(x)))(at)));
+const gelu = mx.compile((x: mx.MxArray) =>
+  mx.multiply(mx.multiply(x, 0.5), mx.add(mx.erf(mx.divide(x, Math.SQRT2)), 1))
+);
+console.log("compiled gelu([-1, 0, 1]) =", String(gelu(mx.array([-1, 0, 1]))));
 
 // tidy() disposes every temporary made inside it, keeping what it returns.
 const mean = mx.tidy(() => mx.mean(mx.square(mx.subtract(grid, 5.5))));
