@@ -116,6 +116,7 @@ export {
 export { addmm, type AddmmOptions, inner, kron, matmul, outer, tensordot } from "./src/linalg_basic.ts";
 export { einsum, einsumPath } from "./src/einsum.ts";
 export * as linalg from "./src/linalg.ts";
+export * as utils from "./src/utils.ts";
 export {
   checkpoint,
   customFunction,
