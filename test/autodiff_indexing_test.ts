@@ -8,38 +8,8 @@
 import * as mx from "mlx-ts";
 import { fromBytes } from "../src/array.ts";
 import { readFileSync } from "node:fs";
+import { input, numericGrad } from "./support/grad.ts";
 import { assertAllClose, assertEquals, assertThrows, test } from "./harness.ts";
-
-/** A float64 array of the given shape with values `offset + 0.37 * ((i * 7) % 11) / 11`. */
-function input(shape: number[], offset = 0.5): mx.MxArray {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const values = Float64Array.from({ length: size }, (_, i) => offset + 0.37 * ((i * 7) % 11) / 11);
-  return fromBytes(values, mx.float64, shape);
-}
-
-/** Central differences of a scalar function of `args[argnum]`, element by element. */
-function numericGrad(
-  fn: (...args: mx.MxArray[]) => mx.MxArray,
-  args: mx.MxArray[],
-  argnum: number,
-): number[] {
-  const x = args[argnum]!;
-  const base = x.toTypedArray() as Float64Array;
-  const h = 1e-6;
-  const out: number[] = [];
-  for (let i = 0; i < base.length; i++) {
-    const at = (delta: number): number => {
-      const values = Float64Array.from(base);
-      values[i]! += delta;
-      using moved = fromBytes(values, mx.float64, x.shape);
-      const shifted = args.map((a, k) => (k === argnum ? moved : a));
-      using y = fn(...shifted);
-      return y.item() as number;
-    };
-    out.push((at(h) - at(-h)) / (2 * h));
-  }
-  return out;
-}
 
 /** The scalar loss every case differentiates: sum(y * sin(y)) (non-uniform cotangents). */
 function loss(y: mx.MxArray): mx.MxArray {

@@ -6,7 +6,7 @@
 
 import * as mx from "mlx-ts";
 import { fromBytes } from "../src/array.ts";
-import { assertAllClose, assertEquals, assertThrows, test } from "./harness.ts";
+import { assertAllClose, assertEquals, test } from "./harness.ts";
 import { loadCases } from "./fixtures.ts";
 
 /** Element i is `offset + ((i * 37) % 97) / 97`: distinct values for up to 97 elements (as
@@ -68,7 +68,11 @@ type Params = Record<string, unknown>;
 function apply(op: string, x: mx.MxArray, params: Params): mx.MxArray {
   const axis = params.axis as number | number[] | null | undefined;
   const reduce = { axis: axis ?? undefined, keepdims: params.keepdims as boolean };
-  const scan = { axis: axis as number, reverse: params.reverse as boolean, inclusive: params.inclusive as boolean };
+  const scan = {
+    axis: axis as number,
+    reverse: params.reverse as boolean,
+    inclusive: params.inclusive as boolean,
+  };
   switch (op) {
     case "sum":
       return mx.sum(x, reduce);
@@ -129,9 +133,19 @@ const finiteCases: FiniteCase[] = [
     { name: `${op} a size-1 axis`, op, params: { axis: 1, keepdims: false }, shape: [3, 1, 2] },
     { name: `${op} of a 0-d array`, op, params: { keepdims: false }, shape: [] },
   ]),
-  { name: "prod with one zero", op: "prod", params: { axis: 1 }, data: [[1.5, 0, 2, 0.5], [3, 0.5, 0, 1.25]] },
+  {
+    name: "prod with one zero",
+    op: "prod",
+    params: { axis: 1 },
+    data: [[1.5, 0, 2, 0.5], [3, 0.5, 0, 1.25]],
+  },
   { name: "prod with two zeros", op: "prod", params: { axis: 1 }, data: [[0, 1.5, 0, 2], [1, 0.5, 2, 3]] },
-  { name: "prod with zeros over axes", op: "prod", params: { axis: [0, 2] }, data: [[[0, 2], [1, 3]], [[1.5, 0.5], [2, 0]]] },
+  {
+    name: "prod with zeros over axes",
+    op: "prod",
+    params: { axis: [0, 2] },
+    data: [[[0, 2], [1, 3]], [[1.5, 0.5], [2, 0]]],
+  },
   { name: "var", op: "var", params: { axis: 1, ddof: 0 }, shape: [3, 4] },
   { name: "var ddof 1 keepdims", op: "var", params: { axis: 0, keepdims: true, ddof: 1 }, shape: [3, 4] },
   { name: "var all", op: "var", params: { ddof: 0 }, shape: [2, 3] },
@@ -174,31 +188,13 @@ const finiteCases: FiniteCase[] = [
   { name: "topk of the whole axis", op: "topk", params: { axis: 1, k: 3 }, shape: [2, 3] },
 ];
 
-/** Whether the derivative rule `probe` needs exists (rules of other families, written on
- * other branches: slice's for topk, where's for cumprod's second derivative). */
-function hasRule(probe: (v: mx.MxArray) => mx.MxArray): boolean {
-  using x = mx.array([1, 2, 3]);
-  try {
-    mx.grad(probe)(x).dispose();
-    return true;
-  } catch (error) {
-    if (error instanceof mx.MxError && error.message.includes("is not implemented yet")) return false;
-    throw error;
-  }
-}
-
-const sliceRule = hasRule((v) => mx.sum(mx.index(v, mx.slice(1))));
-const whereRule = hasRule((v) => mx.sum(mx.where(mx.greater(v, 1), v, 0)));
-/** Cases that need a rule missing on this branch (they run once the rules are merged). */
-const pending = (op: string) => op === "topk" && !sliceRule;
-
 /** Exclusive cummax/cummin/logcumsumexp start from an infinite identity. */
 function squashOf(c: FiniteCase): 1 | -1 | undefined {
   if (c.params.inclusive !== false) return undefined;
   return c.op === "cummin" ? -1 : c.op === "cummax" || c.op === "logcumsumexp" ? 1 : undefined;
 }
 
-for (const c of finiteCases.filter((c) => !pending(c.op))) {
+for (const c of finiteCases) {
   test(`grad() of ${c.name} matches float64 finite differences`, () => {
     using x = c.data ? fromList(c.data) : distinct(c.shape!);
     const loss = weighted((v) => apply(c.op, v, c.params), squashOf(c));
@@ -226,11 +222,13 @@ const fixtureCases = loadCases("grad_reduce.json") as unknown as GradCase[];
 
 test("grad() of reductions, scans and sorts matches MLX's float32 gradients (ties included)", () => {
   const failures: string[] = [];
-  for (const c of fixtureCases.filter((c) => !pending(c.op))) {
+  for (const c of fixtureCases) {
     using x = mx.array(c.input.data as number[], mx.float32);
     using shaped = mx.reshape(x, c.input.shape);
     using w = c.weights ? mx.array(c.weights, mx.float32) : null;
-    const loss = w ? (v: mx.MxArray) => mx.sum(mx.multiply(apply(c.op, v, c.params), w)) : weighted((v) => apply(c.op, v, c.params));
+    const loss = w
+      ? (v: mx.MxArray) => mx.sum(mx.multiply(apply(c.op, v, c.params), w))
+      : weighted((v) => apply(c.op, v, c.params));
     using got = mx.grad(loss)(shaped);
     try {
       assertEquals(got.dtype, mx.float32);
@@ -256,13 +254,15 @@ test("grad() keeps the input's float dtype through reductions, scans and sorts",
 
 test("grad() through reductions and scans of empty arrays gives empty gradients", () => {
   using x = mx.zeros([0, 3], mx.float32);
-  for (const f of [
-    (v: mx.MxArray) => mx.sum(mx.prod(v, { axis: 0 })),
-    (v: mx.MxArray) => mx.sum(mx.cumsum(v, { axis: 0 })),
-    (v: mx.MxArray) => mx.sum(mx.cumprod(v, { axis: 0, reverse: true })),
-    (v: mx.MxArray) => mx.sum(mx.cummax(v, { axis: 0, inclusive: false })),
-    (v: mx.MxArray) => mx.sum(mx.sort(v, { axis: 0 })),
-  ]) {
+  for (
+    const f of [
+      (v: mx.MxArray) => mx.sum(mx.prod(v, { axis: 0 })),
+      (v: mx.MxArray) => mx.sum(mx.cumsum(v, { axis: 0 })),
+      (v: mx.MxArray) => mx.sum(mx.cumprod(v, { axis: 0, reverse: true })),
+      (v: mx.MxArray) => mx.sum(mx.cummax(v, { axis: 0, inclusive: false })),
+      (v: mx.MxArray) => mx.sum(mx.sort(v, { axis: 0 })),
+    ]
+  ) {
     using g = mx.grad(f)(x);
     assertEquals(g.shape, [0, 3]);
   }
@@ -311,11 +311,13 @@ test("grad() of grad() through prod, cumsum, cumprod and logsumexp", () => {
     }, 0)
   );
   assertAllClose(Array.from(second.toTypedArray() as Float64Array), want, { rtol: 1e-12 });
-  for (const f of [
-    (v: mx.MxArray) => mx.sum(mx.square(mx.cumsum(v, { reverse: true }))),
-    ...(whereRule ? [(v: mx.MxArray) => mx.sum(mx.cumprod(v))] : []),
-    (v: mx.MxArray) => mx.logsumexp(mx.square(v)),
-  ]) {
+  for (
+    const f of [
+      (v: mx.MxArray) => mx.sum(mx.square(mx.cumsum(v, { reverse: true }))),
+      (v: mx.MxArray) => mx.sum(mx.cumprod(v)),
+      (v: mx.MxArray) => mx.logsumexp(mx.square(v)),
+    ]
+  ) {
     const df = (v: mx.MxArray) => {
       using g = mx.grad(f)(v);
       using w = weights(g);
@@ -334,16 +336,22 @@ test("grad() of logsumexp and softmax handles large and infinite inputs", () => 
   using x = mx.array([1000, 1000, 999], mx.float64);
   using g = mx.grad((v: mx.MxArray) => mx.logsumexp(v))(x);
   const e = Math.exp(-1);
-  assertAllClose(Array.from(g.toTypedArray() as Float64Array), [1, 1, e].map((v) => v / (2 + e)), { rtol: 1e-12 });
+  assertAllClose(Array.from(g.toTypedArray() as Float64Array), [1, 1, e].map((v) => v / (2 + e)), {
+    rtol: 1e-12,
+  });
   using y = mx.array([-Infinity, 0, 1], mx.float64);
   using h = mx.grad((v: mx.MxArray) => mx.logsumexp(v))(y);
   assertAllClose(Array.from(h.toTypedArray() as Float64Array), [0, 1 / (1 + Math.E), Math.E / (1 + Math.E)], {
     rtol: 1e-12,
   });
   using s = mx.grad(weighted((v) => mx.softmax(v)))(x);
-  assertAllClose(Array.from(s.toTypedArray() as Float64Array), numericGrad(weighted((v) => mx.softmax(v)), x), {
-    atol: 1e-6,
-  });
+  assertAllClose(
+    Array.from(s.toTypedArray() as Float64Array),
+    numericGrad(weighted((v) => mx.softmax(v)), x),
+    {
+      atol: 1e-6,
+    },
+  );
 });
 
 test("cummax() knownDifference: a line starting with NaN sends its cotangents to that NaN (MLX scatters out of bounds and crashes)", () => {
@@ -353,17 +361,13 @@ test("cummax() knownDifference: a line starting with NaN sends its cotangents to
   using g = mx.grad((v: mx.MxArray) => mx.sum(mx.multiply(mx.cummax(v), mx.array([1, 2, 3]))))(x);
   assertEquals(g.tolist(), [6, 0, 0]);
   using r = mx.array([2, 1, NaN]);
-  using h = mx.grad((v: mx.MxArray) => mx.sum(mx.multiply(mx.cummin(v, { reverse: true }), mx.array([1, 2, 3]))))(r);
+  using h = mx.grad((v: mx.MxArray) =>
+    mx.sum(mx.multiply(mx.cummin(v, { reverse: true }), mx.array([1, 2, 3])))
+  )(r);
   assertEquals(h.tolist(), [0, 0, 6]);
 });
 
-test("grad() of sort's rule differentiates again once scatter has a rule", () => {
-  const scatterRule = hasRule((v) => {
-    using zeros = mx.zeros([3]);
-    using order = mx.array([2, 0, 1], mx.int32);
-    return mx.sum(mx.square(mx.putAlongAxis(zeros, order, v, { axis: 0 })));
-  });
-  if (!scatterRule) return; // runs once the indexing rules are merged
+test("grad() of sort's rule differentiates again (through scatter's rule)", () => {
   using x = distinct([2, 4]);
   const df = (v: mx.MxArray) => {
     using g = mx.grad((u: mx.MxArray) => mx.sum(mx.multiply(mx.square(mx.sort(u)), weights(u))))(v);
@@ -372,7 +376,10 @@ test("grad() of sort's rule differentiates again once scatter has a rule", () =>
     return mx.sum(product);
   };
   using got = mx.grad(df)(x);
-  assertAllClose(Array.from(got.toTypedArray() as Float64Array), numericGrad(df, x), { rtol: 1e-6, atol: 1e-6 });
+  assertAllClose(Array.from(got.toTypedArray() as Float64Array), numericGrad(df, x), {
+    rtol: 1e-6,
+    atol: 1e-6,
+  });
 });
 
 test("grad() through reductions, scans and sorts keeps memory flat", () => {
