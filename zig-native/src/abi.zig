@@ -558,14 +558,8 @@ fn linalgDecomposeChecked(
     defer a.release();
     var outputs: [decompositions.outputs_max]*Array = undefined;
     const count = try decompositions.create(kind, a, upper, &outputs);
-    var inserted: usize = 0;
     defer for (outputs[0..count]) |output| output.release();
-    errdefer for (out.?[0..inserted]) |handle| handles.remove(handle) catch unreachable;
-    for (outputs[0..count], 0..) |output, index| {
-        output.retain(); // The handle's reference (insert releases it on failure).
-        out.?[index] = try handles.insert(output);
-        inserted += 1;
-    }
+    try insertHandles(outputs[0..count], out.?);
     for (count..decompositions.outputs_max) |index| out.?[index] = 0;
 }
 
@@ -897,34 +891,27 @@ fn vjpChecked(
         return errors.fail(error.InvalidArgument, "[vjp] {d} outputs and {d} primals given; " ++
             "at most {d} each", .{ output_count, primal_count, transform_arrays_max });
     }
-    const arrays = memory.allocator.alloc(*Array, 2 * output_count + 2 * primal_count) catch
-        return memory.outOfMemory((2 * output_count + 2 * primal_count) * @sizeOf(*Array));
-    defer memory.allocator.free(arrays);
-    const outputs = arrays[0..output_count];
-    const cotangents = arrays[output_count..][0..output_count];
-    const primals = arrays[2 * output_count ..][0..primal_count];
-    const results = arrays[2 * output_count + primal_count ..][0..primal_count];
-    var acquired: usize = 0;
-    defer for (arrays[0..acquired]) |array| array.release();
-    for (0..output_count) |k| {
-        outputs[k] = try handles.acquire(output_list.?[k]);
-        acquired += 1;
-    }
-    for (0..output_count) |k| {
-        cotangents[k] = try handles.acquire(cotangent_list.?[k]);
-        acquired += 1;
-    }
-    for (0..primal_count) |k| {
-        primals[k] = try handles.acquire(primal_list.?[k]);
-        acquired += 1;
-    }
-    try vjp_mod.vjp(outputs, cotangents, primals, results);
-    acquired += primal_count;
+    const outputs_and_cotangents = try acquireMany("vjp", output_list, output_count, cotangent_list, output_count);
+    defer releaseMany(outputs_and_cotangents);
+    const primals = try acquireMany("vjp", primal_list, primal_count, null, 0);
+    defer releaseMany(primals);
+    const results = memory.allocator.alloc(*Array, primal_count) catch
+        return memory.outOfMemory(primal_count * @sizeOf(*Array));
+    defer memory.allocator.free(results);
+    try vjp_mod.vjp(outputs_and_cotangents[0..output_count], outputs_and_cotangents[output_count..],
+        primals, results);
+    defer for (results) |result| result.release();
+    if (primal_count > 0) try insertHandles(results, grads.?);
+}
+
+/// Hands `results` out as new handles in `out` (each handle holds its own reference); on a
+/// failure the handles made so far are removed again.
+fn insertHandles(results: []const *Array, out: [*]Handle) errors.Error!void {
     var inserted: usize = 0;
-    errdefer for (grads.?[0..inserted]) |handle| handles.remove(handle) catch unreachable;
+    errdefer for (out[0..inserted]) |handle| handles.remove(handle) catch unreachable;
     for (results, 0..) |result, k| {
         result.retain(); // The handle's reference (insert releases it on failure).
-        grads.?[k] = try handles.insert(result);
+        out[k] = try handles.insert(result);
         inserted += 1;
     }
 }
@@ -1007,13 +994,7 @@ fn compileRunChecked(
     defer memory.allocator.free(results);
     try compile_mod.run(id, inputs, results);
     defer for (results) |result| result.release();
-    var inserted: usize = 0;
-    errdefer for (outputs.?[0..inserted]) |handle| handles.remove(handle) catch unreachable;
-    for (results, 0..) |result, k| {
-        result.retain(); // The handle's reference (insert releases it on failure).
-        outputs.?[k] = try handles.insert(result);
-        inserted += 1;
-    }
+    if (output_count > 0) try insertHandles(results, outputs.?);
 }
 
 fn compileFree(id: u32) callconv(.c) Status {
