@@ -134,8 +134,9 @@ pub fn vjp(node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array 
         .decomposition => |params| errors.fail(error.Unsupported, "[vjp] the derivative of {s} " ++
             "is not defined (MLX has none)", .{@tagName(params.kind)}),
         .arg_reduce, .random_bits, .arange => null,
-        else => errors.fail(error.Unsupported, "[vjp] the derivative of {s} is not implemented " ++
-            "yet", .{node.primitive.name()}),
+        // compile replays its plain steps, never fused ones, for traced inputs.
+        .fused => errors.fail(error.Unsupported, "[vjp] a fused kernel has no derivative; " ++
+            "compile differentiates its unfused steps", .{}),
     };
 }
 
