@@ -26,10 +26,14 @@ export interface Case {
   dtype?: mx.DtypeName;
 }
 
-export function loadCases(file: string): Case[] {
+/** A fixture file's JSON (test/fixtures/<file>). */
+export function loadJson<T>(file: string): T {
   const path = decodeURIComponent(new URL(`./fixtures/${file}`, import.meta.url).pathname);
-  const text = readFileSync(path, "utf8");
-  return (JSON.parse(text) as { cases: Case[] }).cases;
+  return JSON.parse(readFileSync(path, "utf8")) as T;
+}
+
+export function loadCases(file: string): Case[] {
+  return loadJson<{ cases: Case[] }>(file).cases;
 }
 
 export function dtypeByName(name: string): mx.Dtype {
