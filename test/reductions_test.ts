@@ -121,3 +121,39 @@ test("reductions throw on bad axes and empty inputs, naming the op", () => {
   assertThrows(() => mx.cumsum(a, { axis: 5 }), mx.MxError, "[cumsum] axis 5 is out of bounds");
   assertEquals(mx.sum(a, { axis: [] }).tolist(), [[1, 2], [3, 4]]);
 });
+
+test("pooling layouts (kept axes ending in a contiguous row, middle axes reduced) match a direct loop", () => {
+  const shape = [3, 4, 5, 2, 16];
+  const size = shape.reduce((a, b) => a * b, 1);
+  const values = Array.from({ length: size }, (_, i) => ((i * 37) % 23) - 11);
+  const reference = (combine: (a: number, b: number) => number, init: number) => {
+    const out: number[] = [];
+    for (let a = 0; a < 3; a++) {
+      for (let c = 0; c < 5; c++) {
+        for (let e = 0; e < 16; e++) {
+          let acc = init;
+          for (let b = 0; b < 4; b++) for (let d = 0; d < 2; d++) acc = combine(acc, values[(((a * 4 + b) * 5 + c) * 2 + d) * 16 + e]!);
+          out.push(acc);
+        }
+      }
+    }
+    return out;
+  };
+  const axis = [1, 3];
+  for (const dtype of [mx.float32, mx.int32, mx.float16, mx.int8]) {
+    using x = mx.reshape(mx.array(values, dtype), shape);
+    using mx1 = mx.max(x, { axis });
+    using sum1 = mx.sum(x, { axis });
+    using min1 = mx.min(x, { axis });
+    assertEquals(mx1.shape, [3, 5, 16]);
+    assertEquals(mx.reshape(mx1, [-1]).tolist(), reference(Math.max, -Infinity), `max ${dtype}`);
+    assertEquals(mx.reshape(min1, [-1]).tolist(), reference(Math.min, Infinity), `min ${dtype}`);
+    assertEquals(mx.reshape(sum1, [-1]).tolist(), reference((p, q) => p + q, 0), `sum ${dtype}`);
+  }
+  using positive = mx.greater(mx.reshape(mx.array(values), shape), 0);
+  using count = mx.sum(positive, { axis });
+  assertEquals(String(count.dtype), "int32");
+  assertEquals(mx.reshape(count, [-1]).tolist(), reference((p, q) => p + (q > 0 ? 1 : 0), 0));
+  using anyPositive = mx.any(positive, { axis });
+  assertEquals(mx.reshape(anyPositive, [-1]).tolist(), reference((p, q) => p || q > 0 ? 1 : 0, 0).map(Boolean));
+});

@@ -149,6 +149,46 @@ fn Kernel(comptime op: Op, comptime in_dtype: DType) type {
             }
         }
 
+        /// Kept axes end in a contiguous row (pooling-like layouts, `[..., k, ..., c]` reduced
+        /// over the middle axes): each kept row of outputs [start, end) is combined with the
+        /// matching input rows, one vector op per `simd.lanes` elements.
+        fn runKeptRows(context: *const anyopaque, start: usize, end: usize) void {
+            const self: *const @This() = @ptrCast(@alignCast(context));
+            if (comptime !rowFriendly()) unreachable;
+            const row_length: usize = @intCast(self.kept.rowLength());
+            assert(self.kept.rowStride(0) == 1);
+            const rows: usize = @intCast(self.reduced.rowCount());
+            const length: usize = @intCast(self.reduced.rowLength());
+            const stride = self.reduced.rowStride(0);
+            const n = simd.lanes(Acc);
+            for (start..end) |kept_row| {
+                const out = self.out[kept_row * row_length ..][0..row_length];
+                for (out) |*slot| slot.* = identity(op, acc_dtype);
+                const base = self.kept.rowOffsets(@intCast(kept_row))[0];
+                for (0..rows) |row| {
+                    const row_start = base + self.reduced.rowOffsets(@intCast(row))[0];
+                    for (0..length) |k| {
+                        const source = strided.ptrAt(In, self.input, row_start + @as(i64, @intCast(k)) * stride);
+                        var i: usize = 0;
+                        if (comptime vectorizable(op, in_dtype)) {
+                            while (i + n <= row_length) : (i += n) {
+                                const chunk: simd.Vec(Acc) = source[i..][0..n].*;
+                                out[i..][0..n].* = combine(op, acc_dtype, @as(simd.Vec(Acc), out[i..][0..n].*), chunk);
+                            }
+                        }
+                        while (i < row_length) : (i += 1) {
+                            out[i] = combine(op, acc_dtype, out[i], load(op, in_dtype, acc_dtype, source[i]));
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Outputs hold accumulators (no final conversion), so rows can accumulate in place.
+        fn rowFriendly() bool {
+            return Out == Acc;
+        }
+
         fn columnFriendly() bool {
             return vectorizable(op, in_dtype) and In == Out;
         }
@@ -291,6 +331,18 @@ fn runTyped(comptime op: Op, comptime in_dtype: DType, out: *Array, input: *cons
     if (comptime K.columnFriendly()) {
         if (columns) {
             pool.parallelFor(out_count, 64, &kernel, K.runColumns);
+            return;
+        }
+    }
+    // Kept axes end in a contiguous row of at least a vector: combine whole rows.
+    const kept_rows = kernel.kept.ndim > 1 and kernel.kept.rowStride(0) == 1 and
+        kernel.kept.rowLength() >= 8;
+    if (comptime K.rowFriendly()) {
+        if (kept_rows) {
+            const row_length: usize = @intCast(kernel.kept.rowLength());
+            const row_count: usize = @intCast(kernel.kept.rowCount());
+            const row_grain = @max(1, simd.parallel_grain_elements / (row_length * reduced_count));
+            pool.parallelFor(row_count, row_grain, &kernel, K.runKeptRows);
             return;
         }
     }
