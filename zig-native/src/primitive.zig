@@ -55,6 +55,8 @@ pub const Primitive = union(enum) {
     /// MLX's LUF, its three outputs packed into one (see primitives/linalg.zig).
     lu_factor,
     convolution: conv.Params,
+    /// A convolution's weight gradient (see primitives/conv.zig).
+    conv_weight_grad: conv.Params,
     fft: fft.Params,
     /// qr, svd, eigh, eig: every output in one flat buffer (see decompositions.zig).
     decomposition: decompositions.Params,
@@ -97,6 +99,7 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .cholesky => |params| try linalg.evalCholesky(params, out),
         .lu_factor => try linalg.evalLuFactor(out),
         .convolution => |params| try conv.evalCpu(params, out),
+        .conv_weight_grad => |params| try conv.evalWeightGrad(params, out),
         .fft => |params| try fft.evalCpu(params, out),
         .decomposition => |params| try decompositions.evalCpu(params, out),
         .fused => |*program| try fused.evalCpu(program, out),
@@ -127,6 +130,7 @@ pub fn vjp(node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array 
         .where => try ternary.vjpWhere(node, cotangent, argnum),
         .custom => |params| try custom.vjp(params, node, cotangent, argnum),
         .convolution => |params| try conv.vjp(params, node, cotangent, argnum),
+        .conv_weight_grad => |params| try conv.vjpWeightGrad(params, node, cotangent, argnum),
         .fft => |params| try fft.vjp(params, node, cotangent),
         .inverse => |params| try linalg.vjpInverse(params, node, cotangent),
         .cholesky, .lu_factor => errors.fail(error.Unsupported, "[vjp] the derivative of {s} is " ++

@@ -258,6 +258,14 @@ fn evalTyped(comptime T: type, params: Params, out: *Array) errors.Error!void {
     const input = out.inputs[0];
     const weight = out.inputs[1];
     assert(input.dtype == out.dtype and weight.dtype == out.dtype);
+    const geometry = geometryOf(params, input, weight.shape, out.shape, weight.offset, weight.strides);
+    try cpu_conv.run(T, &geometry, input.basePtr(T), weight.basePtr(T), out.dataPtr(T));
+}
+
+/// The kernel's description of the convolution of `input` with a weight of `weight_shape`
+/// giving `out_shape` (the weight's offset and strides as given).
+fn geometryOf(params: Params, input: *const Array, weight_shape: shape_mod.Shape,
+    out_shape: shape_mod.Shape, weight_offset: i64, weight_strides: shape_mod.Strides) cpu_conv.Geometry {
     const ndim = input.shape.ndim;
     const spatial: usize = ndim - 2;
     assert(spatial >= 1 and spatial <= spatial_max);
@@ -274,30 +282,90 @@ fn evalTyped(comptime T: type, params: Params, out: *Array) errors.Error!void {
         .input_dilation = @splat(1),
         .groups = groups,
         .in_channels_per_group = @as(usize, @intCast(input.shape.dims[ndim - 1])) / groups,
-        .out_channels_per_group = @as(usize, @intCast(weight.shape.dims[0])) / groups,
+        .out_channels_per_group = @as(usize, @intCast(weight_shape.dims[0])) / groups,
         .flip = params.flip,
         .in_offset = input.offset,
         .in_strides = undefined,
-        .weight_offset = weight.offset,
+        .weight_offset = weight_offset,
         .weight_strides = undefined,
     };
     for (0..spatial) |axis| {
         geometry.in_size[axis] = @intCast(input.shape.dims[axis + 1]);
-        geometry.out_size[axis] = @intCast(out.shape.dims[axis + 1]);
-        geometry.kernel_size[axis] = @intCast(weight.shape.dims[axis + 1]);
+        geometry.out_size[axis] = @intCast(out_shape.dims[axis + 1]);
+        geometry.kernel_size[axis] = @intCast(weight_shape.dims[axis + 1]);
         geometry.stride[axis] = params.stride[axis];
         geometry.padding_lo[axis] = params.padding_lo[axis];
         geometry.kernel_dilation[axis] = params.kernel_dilation[axis];
         geometry.input_dilation[axis] = params.input_dilation[axis];
     }
     @memcpy(geometry.in_strides[0..ndim], input.strides[0..ndim]);
-    @memcpy(geometry.weight_strides[0..ndim], weight.strides[0..ndim]);
-    try cpu_conv.run(T, &geometry, input.basePtr(T), weight.basePtr(T), out.dataPtr(T));
+    @memcpy(geometry.weight_strides[0..ndim], weight_strides[0..ndim]);
+    return geometry;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Derivatives (MLX's Convolution::vjp math): both gradients are convolutions themselves, so
-// they use the fast kernel and can be differentiated again.
+// conv_weight_grad: the weight's gradient as one product (cotangent^T x patches) over the
+// same blocked GEMM, without materialising transposed copies of the input or cotangent.
+
+/// Records the gradient of the convolution `params` of `input` with respect to a weight of
+/// `weight_shape`, given the output's `cotangent`.
+pub fn createWeightGrad(params: Params, input: *Array, cotangent: *Array,
+    weight_shape: shape_mod.Shape) errors.Error!*Array {
+    assert(input.dtype == cotangent.dtype and input.dtype.isFloating());
+    assert(input.shape.ndim == cotangent.shape.ndim and weight_shape.ndim == input.shape.ndim);
+    return Array.createLazy(input.dtype, weight_shape, .{ .conv_weight_grad = params }, &.{
+        input, cotangent,
+    });
+}
+
+pub fn evalWeightGrad(params: Params, out: *Array) errors.Error!void {
+    assert(out.inputs.len == 2);
+    try out.allocateOutput();
+    errdefer out.discardOutput();
+    switch (out.dtype) {
+        .float32 => try evalWeightGradTyped(f32, params, out),
+        .float64 => try evalWeightGradTyped(f64, params, out),
+        .float16 => try evalWeightGradTyped(f16, params, out),
+        .bfloat16 => try evalWeightGradTyped(dtype_mod.BFloat16, params, out),
+        else => unreachable,
+    }
+}
+
+fn evalWeightGradTyped(comptime T: type, params: Params, out: *Array) errors.Error!void {
+    const input = out.inputs[0];
+    const cotangent = out.inputs[1];
+    assert(input.dtype == out.dtype and cotangent.dtype == out.dtype);
+    const geometry = geometryOf(params, input, out.shape, cotangent.shape, 0, out.strides);
+    var cotangent_strides: [spatial_max + 2]i64 = undefined;
+    const ndim = input.shape.ndim;
+    @memcpy(cotangent_strides[0..ndim], cotangent.strides[0..ndim]);
+    try cpu_conv.runWeightGrad(T, &geometry, input.basePtr(T), cotangent.basePtr(T),
+        cotangent.offset, cotangent_strides, out.dataPtr(T));
+}
+
+/// vjp of conv_weight_grad, bilinear in (input, cotangent) with the weight-shaped cotangent
+/// `c`: for the input, the input gradient of the convolution with weight `c`; for the
+/// forward cotangent, the convolution of the input with weight `c`.
+pub fn vjpWeightGrad(params: Params, node: *Array, c: *Array, argnum: usize) errors.Error!*Array {
+    assert(argnum < 2);
+    const input = node.inputs[0];
+    const forward_cotangent = node.inputs[1];
+    if (argnum == 0) return inputGrad(params, input.shape, c, forward_cotangent);
+    const spatial = input.shape.ndim - 2;
+    return create(input, c, .{
+        .stride = params.stride[0..spatial],
+        .padding_lo = params.padding_lo[0..spatial],
+        .padding_hi = params.padding_hi[0..spatial],
+        .kernel_dilation = params.kernel_dilation[0..spatial],
+        .input_dilation = params.input_dilation[0..spatial],
+        .groups = params.groups,
+        .flip = params.flip,
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Derivatives: the input's gradient is a convolution (MLX's Convolution::vjp math), the
+// weight's a conv_weight_grad node; both run blocked products and can be differentiated again.
 
 /// vjp of convolution for input `argnum` (0: the input, 1: the weight).
 pub fn vjp(params: Params, out: *Array, cotangent: *Array, argnum: usize) errors.Error!*Array {
@@ -324,9 +392,13 @@ fn narrow(value: i64) errors.Error!i32 {
 /// stride. Padding that would be negative is raised to the next valid value and the extra
 /// outputs sliced off (a negative padding would crop whole cotangent rows, not dilated ones).
 fn vjpInput(params: Params, out: *Array, cotangent: *Array) errors.Error!*Array {
-    const input = out.inputs[0];
-    const weight = out.inputs[1];
-    const ndim = input.shape.ndim;
+    return inputGrad(params, out.inputs[0].shape, out.inputs[1], cotangent);
+}
+
+/// The input gradient (of `input_shape`) of the convolution `params` with `weight`, given the
+/// output's cotangent.
+fn inputGrad(params: Params, input_shape: shape_mod.Shape, weight: *Array, cotangent: *Array) errors.Error!*Array {
+    const ndim = input_shape.ndim;
     const spatial = ndim - 2;
     var padding_lo: [spatial_max]i32 = undefined;
     var padding_hi: [spatial_max]i32 = undefined;
@@ -335,14 +407,14 @@ fn vjpInput(params: Params, out: *Array, cotangent: *Array) errors.Error!*Array 
         const stride: i64 = params.stride[axis];
         const step: i64 = params.input_dilation[axis];
         const kernel_extent = dilated(weight.shape.dims[axis + 1], params.kernel_dilation[axis]);
-        const in_extent = dilated(input.shape.dims[axis + 1], step);
+        const in_extent = dilated(input_shape.dims[axis + 1], step);
         const out_extent = dilated(cotangent.shape.dims[axis + 1], stride);
         const low: i64 = kernel_extent - 1 - params.padding_lo[axis];
         skip[axis] = if (low >= 0) 0 else std.math.divCeil(i64, -low, step) catch unreachable;
         padding_lo[axis] = try narrow(low + skip[axis] * step);
         padding_hi[axis] = try narrow(@max(0, in_extent - out_extent + params.padding_lo[axis]));
     }
-    const weight_swapped = try groupTranspose(weight, params.groups, .weight);
+    const weight_swapped = try groupTransposeWeight(weight, params.groups);
     defer weight_swapped.release();
     const grad = try create(cotangent, weight_swapped, .{
         .stride = params.input_dilation[0..spatial],
@@ -356,51 +428,16 @@ fn vjpInput(params: Params, out: *Array, cotangent: *Array) errors.Error!*Array 
     defer grad.release();
     var starts: [shape_mod.ndim_max]i32 = @splat(0);
     for (0..spatial) |axis| starts[axis + 1] = @intCast(skip[axis]);
-    return sliceTo(grad, starts[0..ndim], input.shape, false);
+    return sliceTo(grad, starts[0..ndim], input_shape, false);
 }
 
-/// The weight's gradient: the input (batch and channels swapped per group) convolved with the
-/// cotangent (batch and channels swapped) as the kernel: the stride becomes the kernel
-/// dilation, the kernel dilation the stride; reversed along the spatial axes for `flip`.
+/// The weight's gradient: one conv_weight_grad node (cotangent^T x input patches).
 fn vjpWeight(params: Params, out: *Array, cotangent: *Array) errors.Error!*Array {
     const input = out.inputs[0];
     const weight = out.inputs[1];
-    const ndim = input.shape.ndim;
-    const spatial = ndim - 2;
-    var padding_hi: [spatial_max]i32 = undefined;
-    for (0..spatial) |axis| {
-        const kernel_extent = dilated(weight.shape.dims[axis + 1], params.kernel_dilation[axis]);
-        const in_extent = dilated(input.shape.dims[axis + 1], params.input_dilation[axis]);
-        const out_extent = dilated(cotangent.shape.dims[axis + 1], params.stride[axis]);
-        const high = kernel_extent - 1 + out_extent - in_extent - params.padding_lo[axis];
-        padding_hi[axis] = try narrow(@max(0, high));
-    }
-    const input_swapped = try groupTranspose(input, params.groups, .input);
-    defer input_swapped.release();
-    // Row-major copies: the kernel gathers patches along the channel axis, here the batch.
-    const input_rows = try astype.createCopy(input_swapped);
-    defer input_rows.release();
-    const cotangent_swapped = try swapFirstLast(cotangent);
-    defer cotangent_swapped.release();
-    const cotangent_rows = try astype.createCopy(cotangent_swapped);
-    defer cotangent_rows.release();
-    const grad = try create(input_rows, cotangent_rows, .{
-        .stride = params.kernel_dilation[0..spatial],
-        .padding_lo = params.padding_lo[0..spatial],
-        .padding_hi = padding_hi[0..spatial],
-        .kernel_dilation = params.stride[0..spatial],
-        .input_dilation = params.input_dilation[0..spatial],
-        .groups = params.groups,
-        .flip = false,
-    });
-    defer grad.release();
-    // grad is [C_in / groups, kernel..., C_out]: keep `kernel` taps (reversed for flip).
-    var kernel_shape = grad.shape;
-    for (0..spatial) |axis| kernel_shape.dims[axis + 1] = weight.shape.dims[axis + 1];
-    const starts: [shape_mod.ndim_max]i32 = @splat(0);
-    const taps = try sliceTo(grad, starts[0..ndim], kernel_shape, params.flip);
-    defer taps.release();
-    return swapFirstLast(taps);
+    const cotangent_cast = try astype.create(cotangent, input.dtype);
+    defer cotangent_cast.release();
+    return createWeightGrad(params, input, cotangent_cast, weight.shape);
 }
 
 /// `x[starts : starts + shape]` (reversed along the spatial axes when `reverse`); `x` itself
@@ -436,48 +473,27 @@ fn swapFirstLast(x: *Array) errors.Error!*Array {
     return view.createTranspose(x, axes[0..ndim]);
 }
 
-const Role = enum { weight, input };
-
 /// Swaps the first and last axes within each group: a weight [C_out, k..., C_in / G] becomes
 /// [C_in, k..., C_out / G] (input channel g * C_in / G + i, for output channel j of group
-/// g); an input [N, s..., C_in] becomes [C_in / G, s..., G * N] (channel g * N + n). With
-/// one group, a plain swap of the first and last axes.
-fn groupTranspose(x: *Array, groups: i32, role: Role) errors.Error!*Array {
+/// g). With one group, a plain swap of the first and last axes.
+fn groupTransposeWeight(x: *Array, groups: i32) errors.Error!*Array {
     if (groups == 1) return swapFirstLast(x);
     const ndim = x.shape.ndim;
     const g: i32 = groups;
-    // Split the grouped axis into (G, size / G).
+    // [G, C_out / G, k..., C_in / G] -> [G, C_in / G, k..., C_out / G]
     var split: shape_mod.Shape = .{ .ndim = ndim + 1 };
+    split.dims[0] = g;
+    split.dims[1] = @divExact(x.shape.dims[0], g);
+    for (1..ndim) |axis| split.dims[axis + 1] = x.shape.dims[axis];
     var axes: [shape_mod.ndim_max]i32 = undefined;
+    axes[0] = 0;
+    axes[1] = @intCast(ndim);
+    for (2..ndim) |axis| axes[axis] = @intCast(axis);
+    axes[ndim] = 1;
     var merged: shape_mod.Shape = .{ .ndim = ndim };
-    switch (role) {
-        .weight => {
-            // [G, C_out / G, k..., C_in / G] -> [G, C_in / G, k..., C_out / G]
-            split.dims[0] = g;
-            split.dims[1] = @divExact(x.shape.dims[0], g);
-            for (1..ndim) |axis| split.dims[axis + 1] = x.shape.dims[axis];
-            axes[0] = 0;
-            axes[1] = @intCast(ndim);
-            for (2..ndim) |axis| axes[axis] = @intCast(axis);
-            axes[ndim] = 1;
-            merged.dims[0] = x.shape.dims[ndim - 1] * g;
-            for (1..ndim - 1) |axis| merged.dims[axis] = x.shape.dims[axis];
-            merged.dims[ndim - 1] = split.dims[1];
-        },
-        .input => {
-            // [N, s..., G, C_in / G] -> [C_in / G, s..., G, N]
-            for (0..ndim - 1) |axis| split.dims[axis] = x.shape.dims[axis];
-            split.dims[ndim - 1] = g;
-            split.dims[ndim] = @divExact(x.shape.dims[ndim - 1], g);
-            axes[0] = @intCast(ndim);
-            for (1..ndim - 1) |axis| axes[axis] = @intCast(axis);
-            axes[ndim - 1] = @intCast(ndim - 1);
-            axes[ndim] = 0;
-            merged.dims[0] = split.dims[ndim];
-            for (1..ndim - 1) |axis| merged.dims[axis] = x.shape.dims[axis];
-            merged.dims[ndim - 1] = g * x.shape.dims[0];
-        },
-    }
+    merged.dims[0] = x.shape.dims[ndim - 1] * g;
+    for (1..ndim - 1) |axis| merged.dims[axis] = x.shape.dims[axis];
+    merged.dims[ndim - 1] = split.dims[1];
     const grouped = try view.createReshape(x, split);
     defer grouped.release();
     const swapped = try view.createTranspose(grouped, axes[0 .. ndim + 1]);

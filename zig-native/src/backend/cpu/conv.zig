@@ -264,6 +264,155 @@ pub fn run(comptime T: type, g: *const Geometry, input: [*]const T, weight: [*]c
     try gemm.Blocked(T, PatchSource(T)).run(&source);
 }
 
+/// The weight gradient's operand source for group `batch`: A = the cotangent transposed
+/// (the group's output channels x output pixels), B = the patches (output pixels x (weight
+/// tap, input channel)), gathered while packing as in the forward product. The output is the
+/// weight's row-major layout [C_out, kernel..., C_in / groups].
+fn WeightGradSource(comptime T: type) type {
+    return struct {
+        const Self = @This();
+        const A = gemm.Acc(T);
+        const nr_t = gemm.nrOf(A);
+
+        out: [*]T,
+        batch: usize,
+        m: usize,
+        n: usize,
+        k: usize,
+        geometry: *const Geometry,
+        input: [*]const T,
+        cotangent: [*]const T,
+        cotangent_offset: i64,
+        cotangent_strides: [spatial_max + 2]i64,
+        taps: []const Tap,
+
+        pub fn outRowStride(self: *const Self) usize {
+            return self.n;
+        }
+
+        pub fn outOffset(self: *const Self, group: usize) usize {
+            return group * self.m * self.n;
+        }
+
+        /// The element offset of output pixel `row`'s channel 0 in the cotangent.
+        fn cotangentPixel(self: *const Self, row: usize) i64 {
+            const g = self.geometry;
+            const out_pixels = g.outPixels();
+            var rest = row % out_pixels;
+            var offset = self.cotangent_offset +
+                @as(i64, @intCast(row / out_pixels)) * self.cotangent_strides[0];
+            var axis = g.spatial;
+            while (axis > 0) {
+                axis -= 1;
+                const o: i64 = @intCast(rest % g.out_size[axis]);
+                rest /= g.out_size[axis];
+                offset += o * self.cotangent_strides[axis + 1];
+            }
+            return offset;
+        }
+
+        /// Panels of mr output channels; depth index kk is an output pixel.
+        pub fn packA(self: *const Self, group: usize, row0: usize, depth0: usize, rows: usize,
+            depth: usize, out: []A) void {
+            assert(depth <= gemm.kc);
+            var pixels: [gemm.kc]i64 = undefined;
+            for (pixels[0..depth], 0..) |*offset, kk| offset.* = self.cotangentPixel(depth0 + kk);
+            const channel_stride = self.cotangent_strides[self.geometry.spatial + 1];
+            const first_channel = group * self.m + row0;
+            var panel_row: usize = 0;
+            while (panel_row < rows) : (panel_row += gemm.mr) {
+                const panel = out[panel_row * depth ..][0 .. gemm.mr * depth];
+                for (0..gemm.mr) |r| {
+                    const row = panel_row + r;
+                    if (row >= rows) {
+                        for (0..depth) |kk| panel[kk * gemm.mr + r] = 0;
+                        continue;
+                    }
+                    const channel_offset = @as(i64, @intCast(first_channel + row)) * channel_stride;
+                    for (pixels[0..depth], 0..) |pixel, kk| {
+                        panel[kk * gemm.mr + r] = gemm.toAcc(T, self.cotangent[@intCast(pixel + channel_offset)]);
+                    }
+                }
+            }
+        }
+
+        /// Panels of nr weight columns (tap, input channel); depth index kk is an output pixel.
+        pub fn packB(self: *const Self, group: usize, depth0: usize, column0: usize,
+            depth: usize, columns: usize, out: []A) void {
+            const g = self.geometry;
+            const channels = g.in_channels_per_group;
+            assert(channels > 0);
+            const channel_stride = g.inChannelStride();
+            const group_offset = @as(i64, @intCast(group * channels)) * channel_stride;
+            const last_tap = self.taps.len - 1;
+            for (0..depth) |kk| {
+                const pixel = pixelAt(g, depth0 + kk);
+                var jj: usize = 0;
+                while (jj < columns) {
+                    const column = column0 + jj;
+                    const weight_tap = column / channels;
+                    const channel = column % channels;
+                    const run_length = @min(channels - channel, columns - jj);
+                    // The weight's tap w meets input tap w, or its mirror image when flipped.
+                    const tap = &self.taps[if (g.flip) last_tap - weight_tap else weight_tap];
+                    const source: ?i64 = if (tapOffset(g, &pixel, tap)) |offset|
+                        offset + group_offset + @as(i64, @intCast(channel)) * channel_stride
+                    else
+                        null;
+                    for (0..run_length) |t| {
+                        const j = jj + t;
+                        const slot = &out[(j / nr_t) * nr_t * depth + kk * nr_t + j % nr_t];
+                        slot.* = if (source) |first|
+                            gemm.toAcc(T, self.input[@intCast(first + @as(i64, @intCast(t)) * channel_stride)])
+                        else
+                            0;
+                    }
+                    jj += run_length;
+                }
+                // Zero the lanes past the last column in its panel.
+                var j = columns;
+                while (j % nr_t != 0) : (j += 1) out[(j / nr_t) * nr_t * depth + kk * nr_t + j % nr_t] = 0;
+            }
+        }
+    };
+}
+
+/// The gradient of a convolution with respect to its weight: for each group, the cotangent
+/// transposed times the input's patches, summed over every output pixel of the batch. `g`
+/// describes the forward convolution (its weight fields are unused); `out` is the weight's
+/// row-major layout.
+pub fn runWeightGrad(comptime T: type, g: *const Geometry, input: [*]const T, cotangent: [*]const T,
+    cotangent_offset: i64, cotangent_strides: [spatial_max + 2]i64, out: [*]T) errors.Error!void {
+    assert(g.spatial >= 1 and g.spatial <= spatial_max);
+    const tap_count = g.kernelTaps();
+    const columns = tap_count * g.in_channels_per_group;
+    const out_count = g.outChannels() * columns;
+    if (out_count == 0) return;
+    const pixels = g.batch * g.outPixels();
+    if (pixels == 0) {
+        @memset(out[0..out_count], std.mem.zeroes(T));
+        return;
+    }
+    const taps = memory.allocator.alloc(Tap, tap_count) catch
+        return memory.outOfMemory(tap_count * @sizeOf(Tap));
+    defer memory.allocator.free(taps);
+    buildTaps(g, taps);
+    const source: WeightGradSource(T) = .{
+        .out = out,
+        .batch = g.groups,
+        .m = g.out_channels_per_group,
+        .n = columns,
+        .k = pixels,
+        .geometry = g,
+        .input = input,
+        .cotangent = cotangent,
+        .cotangent_offset = cotangent_offset,
+        .cotangent_strides = cotangent_strides,
+        .taps = taps,
+    };
+    try gemm.Blocked(T, WeightGradSource(T)).run(&source);
+}
+
 /// The direct loop: every output element sums its taps and channels (in f64 for float64, f32
 /// otherwise); output pixels across threads.
 fn runDirect(comptime T: type, g: *const Geometry, input: [*]const T, weight: [*]const T,
