@@ -28,11 +28,6 @@ export function checkArray(op: string, value: unknown, name: string): asserts va
   value.handle(op);
 }
 
-/** `[2,3]` as MLX's Python layer prints shapes: `(2, 3)`. @internal */
-export function showShape(shape: readonly number[]): string {
-  return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
-}
-
 /** Whether two shapes are equal. @internal */
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
