@@ -29,7 +29,14 @@ interface InitCase {
 
 const fixture = JSON.parse(
   readFileSync(decodeURIComponent(new URL("./fixtures/nn_functional.json", import.meta.url).pathname), "utf8"),
-) as { activations: FnCase[]; losses: FnCase[]; grads: FnCase[]; init: InitCase[]; tensors: TensorSpec[] };
+) as {
+  activations: FnCase[];
+  losses: FnCase[];
+  grads: FnCase[];
+  activationGrads: FnCase[];
+  init: InitCase[];
+  tensors: TensorSpec[];
+};
 
 type Fn = (...args: never[]) => mx.MxArray;
 const activations = mx.nn as unknown as Record<string, Fn>;
@@ -110,6 +117,32 @@ testFixtureGroups(fixture.grads, {
   },
 });
 
+testFixtureGroups(fixture.activationGrads, {
+  title: (op) => `grad of sum(nn.${op}(x)) matches MLX's`,
+  check: (c) => {
+    const fn = activations[c.op]! as unknown as (x: mx.MxArray) => mx.MxArray;
+    using got = mx.tidy(() => {
+      const x = makeArray(fixture.tensors[c.inputs[0]!]!);
+      return mx.grad((v: mx.MxArray) => mx.sum(fn(v)))(x) as mx.MxArray;
+    });
+    const { rtol } = tolerance(c.expected.dtype);
+    assertEquals(got.shape, c.expected.shape, "shape");
+    // softmax-like gradients are ~0: compare absolutely at float32 rounding of their terms
+    assertAllClose(got.tolist(), expectedValues(c.expected), { rtol, atol: 1e-6 });
+  },
+});
+
+test("nn activations compile to the same values (MLX compiles them)", () => {
+  using x = mx.array([[-3, -0.5, 0, 0.5, 2, 9]]);
+  for (const name of ["gelu", "geluApprox", "silu", "mish", "logSoftmax", "hardswish", "celu"]) {
+    const fn = activations[name]! as unknown as (x: mx.MxArray) => mx.MxArray;
+    const compiled = mx.compile(fn);
+    using plain = fn(x);
+    using fused = compiled(x) as mx.MxArray;
+    assertAllClose(fused.tolist(), plain.tolist(), { rtol: 1e-6, atol: 1e-7, label: name });
+  }
+});
+
 /** Builder arguments as the TypeScript signatures take them. */
 function initializer(c: InitCase): (a: mx.MxArray, options?: Record<string, unknown>) => mx.MxArray {
   const options: Record<string, unknown> = { ...c.builder };
@@ -146,7 +179,10 @@ test("nn.init.sparse() zeroes the same number of entries in every row", () => {
   assertEquals(counts.tolist(), [3, 3, 3, 3, 3]);
 });
 
-test("nn.losses reject an invalid reduction, naming the loss", () => {
+const messageDifference = "knownDifference: MxError naming the TypeScript function, shapes as [2,3] " +
+  "(MLX: ValueError, Python tuples)";
+
+test(`nn.losses reject an invalid reduction, naming the loss; ${messageDifference}`, () => {
   using a = mx.array([1, 2]);
   const reduction = "avg" as unknown as mx.nn.losses.Reduction;
   for (const [name, call] of [
@@ -158,7 +194,7 @@ test("nn.losses reject an invalid reduction, naming the loss", () => {
   }
 });
 
-test("nn.losses shape checks name the loss and both shapes", () => {
+test(`nn.losses shape checks name the loss and both shapes; ${messageDifference}`, () => {
   using logits = mx.zeros([2, 3]);
   using badTargets = mx.zeros([3], mx.int32);
   assertThrows(
@@ -231,7 +267,7 @@ test("nn activations check their arguments", () => {
   assertThrows(() => mx.nn.prelu(x, 0.25 as unknown as mx.MxArray), mx.MxError, "[prelu] alpha must be an MxArray");
 });
 
-test("nn.init initializers reject shapes MLX rejects", () => {
+test(`nn.init initializers reject shapes MLX rejects; ${messageDifference}`, () => {
   using vector = mx.zeros([3]);
   using rect = mx.zeros([2, 3]);
   using cube = mx.zeros([2, 2, 2]);
