@@ -28,7 +28,10 @@ interface InitCase {
 }
 
 const fixture = JSON.parse(
-  readFileSync(decodeURIComponent(new URL("./fixtures/nn_functional.json", import.meta.url).pathname), "utf8"),
+  readFileSync(
+    decodeURIComponent(new URL("./fixtures/nn_functional.json", import.meta.url).pathname),
+    "utf8",
+  ),
 ) as {
   activations: FnCase[];
   losses: FnCase[];
@@ -185,12 +188,18 @@ const messageDifference = "knownDifference: MxError naming the TypeScript functi
 test(`nn.losses reject an invalid reduction, naming the loss; ${messageDifference}`, () => {
   using a = mx.array([1, 2]);
   const reduction = "avg" as unknown as mx.nn.losses.Reduction;
-  for (const [name, call] of [
-    ["mseLoss", () => mx.nn.losses.mseLoss(a, a, { reduction })],
-    ["crossEntropy", () => mx.nn.losses.crossEntropy(a, a, { reduction })],
-    ["hingeLoss", () => mx.nn.losses.hingeLoss(a, a, { reduction })],
-  ] as const) {
-    assertThrows(call, mx.MxError, `[${name}] Invalid reduction 'avg'. Must be one of 'none', 'mean', 'sum'.`);
+  for (
+    const [name, call] of [
+      ["mseLoss", () => mx.nn.losses.mseLoss(a, a, { reduction })],
+      ["crossEntropy", () => mx.nn.losses.crossEntropy(a, a, { reduction })],
+      ["hingeLoss", () => mx.nn.losses.hingeLoss(a, a, { reduction })],
+    ] as const
+  ) {
+    assertThrows(
+      call,
+      mx.MxError,
+      `[${name}] Invalid reduction 'avg'. Must be one of 'none', 'mean', 'sum'.`,
+    );
   }
 });
 
@@ -216,7 +225,11 @@ test(`nn.losses shape checks name the loss and both shapes; ${messageDifference}
       `[crossEntropy] Label smoothing must be in [0, 1), got ${labelSmoothing}.`,
     );
   }
-  assertThrows(() => mx.nn.losses.crossEntropy(logits, targets, { axis: 2 }), mx.MxError, "[crossEntropy] axis 2");
+  assertThrows(
+    () => mx.nn.losses.crossEntropy(logits, targets, { axis: 2 }),
+    mx.MxError,
+    "[crossEntropy] axis 2",
+  );
   using x = mx.zeros([2, 2]);
   using y = mx.zeros([4]);
   assertThrows(
@@ -256,7 +269,11 @@ test("nn.losses.crossEntropy() of an empty batch raises, as MLX's logsumexp does
 
 test("nn.logSoftmax() of an empty array raises, as MLX's logsumexp does", () => {
   using empty = mx.zeros([0, 3]);
-  assertThrows(() => mx.nn.logSoftmax(empty), mx.MxError, "[logsumexp] received an empty array (shape [0,3])");
+  assertThrows(
+    () => mx.nn.logSoftmax(empty),
+    mx.MxError,
+    "[logsumexp] received an empty array (shape [0,3])",
+  );
 });
 
 test("nn activations check their arguments", () => {
@@ -264,7 +281,11 @@ test("nn activations check their arguments", () => {
   assertThrows(() => mx.nn.glu(odd), mx.MxError, "[split]");
   assertThrows(() => mx.nn.relu([1, 2] as unknown as mx.MxArray), mx.MxError, "[relu] x must be an MxArray");
   using x = mx.array([1]);
-  assertThrows(() => mx.nn.prelu(x, 0.25 as unknown as mx.MxArray), mx.MxError, "[prelu] alpha must be an MxArray");
+  assertThrows(
+    () => mx.nn.prelu(x, 0.25 as unknown as mx.MxArray),
+    mx.MxError,
+    "[prelu] alpha must be an MxArray",
+  );
 });
 
 test(`nn.init initializers reject shapes MLX rejects; ${messageDifference}`, () => {

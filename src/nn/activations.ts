@@ -7,7 +7,7 @@
  * @module
  */
 
-import { array, MxArray } from "../array.ts";
+import { array, type MxArray } from "../array.ts";
 import { int32 } from "../dtype.ts";
 import {
   abs,

@@ -156,7 +156,9 @@ function fanOf(op: string, a: MxArray, mode: string): number {
  * console.log(w.shape); // [4, 3]
  * ```
  */
-export function glorotNormal(options: InitDtypeOptions = {}): (a: MxArray, options?: { gain?: number }) => MxArray {
+export function glorotNormal(
+  options: InitDtypeOptions = {},
+): (a: MxArray, options?: { gain?: number }) => MxArray {
   const dtype = options.dtype ?? float32;
   return (a, { gain = 1 } = {}) => {
     checkArray("init.glorotNormal", a, "a");
@@ -180,7 +182,9 @@ export function glorotNormal(options: InitDtypeOptions = {}): (a: MxArray, optio
  * console.log(mx.all(mx.less(mx.abs(w), 1)).item()); // true
  * ```
  */
-export function glorotUniform(options: InitDtypeOptions = {}): (a: MxArray, options?: { gain?: number }) => MxArray {
+export function glorotUniform(
+  options: InitDtypeOptions = {},
+): (a: MxArray, options?: { gain?: number }) => MxArray {
   const dtype = options.dtype ?? float32;
   return (a, { gain = 1 } = {}) => {
     checkArray("init.glorotUniform", a, "a");
@@ -268,7 +272,10 @@ export function sparse(
   return (a) => {
     checkArray("init.sparse", a, "a");
     if (a.ndim !== 2) {
-      throw new MxError("invalid_argument", `[init.sparse] Only arrays with 2 dimensions are supported; got shape [${a.shape}].`);
+      throw new MxError(
+        "invalid_argument",
+        `[init.sparse] Only arrays with 2 dimensions are supported; got shape [${a.shape}].`,
+      );
     }
     const zerosPerRow = Math.ceil(sparsity * a.shape[1]!);
     return tidy(() => {

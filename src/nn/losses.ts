@@ -133,7 +133,10 @@ export function crossEntropy(logits: MxArray, targets: MxArray, options: CrossEn
   const { weights, labelSmoothing = 0, reduction = "none" } = options;
   return lossOf(op, { logits, targets, weights }, reduction, () => {
     if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
-      throw new MxError("invalid_argument", `[${op}] Label smoothing must be in [0, 1), got ${labelSmoothing}.`);
+      throw new MxError(
+        "invalid_argument",
+        `[${op}] Label smoothing must be in [0, 1), got ${labelSmoothing}.`,
+      );
     }
     const asProbs = targets.ndim === logits.ndim;
     const axis = normalizeAxis(op, options.axis ?? -1, logits.ndim);
