@@ -191,3 +191,25 @@ test("loadWeights checks names and shapes in strict mode and names what is wrong
   assertEquals(String(layer), "Linear(input_dims=2, output_dims=1, bias=true)");
   assertThrows(() => new mx.nn.Linear(0, 2), mx.MxError, "[Linear] inputDims must be a positive integer; got 0");
 });
+
+test("activation layers apply their functions with the stored options", () => {
+  const x = mx.array([[-3, -0.5, 0, 0.5, 3, 7]]);
+  const same = (layer: { forward(x: mx.MxArray): mx.MxArray }, expected: mx.MxArray, label: string) =>
+    assertAllClose(layer.forward(x).tolist(), expected.tolist(), { rtol: 0, atol: 0, label });
+  same(new mx.nn.ReLU(), mx.nn.relu(x), "ReLU");
+  same(new mx.nn.ReLU6(), mx.nn.relu6(x), "ReLU6");
+  same(new mx.nn.LeakyReLU({ negativeSlope: 0.2 }), mx.nn.leakyRelu(x, { negativeSlope: 0.2 }), "LeakyReLU");
+  same(new mx.nn.ELU({ alpha: 0.5 }), mx.nn.elu(x, { alpha: 0.5 }), "ELU");
+  same(new mx.nn.GELU(), mx.nn.gelu(x), "GELU");
+  same(new mx.nn.GELU({ approx: "tanh" }), mx.nn.geluApprox(x), "GELU tanh");
+  same(new mx.nn.GELU({ approx: "fast" }), mx.nn.geluFastApprox(x), "GELU fast");
+  same(new mx.nn.Softmax(), mx.nn.softmax(x, { axis: -1 }), "Softmax");
+  same(new mx.nn.HardTanh({ minVal: -2, maxVal: 2 }), mx.clip(x, -2, 2), "HardTanh");
+  same(new mx.nn.Step({ threshold: 0.5 }), mx.nn.step(x, { threshold: 0.5 }), "Step");
+  assertEquals(new mx.nn.PReLU({ init: 0.5 }).forward(mx.array([-4, 2])).tolist(), [-2, 2]);
+  assertEquals(mx.utils.treeFlatten(new mx.nn.PReLU({ numParameters: 3 }).parameters()).map(([k]) => k), ["weight"]);
+  assertThrows(() => new mx.nn.GELU({ approx: "erf" as "none" }), mx.MxError, '[GELU] approx must be');
+  const model = new mx.nn.Sequential(new mx.nn.Linear(6, 3), new mx.nn.SiLU(), new mx.nn.Linear(3, 2));
+  assertEquals(model.forward(x).shape, [1, 2]);
+  assertEquals(String(model).split("\n")[2], "  (layers.1): SiLU()");
+});

@@ -60,7 +60,7 @@ function describe(value: unknown): string {
  *   hidden = new mx.nn.Linear(2, 8);
  *   out = new mx.nn.Linear(8, 1);
  *   forward(x: mx.MxArray): mx.MxArray {
- *     return this.out.forward(mx.maximum(this.hidden.forward(x), 0));
+ *     return this.out.forward(mx.nn.relu(this.hidden.forward(x)));
  *   }
  * }
  * const model = new Mlp();

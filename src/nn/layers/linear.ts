@@ -132,7 +132,7 @@ export class Bilinear extends Module {
  * @example
  * ```ts
  * import * as mx from "mlx-ts";
- * const model = new mx.nn.Sequential(new mx.nn.Linear(2, 4), (x) => mx.maximum(x, 0), new mx.nn.Linear(4, 1));
+ * const model = new mx.nn.Sequential(new mx.nn.Linear(2, 4), mx.nn.relu, new mx.nn.Linear(4, 1));
  * console.log(model.forward(mx.ones([3, 2])).shape); // [ 3, 1 ]
  * ```
  */
