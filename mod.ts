@@ -117,6 +117,7 @@ export { addmm, type AddmmOptions, inner, kron, matmul, outer, tensordot } from 
 export { einsum, einsumPath } from "./src/einsum.ts";
 export * as linalg from "./src/linalg.ts";
 export * as utils from "./src/utils.ts";
+export * as data from "./src/data/mod.ts";
 export {
   checkpoint,
   customFunction,
