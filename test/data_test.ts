@@ -122,7 +122,7 @@ test("readIdx() raises MxError naming the file for malformed and hostile files",
       idxBytes(0x0e, [2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1], new Uint8Array(8)),
       "truncated: shape [2147483647,2147483647,2147483647] of float64 needs more than 24 bytes, the file has 24",
     ],
-    ["huge", idxBytes(0x08, [2 ** 32 - 1], new Uint8Array(1)), "exceed 2147483647"],
+    ["huge", idxBytes(0x08, [2 ** 32 - 1], new Uint8Array(1)), "IDX dimensions [4294967295] exceed 2147483647"],
     ["gzip", new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3]), "corrupt gzip data"],
   ];
   for (const [name, bytes, message] of cases) {
