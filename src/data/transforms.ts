@@ -79,7 +79,7 @@ function channelArray(op: string, name: string, values: ChannelValues, channels:
  * ```ts
  * import * as mx from "mlx-ts";
  * const x = mx.array([[[[0.5, 0.2]]]]); // one 1x1 image, 2 channels
- * console.log(mx.data.normalize(x, [0.5, 0.25], [0.25, 0.5]).tolist()); // [[[[0, -0.10000000149011612]]]]
+ * console.log(mx.data.normalize(x, [0.5, 0.25], [0.25, 0.5]).tolist()); // [[[[0, -0.09999999403953552]]]]
  * ```
  */
 export function normalize(images: MxArray, mean: ChannelValues, std: ChannelValues): MxArray {
