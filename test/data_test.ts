@@ -220,6 +220,14 @@ test("mnist() raises MxError for mismatched counts, missing files and bad splits
     mx.MxError,
     `[mnist] ${join(dir, "train-images-idx3-ubyte")}[.gz]: no such file`,
   );
+  if (!existsSync(join(mx.data.fashionMnistDirectory, "t10k-images-idx3-ubyte.gz"))) {
+    assertThrows(
+      () => mx.data.fashionMnist({ split: "test" }),
+      mx.MxError,
+      `[fashionMnist] ${join(mx.data.fashionMnistDirectory, "t10k-images-idx3-ubyte")}[.gz]: no such file ` +
+        "(install Debian's dataset-fashion-mnist package, or pass { directory })",
+    );
+  }
   assertThrows(
     () => mx.data.fashionMnist({ split: "validation" as "test" }),
     mx.MxError,

@@ -47,8 +47,9 @@ export const cifar10Classes: readonly string[] = Object.freeze([
  * @example One generated record
  * ```ts
  * import * as mx from "mlx-ts";
- * import { writeFileSync } from "node:fs";
- * const path = `${Deno.makeTempDirSync()}/data_batch_1.bin`;
+ * import { mkdtempSync, writeFileSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * const path = `${mkdtempSync(`${tmpdir()}/cifar-`)}/data_batch_1.bin`;
  * const record = new Uint8Array(3073);
  * record[0] = 6; // frog
  * record[1] = 255; // red of the top-left pixel

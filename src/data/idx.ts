@@ -98,8 +98,9 @@ export interface ReadIdxOptions {
  * @example Reading a tiny IDX file
  * ```ts
  * import * as mx from "mlx-ts";
- * import { writeFileSync } from "node:fs";
- * const path = `${Deno.makeTempDirSync()}/tiny-idx1-ubyte`;
+ * import { mkdtempSync, writeFileSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * const path = `${mkdtempSync(`${tmpdir()}/idx-`)}/tiny-idx1-ubyte`;
  * writeFileSync(path, new Uint8Array([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 9]));
  * console.log(mx.data.readIdx(path).tolist()); // [7, 2, 9]
  * ```

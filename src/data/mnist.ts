@@ -74,7 +74,10 @@ function idxPath(op: string, directory: string, name: string): string {
   for (const candidate of [join(directory, name), join(directory, `${name}.gz`)]) {
     if (existsSync(candidate)) return candidate;
   }
-  throw new MxError("invalid_argument", `[${op}] ${join(directory, name)}[.gz]: no such file`);
+  const hint = directory === fashionMnistDirectory
+    ? " (install Debian's dataset-fashion-mnist package, or pass { directory })"
+    : "";
+  throw new MxError("invalid_argument", `[${op}] ${join(directory, name)}[.gz]: no such file${hint}`);
 }
 
 /**
