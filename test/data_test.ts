@@ -375,6 +375,22 @@ test("batches() with for await (prefetching) gives the same batches as for ... o
   assertEquals(rest, Array.from({ length: 10 }, (_, i) => i));
 });
 
+test("batches() with for ... of prefetches evaluated batches on a background job, freed on early exit", () => {
+  const x = mx.reshape(mx.arange(0, 40), [10, 2, 2]);
+  const lazy = epochOrder(mx.data.batches(mx.arange(10), { batchSize: 3, shuffle: true, seed: 4, prefetch: false }));
+  const eager = mx.data.batches(mx.arange(10), { batchSize: 3, shuffle: true, seed: 4 });
+  assertEquals(epochOrder(eager), lazy);
+  for (const batch of mx.data.batches(x, { batchSize: 4 })) assert(mx.isEvaluated(batch), "prefetched batch is evaluated");
+  // 100 abandoned loops: each must free its background job (at most 64 may run at once).
+  const loader = mx.data.batches(x, { batchSize: 2, shuffle: true, seed: 0 });
+  for (let i = 0; i < 100; i++) {
+    for (const batch of loader) {
+      assertEquals(batch.shape, [2, 2, 2]);
+      break;
+    }
+  }
+});
+
 test("batches() over zero examples yields nothing", async () => {
   const loader = mx.data.batches(mx.zeros([0, 3]), { batchSize: 2, shuffle: true, seed: 0 });
   assertEquals(loader.length, 0);

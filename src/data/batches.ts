@@ -12,6 +12,7 @@ import { index, slice, take } from "../indexing.ts";
 import { asyncEval, evaluate } from "../ops.ts";
 import { bits, key as randomKey, permutation, split } from "../random.ts";
 import { dispose } from "../scope.ts";
+import { BackgroundEval } from "./prefetch.ts";
 import { reshape } from "../shapes.ts";
 import { treeFlatten, treeMap } from "../utils.ts";
 
@@ -46,9 +47,9 @@ export interface BatchOptions {
   /** Leave out a last batch smaller than `batchSize` (default false). */
   dropLast?: boolean;
   /**
-   * With `for await`, start gathering the next batch on a background thread (`mx.asyncEval`)
-   * while the current one is in use (default true). Plain `for ... of` gathers lazily: the
-   * batch is computed with whatever the caller evaluates.
+   * Gather the next batch on a background thread while the caller uses the current one
+   * (default true): `mx.asyncEval` under `for await`, a job waited for synchronously under
+   * `for ... of`. Batches come out evaluated either way; without prefetch they are lazy.
    */
   prefetch?: boolean;
 }
@@ -157,7 +158,7 @@ export class Batches<T extends BatchTree> implements Iterable<T>, AsyncIterable<
     return this.epoch(this.#nextEpoch++)[Symbol.iterator]();
   }
 
-  /** Runs the next epoch with `for await`, prefetching. */
+  /** Runs the next epoch with `for await`. */
   [Symbol.asyncIterator](): AsyncIterator<T> {
     return this.epoch(this.#nextEpoch++)[Symbol.asyncIterator]();
   }
@@ -209,9 +210,22 @@ export class Batches<T extends BatchTree> implements Iterable<T>, AsyncIterable<
     let order: MxArray | undefined;
     let started = false;
     let b = 0;
+    let pending: { batch: T; evaluation: BackgroundEval | undefined } | undefined;
+    const start = (): { batch: T; evaluation: BackgroundEval | undefined } => {
+      const batch = this.#batch(order, b++);
+      const evaluation = this.#options.prefetch ? new BackgroundEval(leavesOf(batch)) : undefined;
+      return { batch, evaluation };
+    };
     const finish = (): IteratorResult<T> => {
-      order?.dispose();
+      const left = pending;
+      pending = undefined;
       b = this.length;
+      try {
+        left?.evaluation?.wait();
+      } finally {
+        if (left !== undefined) dispose(left.batch);
+        order?.dispose();
+      }
       return { done: true, value: undefined };
     };
     return {
@@ -219,9 +233,20 @@ export class Batches<T extends BatchTree> implements Iterable<T>, AsyncIterable<
         if (!started) {
           order = this.#order(e);
           started = true;
+          if (b < this.length) pending = start();
         }
-        if (b >= this.length) return finish();
-        return { done: false, value: this.#batch(order, b++) };
+        const current = pending;
+        if (current === undefined) return finish();
+        pending = undefined;
+        try {
+          current.evaluation?.wait();
+        } catch (error) {
+          dispose(current.batch);
+          finish();
+          throw error;
+        }
+        if (b < this.length) pending = start();
+        return { done: false, value: current.batch };
       },
       return: finish,
     };
