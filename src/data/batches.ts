@@ -12,7 +12,7 @@ import { index, slice, take } from "../indexing.ts";
 import { asyncEval, evaluate } from "../ops.ts";
 import { bits, key as randomKey, permutation, split } from "../random.ts";
 import { dispose } from "../scope.ts";
-import { BackgroundEval } from "./prefetch.ts";
+import { BackgroundEval, releaseFinishedJobs } from "./prefetch.ts";
 import { reshape } from "../shapes.ts";
 import { treeFlatten, treeMap } from "../utils.ts";
 
@@ -221,7 +221,8 @@ export class Batches<T extends BatchTree> implements Iterable<T>, AsyncIterable<
       pending = undefined;
       b = this.length;
       try {
-        left?.evaluation?.wait();
+        left?.evaluation?.cancel();
+        releaseFinishedJobs(true);
       } finally {
         if (left !== undefined) dispose(left.batch);
         order?.dispose();
