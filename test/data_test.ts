@@ -27,6 +27,7 @@ interface Fixture {
   flip: { seed: number; shape: number[]; mask: boolean[]; expected: number[] };
   normalize: { x: number[]; mean: number[]; std: number[]; expected: number[] };
   resizedCrop: { x: number[]; boxes: number[][]; size: [number, number]; expected: number[] };
+  randomCrop: { x: number[]; seed: number; size: [number, number]; padding: number; expected: number[] };
   randomResizedCrop: {
     x: number[];
     seed: number;
@@ -480,6 +481,20 @@ test("randomResizedCrop() draws MLX's boxes for the key and crops them (NumPy re
   assertThrows(() => mx.data.randomResizedCrop(x, 4, { scale: [0, 1] }), mx.MxError, "[randomResizedCrop] scale must be [low, high] with 0 < low <= high; got [0,1]");
   assertThrows(() => mx.data.randomResizedCrop(x, 4, { ratio: [2, 1] }), mx.MxError, "[randomResizedCrop] ratio must be");
   assertThrows(() => mx.data.randomResizedCrop(mx.zeros([3, 3]), 2), mx.MxError, "[randomResizedCrop] expects a batch of images");
+});
+
+test("randomCrop() pads and crops at MLX-drawn whole-pixel offsets, keeping the dtype", () => {
+  const c = fixture.randomCrop;
+  const x = mx.array(c.x as never, mx.uint8);
+  const got = mx.data.randomCrop(x, c.size, { padding: c.padding, key: mx.random.key(c.seed) });
+  assertEquals([got.shape, got.dtype.name], [[2, ...c.size, 1], "uint8"]);
+  assertEquals(got.tolist(), c.expected);
+  const asFloat = mx.data.randomCrop(mx.astype(x, mx.float16), c.size, { padding: c.padding, key: mx.random.key(c.seed) });
+  assertEquals([asFloat.dtype.name, asFloat.tolist()], ["float16", c.expected]);
+  assertEquals(mx.data.randomCrop(x, [5, 6]).tolist(), x.tolist()); // no padding, full size: the images
+  assertThrows(() => mx.data.randomCrop(x, 7), mx.MxError, "[randomCrop] size [7,7] is larger than the padded images [5,6]");
+  assertThrows(() => mx.data.randomCrop(x, 2, { padding: -1 }), mx.MxError, "[randomCrop] padding must be a non-negative integer; got -1");
+  assertThrows(() => mx.data.randomCrop(mx.zeros([5, 6]), 2), mx.MxError, "[randomCrop] expects a batch of images");
 });
 
 test("mx.data pipeline: shuffled MNIST batches through the transforms", () => {

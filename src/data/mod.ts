@@ -24,6 +24,8 @@ export {
   type ChannelValues,
   type ImageSize,
   normalize,
+  randomCrop,
+  type RandomCropOptions,
   type RandomFlipOptions,
   randomHorizontalFlip,
   randomResizedCrop,

@@ -1,6 +1,7 @@
 /**
  * Image transforms on NHWC batches, written as array ops (lazy, native, one graph per batch):
- * `toFloat`, `normalize`, `randomHorizontalFlip`, `resizedCrop` and `randomResizedCrop`.
+ * `toFloat`, `normalize`, `randomHorizontalFlip`, `resizedCrop`, `randomResizedCrop` and
+ * `randomCrop`.
  * The random ones take a `key` (as `mx.random` does; default: the global key sequence), so a
  * key gives the same batch every time.
  *
@@ -12,9 +13,9 @@ import { float32, int32, uint8 } from "../dtype.ts";
 import { add, clip, divide, exp, floor, minimum, multiply, sqrt, subtract } from "../elementwise.ts";
 import { MxError } from "../errors.ts";
 import { index, take } from "../indexing.ts";
-import { stack } from "../joining.ts";
+import { pad, stack } from "../joining.ts";
 import { astype, where } from "../ops.ts";
-import { arange } from "../creation.ts";
+import { arange, full } from "../creation.ts";
 import { bernoulli, split, uniform } from "../random.ts";
 import { tidy } from "../scope.ts";
 import { flip, reshape } from "../shapes.ts";
@@ -266,5 +267,61 @@ export function randomResizedCrop(images: MxArray, size: ImageSize, options: Ran
     const left = multiply(draw(3, 0, 1), subtract(w, boxW));
     const boxes = stack([top, left, boxH, boxW], { axis: 1 });
     return resizedCrop(images, boxes, size);
+  });
+}
+
+/** Options of `randomCrop`. */
+export interface RandomCropOptions extends RandomTransformOptions {
+  /** Zero pixels added on every side before cropping (default 0). */
+  padding?: number;
+}
+
+/**
+ * Random crops of `size` at whole-pixel offsets, one per image, after padding every side with
+ * `padding` zeros (the usual CIFAR-10 augmentation: `padding: 4`, size 32). With a key `k`,
+ * the top and left offsets are `floor(u * (H + 2 * padding - height + 1))` with `u` from
+ * `mx.random.uniform` for the two keys of `mx.random.split(k, 2)`. Pixels are copied exactly
+ * and keep their dtype.
+ *
+ * @param images Images [N, H, W, C].
+ * @param size The output [height, width] (or one number), at most the padded size.
+ * @param options `padding`, `key`.
+ * @returns The crops [N, height, width, C] (lazy).
+ * @throws {MxError} For a batch that is not 4-D, a bad size or padding.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const x = mx.zeros([8, 32, 32, 3], mx.uint8);
+ * const y = mx.data.randomCrop(x, 32, { padding: 4, key: mx.random.key(0) });
+ * console.log(y.shape, y.dtype.name); // [8, 32, 32, 3] "uint8"
+ * ```
+ */
+export function randomCrop(images: MxArray, size: ImageSize, options: RandomCropOptions = {}): MxArray {
+  const op = "randomCrop";
+  const [n, h, w] = checkNhwc(op, images);
+  const [outH, outW] = sizeOf(op, size);
+  const padding = options.padding ?? 0;
+  if (!Number.isInteger(padding) || padding < 0) {
+    throw new MxError("invalid_argument", `[${op}] padding must be a non-negative integer; got ${padding}`);
+  }
+  const [paddedH, paddedW] = [h + 2 * padding, w + 2 * padding];
+  if (outH > paddedH || outW > paddedW) {
+    throw new MxError(
+      "invalid_argument",
+      `[${op}] size [${outH},${outW}] is larger than the padded images [${paddedH},${paddedW}]`,
+    );
+  }
+  return tidy(() => {
+    const keys = options.key === undefined ? undefined : split(options.key, 2);
+    const offset = (i: number, room: number) =>
+      floor(multiply(uniform({ shape: [n], key: keys === undefined ? undefined : index(keys, i) }), room));
+    const boxes = stack(
+      [offset(0, paddedH - outH + 1), offset(1, paddedW - outW + 1), full([n], outH), full([n], outW)],
+      { axis: 1 },
+    );
+    const padded = padding === 0 ? images : pad(images, [[0, 0], [padding, padding], [padding, padding], [0, 0]]);
+    // Whole-pixel boxes of the output's size: the interpolation weights are all 0.
+    return astype(resizedCrop(padded, boxes, [outH, outW]), images.dtype);
   });
 }
