@@ -76,7 +76,7 @@ export interface LayerNormOptions {
  * ```ts
  * import * as mx from "mlx-ts";
  * const y = new mx.nn.LayerNorm(2).forward(mx.array([[1, 3]]));
- * console.log(y.tolist().flat().map((v) => Math.round((v as number) * 1000) / 1000)); // [ -1, 1 ]
+ * console.log(String(mx.round(y, { decimals: 3 }))); // array([[-1, 1]], dtype=float32)
  * ```
  */
 export class LayerNorm extends Module {
@@ -115,7 +115,7 @@ export class LayerNorm extends Module {
  * ```ts
  * import * as mx from "mlx-ts";
  * const y = new mx.nn.RMSNorm(2, { eps: 1e-12 }).forward(mx.array([[3, 4]]));
- * console.log(y.tolist().flat().map((v) => Math.round((v as number) * 1000) / 1000)); // [ 0.849, 1.131 ]
+ * console.log(String(y)); // array([[0.848528, 1.13137]], dtype=float32)
  * ```
  */
 export class RMSNorm extends Module {
@@ -238,7 +238,8 @@ export class GroupNorm extends Module {
  * ```ts
  * import * as mx from "mlx-ts";
  * const y = new mx.nn.InstanceNorm(1).forward(mx.reshape(mx.array([1, 3]), [1, 2, 1]));
- * console.log(y.tolist().flat(2).map((v) => Math.round((v as number) * 1000) / 1000)); // [ -1, 1 ]
+ * console.log(String(mx.round(y, { decimals: 3 }))); // array([[[-1],
+ * //         [1]]], dtype=float32)
  * ```
  */
 export class InstanceNorm extends Module {
@@ -300,7 +301,7 @@ export interface BatchNormOptions {
  * import * as mx from "mlx-ts";
  * const bn = new mx.nn.BatchNorm(1);
  * bn.forward(mx.array([[1], [3]]));
- * console.log(bn.running_mean.tolist(), Object.keys(bn.trainableParameters())); // [0.2] [ "weight", "bias" ]
+ * console.log(String(bn.running_mean), Object.keys(bn.trainableParameters())); // array([0.2], dtype=float32) [ "weight", "bias" ]
  * ```
  */
 export class BatchNorm extends Module {
