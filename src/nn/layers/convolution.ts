@@ -1,8 +1,8 @@
 /**
  * Conv1d/2d/3d and ConvTranspose1d/2d/3d (MLX's `nn.layers.convolution` and
  * `convolution_transpose`): channels last (`NLC`, `NHWC`, `NDHWC`), weights
- * `[out, ...kernel, in / groups]` drawn from U(-k, k) with k = 1/sqrt(in * prod(kernel)),
- * bias zeros.
+ * `[out, ...kernel, in / groups]` drawn from U(-k, k) with k = 1/sqrt(in / groups *
+ * prod(kernel)) (MLX 0.32.4's recipe), bias zeros.
  *
  * @module
  */
@@ -126,7 +126,7 @@ abstract class ConvNd extends Module {
     this.#padding = spatialTuple(layer, "padding", options.padding ?? 0, spatial, 0);
     this.#dilation = spatialTuple(layer, "dilation", options.dilation ?? 1, spatial, 1);
     this.#groups = groups;
-    const scale = Math.sqrt(1 / (inChannels * kernel.reduce((p, k) => p * k, 1)));
+    const scale = Math.sqrt(1 / ((inChannels / groups) * kernel.reduce((p, k) => p * k, 1)));
     this.weight = uniform({ low: -scale, high: scale, shape: [outChannels, ...kernel, inChannels / groups] });
     if (options.bias ?? true) this.bias = zeros([outChannels]);
   }
@@ -143,7 +143,20 @@ abstract class ConvNd extends Module {
   /** The convolution of `x` (`[N, ...spatial, inChannels]`) plus the bias. */
   forward(x: MxArray): MxArray {
     const s = this.#spatial;
-    checkChannelsLast(this.constructor.name, x, s, this.weight.shape[s + 1]! * this.#groups);
+    const layer = this.constructor.name;
+    checkChannelsLast(layer, x, s, this.weight.shape[s + 1]! * this.#groups);
+    const kernel = this.weight.shape.slice(1, s + 1);
+    for (let i = 0; i < s; i++) {
+      const span = this.#dilation[i]! * (kernel[i]! - 1) + 1;
+      if (x.shape[i + 1]! + 2 * this.#padding[i]! < span) {
+        throw new MxError(
+          "invalid_argument",
+          `[${layer}] the kernel ${pyRepr(kernel, s === 1)} (dilation ${pyRepr(this.#dilation, s === 1)}) spans ` +
+            `${span} positions on spatial axis ${i}, more than the padded input's ` +
+            `${x.shape[i + 1]! + 2 * this.#padding[i]!} (input shape [${x.shape}])`,
+        );
+      }
+    }
     const y = convFns[s - 1]!(x, this.weight, {
       stride: this.#stride,
       padding: this.#padding,

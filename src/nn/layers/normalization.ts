@@ -12,6 +12,7 @@ import { ones, zeros } from "../../creation.ts";
 import { add, multiply, rsqrt, square, subtract } from "../../elementwise.ts";
 import { MxError } from "../../errors.ts";
 import { mean, variance } from "../../reductions.ts";
+import { keep } from "../../scope.ts";
 import { reshape, transpose } from "../../shapes.ts";
 import { type FreezeOptions, Module } from "../module.ts";
 
@@ -369,8 +370,9 @@ export class BatchNorm extends Module {
       if (this.training && this.#track) {
         const m = this.#momentum;
         using unbiased = variance(x, { axis: axes, ddof: 1 });
-        this.running_mean = blend(this.running_mean, mu, m);
-        this.running_var = blend(this.running_var, unbiased, m);
+        // Module state outlives the call: kept past any tidy scope (a traced loss's).
+        this.running_mean = keep(blend(this.running_mean, mu, m));
+        this.running_var = keep(blend(this.running_var, unbiased, m));
       }
     } else {
       mu = this.running_mean;

@@ -258,6 +258,9 @@ export class Upsample extends Module {
       const fn = this.#mode === "linear" ? antialiasIndices(triangleKernel, 1) : antialiasIndices(cubicKernel, 2);
       return interpolateSeparable(x, scale, fn, this.#alignCorners);
     }
+    // MLX 0.32.4: linear without alignCorners goes one axis at a time; the rest samples
+    // every combination of taps at once.
+    if (this.#mode === "linear" && !this.#alignCorners) return interpolateSeparable(x, scale, linearIndices, false);
     return interpolate(x, scale, this.#mode === "linear" ? linearIndices : cubicIndices, this.#alignCorners);
   }
 }

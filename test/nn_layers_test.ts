@@ -1,0 +1,313 @@
+/**
+ * nn layers (convolution, pooling, normalization, dropout, embedding, upsample) and
+ * mx.asStrided against MLX (test/fixtures/nn_layers.json from
+ * scripts/fixtures/gen_nn_layers.py): seeded initial parameters, forward outputs on MLX's
+ * weights and inputs (training and evaluation mode, BatchNorm's running statistics, Dropout's
+ * seeded masks), gradients through nn.valueAndGrad and mx.grad; error messages naming the
+ * layer.
+ */
+
+import * as mx from "mlx-ts";
+import { loadJson } from "./fixtures.ts";
+import { assert, assertAllClose, assertEquals, assertThrows, test } from "./harness.ts";
+
+interface Encoded {
+  shape: number[];
+  dtype: string;
+  data: number[];
+}
+type Params = Record<string, Encoded>;
+interface BatchStep {
+  x: Encoded;
+  y: Encoded;
+  running_mean: Encoded;
+  running_var: Encoded;
+}
+interface ForwardCase {
+  id: string;
+  params: Params;
+  x: Encoded;
+  y: Encoded;
+  seed?: number;
+  steps?: BatchStep[];
+  linear_x?: Encoded;
+  linear_y?: Encoded;
+}
+interface GradCase {
+  id: string;
+  train: boolean;
+  params: Params;
+  x: Encoded;
+  cotangent: Encoded;
+  value: number;
+  grads: Params;
+  grad_x: Encoded;
+}
+interface Fixture {
+  init: { id: string; seed: number; params: Params }[];
+  forward: ForwardCase[];
+  grad: GradCase[];
+}
+
+const fixture = loadJson<Fixture>("nn_layers.json");
+const nn = mx.nn;
+
+function decode(e: Encoded): mx.MxArray {
+  const dtype = e.dtype === "int32" ? mx.int32 : mx.float32;
+  const values = dtype === mx.int32 ? Int32Array.from(e.data) : Float32Array.from(e.data);
+  return mx.reshape(mx.array(values), e.shape);
+}
+
+function flatData(a: mx.MxArray): number[] {
+  return Array.from(mx.reshape(a, [-1]).tolist() as number[]);
+}
+
+function weightsOf(params: Params): [string, mx.MxArray][] {
+  return Object.entries(params).map(([k, v]) => [k, decode(v)]);
+}
+
+function assertArray(got: mx.MxArray, expected: Encoded, label: string, tol = { rtol: 1e-4, atol: 1e-5 }): void {
+  assertEquals(got.shape, expected.shape, `${label} shape`);
+  assertAllClose(flatData(got), expected.data, { ...tol, label });
+}
+
+type Layer = mx.nn.Module & { forward(x: mx.MxArray): mx.MxArray };
+
+const initMakers: Record<string, () => mx.nn.Module> = {
+  Conv1d: () => new nn.Conv1d(3, 4, 3),
+  Conv2d: () => new nn.Conv2d(4, 6, [3, 2], { groups: 2 }),
+  Conv3d: () => new nn.Conv3d(2, 3, 2, { bias: false }),
+  ConvTranspose1d: () => new nn.ConvTranspose1d(2, 3, 3),
+  ConvTranspose2d: () => new nn.ConvTranspose2d(3, 2, [2, 3]),
+  ConvTranspose3d: () => new nn.ConvTranspose3d(1, 2, 2),
+  Embedding: () => new nn.Embedding(10, 4),
+  BatchNorm: () => new nn.BatchNorm(3),
+  GroupNorm: () => new nn.GroupNorm(2, 4),
+  InstanceNormAffine: () => new nn.InstanceNorm(3, { affine: true }),
+  LayerNormNoBias: () => new nn.LayerNorm(5, { bias: false }),
+  RMSNorm: () => new nn.RMSNorm(5),
+};
+
+const forwardMakers: Record<string, () => Layer> = {
+  conv1d: () => new nn.Conv1d(3, 4, 3, { stride: 2, padding: 1 }),
+  conv1d_groups_dilation: () => new nn.Conv1d(4, 6, 3, { dilation: 2, groups: 2 }),
+  conv2d: () => new nn.Conv2d(3, 5, [3, 2], { stride: [2, 1], padding: 1 }),
+  conv2d_nobias: () => new nn.Conv2d(2, 3, 3, { bias: false }),
+  conv3d: () => new nn.Conv3d(2, 3, 2, { padding: 1 }),
+  conv_transpose1d: () => new nn.ConvTranspose1d(3, 2, 3, { stride: 2, padding: 1, outputPadding: 1 }),
+  conv_transpose2d: () => new nn.ConvTranspose2d(2, 3, 3, { stride: 2, padding: 1, dilation: 2 }),
+  conv_transpose3d: () => new nn.ConvTranspose3d(2, 2, 2, { stride: 2 }),
+  max_pool1d: () => new nn.MaxPool1d(3, { stride: 2, padding: 1 }),
+  max_pool2d_tiled: () => new nn.MaxPool2d(2),
+  max_pool2d_strided: () => new nn.MaxPool2d(3, { stride: 2, padding: 1 }),
+  max_pool2d_rect: () => new nn.MaxPool2d([2, 3], { stride: [1, 2] }),
+  max_pool3d: () => new nn.MaxPool3d(2, { stride: 1 }),
+  avg_pool1d: () => new nn.AvgPool1d(2),
+  avg_pool2d_tiled: () => new nn.AvgPool2d(2),
+  avg_pool2d_padded: () => new nn.AvgPool2d([2, 3], { stride: [1, 2], padding: 1 }),
+  avg_pool3d: () => new nn.AvgPool3d(2, { stride: 2, padding: 1 }),
+  layer_norm: () => new nn.LayerNorm(6),
+  layer_norm_plain: () => new nn.LayerNorm(6, { affine: false }),
+  layer_norm_nobias: () => new nn.LayerNorm(6, { bias: false }),
+  rms_norm: () => new nn.RMSNorm(6, { eps: 1e-6 }),
+  group_norm: () => new nn.GroupNorm(2, 6),
+  group_norm_pytorch: () => new nn.GroupNorm(3, 6, { pytorchCompatible: true }),
+  group_norm_plain: () => new nn.GroupNorm(2, 4, { affine: false }),
+  instance_norm: () => new nn.InstanceNorm(4),
+  instance_norm_affine: () => new nn.InstanceNorm(4, { affine: true }),
+  batch_norm_eval: () => new nn.BatchNorm(4),
+  batch_norm_no_track: () => new nn.BatchNorm(3, { trackRunningStats: false, affine: false }),
+  embedding: () => new nn.Embedding(7, 3),
+  upsample_nearest: () => new nn.Upsample(2),
+  upsample_nearest_2d: () => new nn.Upsample([2, 3]),
+  upsample_nearest_frac: () => new nn.Upsample(1.5),
+  upsample_nearest_down: () => new nn.Upsample(0.5),
+  upsample_linear: () => new nn.Upsample(2, { mode: "linear" }),
+  upsample_linear_corners: () => new nn.Upsample(2.5, { mode: "linear", alignCorners: true }),
+  upsample_linear_2d: () => new nn.Upsample([2, 1.5], { mode: "linear" }),
+  upsample_cubic: () => new nn.Upsample(2, { mode: "cubic" }),
+  upsample_cubic_corners: () => new nn.Upsample(2, { mode: "cubic", alignCorners: true }),
+  upsample_linear_antialias: () => new nn.Upsample(0.5, { mode: "linear", antialias: true }),
+  upsample_cubic_antialias: () => new nn.Upsample(0.5, { mode: "cubic", antialias: true }),
+  batch_norm_train: () => new nn.BatchNorm(4),
+  batch_norm_train_4d: () => new nn.BatchNorm(3, { momentum: 0.3 }),
+  dropout: () => new nn.Dropout(0.3),
+  dropout2d: () => new nn.Dropout2d(0.5),
+  dropout3d: () => new nn.Dropout3d(0.25),
+};
+
+const gradMakers: Record<string, () => Layer> = {
+  conv2d: () => new nn.Conv2d(2, 3, 3, { stride: 2, padding: 1 }),
+  max_pool2d_tiled: () => new nn.MaxPool2d(2),
+  max_pool2d_strided: () => new nn.MaxPool2d(3, { stride: 2, padding: 1 }),
+  avg_pool2d_strided: () => new nn.AvgPool2d(2, { stride: 1 }),
+  batch_norm: () => new nn.BatchNorm(3),
+  layer_norm: () => new nn.LayerNorm(5),
+  group_norm: () => new nn.GroupNorm(2, 4),
+};
+
+test("nn layers draw MLX's initial parameters for the same seed", () => {
+  assertEquals(Object.keys(initMakers).sort(), fixture.init.map((c) => c.id).sort());
+  for (const c of fixture.init) {
+    mx.random.seed(c.seed);
+    const layer = initMakers[c.id]!();
+    const ours = Object.fromEntries(mx.utils.treeFlatten(layer.parameters())) as Record<string, mx.MxArray>;
+    assertEquals(Object.keys(ours).sort(), Object.keys(c.params).sort(), `${c.id} parameter names`);
+    for (const [key, expected] of Object.entries(c.params)) {
+      // The fixture stores the shortest decimal of each float32: round it back exactly.
+      // knownDifference: normal draws (Embedding) may differ from MLX's in the last 2 ulp
+      // (our erfinv is float64-accurate); uniform draws are bit-equal.
+      const tol = c.id === "Embedding" ? { rtol: 3e-7, atol: 0 } : { rtol: 0, atol: 0 };
+      assertArray(ours[key]!, { ...expected, data: expected.data.map(Math.fround) }, `${c.id}.${key}`, tol);
+    }
+  }
+});
+
+test("nn layers' forward (evaluation mode) matches MLX on MLX's weights", () => {
+  const failures: string[] = [];
+  for (const c of fixture.forward) {
+    if (c.steps !== undefined || c.seed !== undefined) continue;
+    const layer = forwardMakers[c.id];
+    assert(layer !== undefined, `no maker for ${c.id}`);
+    try {
+      const model = layer().loadWeights(weightsOf(c.params)).eval();
+      assertArray(model.forward(decode(c.x)), c.y, c.id);
+      if (c.linear_x !== undefined) {
+        assertArray((model as mx.nn.Embedding).asLinear(decode(c.linear_x)), c.linear_y!, `${c.id} asLinear`);
+      }
+    } catch (e) {
+      failures.push(`${c.id}: ${(e as Error).message.slice(0, 300)}`);
+    }
+  }
+  assertEquals(failures, []);
+});
+
+test("BatchNorm in training mode matches MLX's outputs and running statistics", () => {
+  for (const c of fixture.forward.filter((f) => f.steps !== undefined)) {
+    const model = forwardMakers[c.id]!().loadWeights(weightsOf(c.params));
+    assert(model.training);
+    c.steps!.forEach((step, k) => {
+      assertArray(model.forward(decode(step.x)), step.y, `${c.id} step ${k} output`);
+      const bn = model as mx.nn.BatchNorm;
+      assertArray(bn.running_mean, step.running_mean, `${c.id} step ${k} running_mean`);
+      assertArray(bn.running_var, step.running_var, `${c.id} step ${k} running_var`);
+    });
+    model.eval();
+    assertArray(model.forward(decode(c.x)), c.y, `${c.id} eval`);
+    assertEquals(Object.keys(model.trainableParameters()).sort(), ["bias", "weight"]);
+    model.unfreeze();
+    assertEquals(Object.keys(model.trainableParameters()).sort(), ["bias", "weight"], "running stats stay frozen");
+  }
+});
+
+test("Dropout, Dropout2d, Dropout3d draw MLX's masks for the same seed; identity in eval mode", () => {
+  for (const c of fixture.forward.filter((f) => f.seed !== undefined)) {
+    const model = forwardMakers[c.id]!();
+    const x = decode(c.x);
+    mx.random.seed(c.seed!);
+    assertArray(model.forward(x), c.y, c.id, { rtol: 1e-6, atol: 1e-7 });
+    model.eval();
+    assertEquals(flatData(model.forward(x)), flatData(x), `${c.id} eval`);
+  }
+});
+
+test("nn.valueAndGrad and mx.grad through Conv2d, pooling, BatchNorm, LayerNorm, GroupNorm match MLX", () => {
+  const failures: string[] = [];
+  for (const c of fixture.grad) {
+    try {
+      const model = gradMakers[c.id]!().loadWeights(weightsOf(c.params)).train(c.train);
+      const x = decode(c.x);
+      const cot = decode(c.cotangent);
+      const loss = (input: mx.MxArray) => mx.sum(mx.multiply(model.forward(input), cot));
+      if (Object.keys(c.grads).length > 0) {
+        const [value, grads] = nn.valueAndGrad(model, loss)(x);
+        assertAllClose(value.item() as number, c.value, { rtol: 1e-4, atol: 1e-4, label: `${c.id} value` });
+        const flat = Object.fromEntries(mx.utils.treeFlatten(grads)) as Record<string, mx.MxArray>;
+        assertEquals(Object.keys(flat).sort(), Object.keys(c.grads).sort(), `${c.id} gradient names`);
+        for (const [key, expected] of Object.entries(c.grads)) assertArray(flat[key]!, expected, `${c.id} d/d${key}`);
+      }
+      model.loadWeights(weightsOf(c.params));
+      assertArray(mx.grad(loss)(x), c.grad_x, `${c.id} d/dx`);
+    } catch (e) {
+      failures.push(`${c.id}: ${(e as Error).message.slice(0, 300)}`);
+    }
+  }
+  assertEquals(failures, []);
+});
+
+test("asStrided views, bounds and gradient", () => {
+  const x = mx.arange(6);
+  assertEquals(mx.asStrided(x, [2, 3]).tolist(), [[0, 1, 2], [3, 4, 5]]);
+  assertEquals(mx.asStrided(x, [3, 2], { strides: [2, 1] }).tolist(), [[0, 1], [2, 3], [4, 5]]);
+  assertEquals(mx.asStrided(x, [2, 2], { strides: [1, 0], offset: 4 }).tolist(), [[4, 4], [5, 5]]);
+  assertEquals(mx.asStrided(x, [3], { strides: [-2], offset: 5 }).tolist(), [5, 3, 1]);
+  assertEquals(mx.asStrided(x, [0, 4], { strides: [100, 100], offset: 0 }).shape, [0, 4]);
+  // A strided (transposed) input is flattened row-major first, as MLX does.
+  const t = mx.transpose(mx.reshape(x, [2, 3]));
+  assertEquals(mx.asStrided(t, [6]).tolist(), [0, 3, 1, 4, 2, 5]);
+  const g = mx.grad((a: mx.MxArray) => mx.sum(mx.asStrided(a, [4, 3], { strides: [1, 1] })))(mx.ones([6]));
+  assertEquals(g.tolist(), [1, 2, 3, 3, 2, 1]);
+  assertThrows(() => mx.asStrided(x, [3, 3], { strides: [2, 1] }), mx.MxError, "[as_strided] the view of shape [3,3]");
+  assertThrows(() => mx.asStrided(x, [2], { strides: [-1] }), mx.MxError, "outside an input of 6 elements");
+  assertThrows(() => mx.asStrided(x, [2], { strides: [1, 1] }), mx.MxError, "[asStrided] 2 strides given");
+  assertThrows(() => mx.asStrided(x, [2], { strides: [0.5] }), mx.MxError, "not an integer");
+  assertThrows(() => mx.asStrided(x, [-1]), mx.MxError, "[asStrided] dimensions must be integers >= 0");
+});
+
+test("nn layers reject bad arguments with an MxError naming the layer", () => {
+  const cases: [() => unknown, string][] = [
+    [() => new nn.Conv2d(3, 4, 3).forward(mx.ones([2, 5, 5])), "[Conv2d] expects a 4-D input (NHWC); got shape [2,5,5]"],
+    [() => new nn.Conv2d(3, 4, 3).forward(mx.ones([1, 5, 5, 2])), "[Conv2d] expects 3 input channels"],
+    [() => new nn.Conv1d(3, 4, 3, { groups: 2 }), "[Conv1d] the number of input channels (3) must be divisible"],
+    [() => new nn.Conv2d(3, 4, [3, 0]), "[Conv2d] kernelSize must be an integer or 2 integers >= 1"],
+    [() => new nn.Conv3d(3, 4, [3, 3]), "[Conv3d] kernelSize must be an integer or 3 integers >= 1"],
+    [() => new nn.ConvTranspose1d(2, 2, 2).forward(mx.ones([1, 4, 3])), "[ConvTranspose1d] expects 2 input channels"],
+    [() => new nn.Conv2d(1, 1, 5).forward(mx.ones([1, 3, 3, 1])), "[Conv2d] the kernel (5, 5) (dilation (1, 1)) spans 5 positions on spatial axis 0"],
+    [() => new nn.MaxPool2d(0), "[MaxPool2d] kernelSize must be an integer or 2 integers >= 1"],
+    [() => new nn.AvgPool1d(2, { padding: -1 }), "[AvgPool1d] padding must be an integer >= 0"],
+    [() => new nn.MaxPool2d(2).forward(mx.ones([4, 4, 1])), "[MaxPool2d] expects a 4-D input (NHWC)"],
+    [() => new nn.MaxPool1d(5).forward(mx.ones([1, 3, 1])), "[MaxPool1d] kernel size (5,) is larger than"],
+    [() => new nn.LayerNorm(4).forward(mx.ones([2, 3])), "[LayerNorm] expects 4 features on the last axis"],
+    [() => new nn.LayerNorm(4, { eps: 0 }), "[LayerNorm] eps must be positive"],
+    [() => new nn.RMSNorm(4).forward(mx.ones([2, 3])), "[RMSNorm] expects 4 features"],
+    [() => new nn.GroupNorm(3, 4), "[GroupNorm] the number of features (4) must be divisible by the number of groups (3)"],
+    [() => new nn.InstanceNorm(2).forward(mx.ones([3, 2])), "[InstanceNorm] expects an input of at least 3 dimensions"],
+    [() => new nn.BatchNorm(2).forward(mx.ones([2, 2, 2, 2, 2])), "[BatchNorm] expects an input of 2, 3 or 4 dimensions"],
+    [() => new nn.BatchNorm(2).forward(mx.ones([1, 2])), "[BatchNorm] training needs more than one value per feature"],
+    [() => new nn.BatchNorm(3).forward(mx.ones([4, 2])), "[BatchNorm] expects 3 features"],
+    [() => new nn.Dropout(1), "[Dropout] the dropout probability 1 is not in [0, 1)"],
+    [() => new nn.Dropout2d().forward(mx.ones([2, 2])), "[Dropout2d] expects a 3-D or 4-D input"],
+    [() => new nn.Dropout3d().forward(mx.ones([2, 2, 2])), "[Dropout3d] expects a 4-D or 5-D input"],
+    [() => new nn.Embedding(4, 2).forward(mx.array([1.5])), "[Embedding] indices must be integers; got float32"],
+    [() => new nn.Embedding(4, 2).asLinear(mx.ones([3])), "[Embedding] asLinear expects 2 features"],
+    [() => new nn.Embedding(0, 2), "[Embedding] numEmbeddings must be a positive integer"],
+    [() => new nn.Upsample(2).forward(mx.ones([2, 3])), "[Upsample] the input needs at least one spatial axis"],
+    [() => new nn.Upsample([2, 2]).forward(mx.ones([1, 3, 1])), "[Upsample] one scale per spatial axis is required"],
+    [() => new nn.Upsample(2, { mode: "nearest", antialias: true }), "[Upsample] antialiasing is not supported"],
+    [() => new nn.Upsample(0), "[Upsample] scale factors must be positive"],
+  ];
+  for (const [fn, message] of cases) assertThrows(fn, mx.MxError, message);
+});
+
+test("nn layers print MLX's repr", () => {
+  assertEquals(
+    String(new nn.Conv2d(3, 8, 3, { padding: 1 })),
+    "Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), dilation=(1, 1), groups=1, bias=true)",
+  );
+  assertEquals(String(new nn.Conv1d(2, 4, 3)), "Conv1d(2, 4, kernel_size=3, stride=1, padding=0, dilation=1, groups=1, bias=true)");
+  assertEquals(String(new nn.MaxPool2d(2)), "MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))");
+  assertEquals(String(new nn.BatchNorm(4)), "BatchNorm(4, eps=0.00001, momentum=0.1, affine=true, track_running_stats=true)");
+  assertEquals(String(new nn.Embedding(10, 4)), "Embedding(10, 4)");
+  assertEquals(String(new nn.Dropout(0.25)), "Dropout(p=0.25)");
+});
+
+test("MaxPool2d 2x2 on [N,28,28,C] takes the reshape path (no strided view) and trains", () => {
+  const pool = new nn.MaxPool2d(2);
+  const x = mx.random.normal({ shape: [4, 28, 28, 8], key: mx.random.key(1) });
+  const y = pool.forward(x);
+  assertEquals(y.shape, [4, 14, 14, 8]);
+  const g = mx.grad((a: mx.MxArray) => mx.sum(pool.forward(a)))(x);
+  // Exactly one 1 per window (normal draws have no ties).
+  assertEquals(mx.sum(g).item(), 4 * 14 * 14 * 8);
+  assertEquals(mx.max(g).item(), 1);
+});
