@@ -13,6 +13,7 @@ import { abs, add, ceil, clip, divide, floor, greater, greaterEqual, less, lessE
 import { MxError } from "../../errors.ts";
 import { index, take } from "../../indexing.ts";
 import { astype, where } from "../../ops.ts";
+import { tidy } from "../../scope.ts";
 import { broadcastTo, expandDims, reshape } from "../../shapes.ts";
 import { Module } from "../module.ts";
 
@@ -253,14 +254,17 @@ export class Upsample extends Module {
       }
       scale = [...this.#scale];
     }
-    if (this.#mode === "nearest") return upsampleNearest(x, scale);
-    if (this.#antialias) {
-      const fn = this.#mode === "linear" ? antialiasIndices(triangleKernel, 1) : antialiasIndices(cubicKernel, 2);
-      return interpolateSeparable(x, scale, fn, this.#alignCorners);
-    }
-    // MLX 0.32.4: linear without alignCorners goes one axis at a time; the rest samples
-    // every combination of taps at once.
-    if (this.#mode === "linear" && !this.#alignCorners) return interpolateSeparable(x, scale, linearIndices, false);
-    return interpolate(x, scale, this.#mode === "linear" ? linearIndices : cubicIndices, this.#alignCorners);
+    // The index and weight arrays are temporaries: freed when the result is made.
+    return tidy(() => {
+      if (this.#mode === "nearest") return upsampleNearest(x, scale);
+      if (this.#antialias) {
+        const fn = this.#mode === "linear" ? antialiasIndices(triangleKernel, 1) : antialiasIndices(cubicKernel, 2);
+        return interpolateSeparable(x, scale, fn, this.#alignCorners);
+      }
+      // MLX 0.32.4: linear without alignCorners goes one axis at a time; the rest samples
+      // every combination of taps at once.
+      if (this.#mode === "linear" && !this.#alignCorners) return interpolateSeparable(x, scale, linearIndices, false);
+      return interpolate(x, scale, this.#mode === "linear" ? linearIndices : cubicIndices, this.#alignCorners);
+    });
   }
 }
