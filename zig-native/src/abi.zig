@@ -1333,6 +1333,7 @@ test {
     _ = @import("primitives/random.zig");
     _ = @import("backend/cpu/threefry.zig");
     _ = @import("primitives/conv.zig");
+    _ = @import("primitives/as_strided.zig");
     _ = @import("backend/cpu/conv.zig");
     _ = @import("primitives/fft.zig");
     _ = @import("backend/cpu/fft_plan.zig");

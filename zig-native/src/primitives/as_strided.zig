@@ -98,3 +98,49 @@ pub fn vjp(params: Params, out: *Array, cotangent: *Array) errors.Error!*Array {
     const updates = try temps.keep(view.createReshape(cotangent, flat_out));
     return indexing.createScatter(.add, zeros, &.{index}, updates);
 }
+
+const graph = @import("../graph.zig");
+
+fn testArray(comptime T: type, dtype: @import("../dtype.zig").DType, values: []const T, dims: []const i32) !*Array {
+    const shape = try Shape.init(dims);
+    return Array.createFromBytes(dtype, shape, std.mem.sliceAsBytes(values));
+}
+
+test "as_strided shares a contiguous input's buffer with overlapping windows" {
+    const base = try testArray(i32, .int32, &.{ 0, 1, 2, 3, 4, 5 }, &.{ 2, 3 });
+    defer base.release();
+    const windows = try create(base, try Shape.init(&.{ 4, 3 }), &.{ 1, 1 }, 0);
+    defer windows.release();
+    try graph.eval(&.{windows});
+    try std.testing.expect(windows.buffer.? == base.buffer.?);
+    const flat = try astype.createCopy(windows);
+    defer flat.release();
+    try graph.eval(&.{flat});
+    const want = [_]i32{ 0, 1, 2, 1, 2, 3, 2, 3, 4, 3, 4, 5 };
+    try std.testing.expectEqualSlices(i32, &want, flat.dataPtr(i32)[0..12]);
+}
+
+test "as_strided copies a strided 1-D input first and honours negative strides" {
+    const base = try testArray(f32, .float32, &.{ 0, 1, 2, 3, 4, 5 }, &.{6});
+    defer base.release();
+    const every_other = try view.createSlice(base, &.{0}, &.{3}, &.{2});
+    defer every_other.release();
+    const reversed = try create(every_other, try Shape.init(&.{3}), &.{-1}, 2);
+    defer reversed.release();
+    const flat = try astype.createCopy(reversed);
+    defer flat.release();
+    try graph.eval(&.{flat});
+    try std.testing.expectEqualSlices(f32, &.{ 4, 2, 0 }, flat.dataPtr(f32)[0..3]);
+}
+
+test "as_strided rejects views reaching outside the input" {
+    const base = try testArray(u8, .uint8, &.{ 1, 2, 3, 4 }, &.{4});
+    defer base.release();
+    try std.testing.expectError(error.InvalidArgument, create(base, try Shape.init(&.{ 2, 2 }), &.{ 2, 2 }, 0));
+    try std.testing.expectEqualStrings("[as_strided] the view of shape [2,2] with offset 0 reaches " ++
+        "elements 0 to 4, outside an input of 4 elements (shape [4])", errors.message());
+    try std.testing.expectError(error.InvalidArgument, create(base, try Shape.init(&.{2}), &.{-1}, 0));
+    try std.testing.expectError(error.InvalidArgument, create(base, try Shape.init(&.{2}), &.{ 1, 1 }, 0));
+    const empty = try create(base, try Shape.init(&.{ 0, 5 }), &.{ 9, 9 }, 7);
+    empty.release();
+}
