@@ -8,7 +8,7 @@
  */
 
 import * as mx from "mlx-ts";
-import { loadJson } from "./fixtures.ts";
+import { dtypeByName, loadJson } from "./fixtures.ts";
 import { assert, assertAllClose, assertEquals, assertThrows, test } from "./harness.ts";
 
 interface Encoded {
@@ -53,10 +53,13 @@ const fixture = loadJson<Fixture>("nn_layers.json");
 const nn = mx.nn;
 
 function decode(e: Encoded): mx.MxArray {
-  const dtype = e.dtype === "int32" ? mx.int32 : mx.float32;
-  const values = dtype === mx.int32 ? Int32Array.from(e.data) : Float32Array.from(e.data);
-  return mx.reshape(mx.array(values), e.shape);
+  if (e.dtype === "int32") return mx.reshape(mx.array(Int32Array.from(e.data)), e.shape);
+  const values = mx.reshape(mx.array(Float32Array.from(e.data)), e.shape);
+  // float16 / bfloat16 values are stored as their exact float32 values.
+  return e.dtype === "float32" ? values : mx.astype(values, dtypeByName(e.dtype));
 }
+
+const halfTolerance = { rtol: 2e-2, atol: 2e-2 };
 
 function flatData(a: mx.MxArray): number[] {
   return Array.from(mx.reshape(a, [-1]).tolist() as number[]);
@@ -66,7 +69,12 @@ function weightsOf(params: Params): [string, mx.MxArray][] {
   return Object.entries(params).map(([k, v]) => [k, decode(v)]);
 }
 
-function assertArray(got: mx.MxArray, expected: Encoded, label: string, tol = { rtol: 1e-4, atol: 1e-5 }): void {
+function assertArray(
+  got: mx.MxArray,
+  expected: Encoded,
+  label: string,
+  tol: { rtol: number; atol: number } = { rtol: 1e-4, atol: 1e-5 },
+): void {
   assertEquals(got.shape, expected.shape, `${label} shape`);
   assertAllClose(flatData(got), expected.data, { ...tol, label });
 }
@@ -129,6 +137,17 @@ const forwardMakers: Record<string, () => Layer> = {
   upsample_cubic_corners: () => new nn.Upsample(2, { mode: "cubic", alignCorners: true }),
   upsample_linear_antialias: () => new nn.Upsample(0.5, { mode: "linear", antialias: true }),
   upsample_cubic_antialias: () => new nn.Upsample(0.5, { mode: "cubic", antialias: true }),
+  conv2d_f16: () => new nn.Conv2d(2, 3, 3, { padding: 1 }),
+  conv1d_bf16: () => new nn.Conv1d(2, 3, 2),
+  max_pool2d_tiled_bf16: () => new nn.MaxPool2d(2),
+  max_pool2d_strided_f16: () => new nn.MaxPool2d(3, { stride: 2, padding: 1 }),
+  avg_pool1d_f16: () => new nn.AvgPool1d(3, { stride: 2 }),
+  layer_norm_f16: () => new nn.LayerNorm(6),
+  rms_norm_bf16: () => new nn.RMSNorm(6),
+  group_norm_f16: () => new nn.GroupNorm(2, 4),
+  batch_norm_eval_bf16: () => new nn.BatchNorm(4),
+  upsample_linear_f16: () => new nn.Upsample(2, { mode: "linear" }),
+  upsample_nearest_bf16: () => new nn.Upsample(2),
   batch_norm_train: () => new nn.BatchNorm(4),
   batch_norm_train_4d: () => new nn.BatchNorm(3, { momentum: 0.3 }),
   dropout: () => new nn.Dropout(0.3),
@@ -171,7 +190,10 @@ test("nn layers' forward (evaluation mode) matches MLX on MLX's weights", () => 
     assert(layer !== undefined, `no maker for ${c.id}`);
     try {
       const model = layer().loadWeights(weightsOf(c.params)).eval();
-      assertArray(model.forward(decode(c.x)), c.y, c.id);
+      const y = model.forward(decode(c.x));
+      assertEquals(String(y.dtype), c.y.dtype, `${c.id} dtype`);
+      // Half precision: MLX's fused norms compute in float32, ours op by op.
+      assertArray(y, c.y, c.id, c.y.dtype === "float32" ? undefined : halfTolerance);
       if (c.linear_x !== undefined) {
         assertArray((model as mx.nn.Embedding).asLinear(decode(c.linear_x)), c.linear_y!, `${c.id} asLinear`);
       }
