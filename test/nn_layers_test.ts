@@ -333,3 +333,34 @@ test("MaxPool2d 2x2 on [N,28,28,C] takes the reshape path (no strided view) and 
   assertEquals(mx.sum(g).item(), 4 * 14 * 14 * 8);
   assertEquals(mx.max(g).item(), 1);
 });
+
+test("nn layers accept empty batches and size-1 windows (knownDifference: GroupNorm and InstanceNorm of an empty batch work; MLX raises)", () => {
+  const empty: [mx.nn.Module & { forward(x: mx.MxArray): mx.MxArray }, number[], number[]][] = [
+    [new nn.Conv2d(2, 3, 3, { padding: 1 }), [0, 4, 4, 2], [0, 4, 4, 3]],
+    [new nn.ConvTranspose1d(2, 3, 2, { stride: 2 }), [0, 3, 2], [0, 6, 3]],
+    [new nn.MaxPool2d(2), [0, 4, 4, 1], [0, 2, 2, 1]],
+    [new nn.MaxPool2d(3, { stride: 2 }), [0, 5, 5, 1], [0, 2, 2, 1]],
+    [new nn.AvgPool1d(2, { stride: 1 }), [0, 3, 2], [0, 2, 2]],
+    [new nn.LayerNorm(6), [0, 6], [0, 6]],
+    [new nn.RMSNorm(6), [0, 6], [0, 6]],
+    [new nn.GroupNorm(2, 4), [0, 3, 4], [0, 3, 4]],
+    [new nn.GroupNorm(2, 4, { pytorchCompatible: true }), [0, 3, 4], [0, 3, 4]],
+    [new nn.InstanceNorm(2), [0, 3, 2], [0, 3, 2]],
+    [new nn.BatchNorm(2).eval(), [0, 2], [0, 2]],
+    [new nn.Dropout(0.5), [0, 2], [0, 2]],
+    [new nn.Upsample(2, { mode: "linear" }), [0, 3, 1], [0, 6, 1]],
+    [new nn.Upsample(2, { mode: "cubic" }), [0, 3, 1], [0, 6, 1]],
+  ];
+  for (const [layer, input, output] of empty) {
+    const y = layer.forward(mx.zeros(input));
+    mx.eval(y);
+    assertEquals(y.shape, output, layer.constructor.name);
+  }
+  assertEquals(new nn.Embedding(4, 2).forward(mx.zeros([0], mx.int32)).shape, [0, 2]);
+  const x = mx.reshape(mx.array([1, -2, 3, 4]), [1, 2, 2]);
+  assertEquals(new nn.MaxPool1d(1).forward(x).tolist(), x.tolist());
+  assertEquals(new nn.AvgPool1d(1).forward(x).tolist(), x.tolist());
+  assertEquals(new nn.Upsample(1).forward(x).tolist(), x.tolist());
+  // One position per group: GroupNorm normalizes a single value per group to 0.
+  assertEquals(new nn.GroupNorm(2, 2, { affine: false }).forward(mx.ones([1, 1, 2])).tolist(), [[[0, 0]]]);
+});

@@ -212,18 +212,20 @@ export class GroupNorm extends Module {
     const shape = x.shape;
     const batch = shape[0]!;
     const groups = this.#groups;
+    const groupSize = this.#dims / groups;
+    // Explicit sizes (not -1), so an empty batch works (MLX cannot infer them and raises).
+    const positions = shape.slice(1, -1).reduce((p, d) => p * d, 1);
     let normalized: MxArray;
     if (this.#pytorchCompatible) {
-      const groupSize = this.#dims / groups;
-      using split = reshape(x, [batch, -1, groups, groupSize]);
+      using split = reshape(x, [batch, positions, groups, groupSize]);
       using grouped = transpose(split, { axes: [0, 2, 1, 3] });
-      using flat = reshape(grouped, [batch, groups, -1]);
+      using flat = reshape(grouped, [batch, groups, positions * groupSize]);
       using standardized = standardize(flat, -1, this.#eps);
-      using back = reshape(standardized, [batch, groups, -1, groupSize]);
+      using back = reshape(standardized, [batch, groups, positions, groupSize]);
       using ordered = transpose(back, { axes: [0, 2, 1, 3] });
       normalized = reshape(ordered, shape);
     } else {
-      using grouped = reshape(x, [batch, -1, groups]);
+      using grouped = reshape(x, [batch, positions * groupSize, groups]);
       using standardized = standardize(grouped, 1, this.#eps);
       normalized = reshape(standardized, shape);
     }
