@@ -269,6 +269,19 @@ test("asStrided views, bounds and gradient", () => {
   assertEquals(mx.asStrided(t, [6]).tolist(), [0, 3, 1, 4, 2, 5]);
   const g = mx.grad((a: mx.MxArray) => mx.sum(mx.asStrided(a, [4, 3], { strides: [1, 1] })))(mx.ones([6]));
   assertEquals(g.tolist(), [1, 2, 3, 3, 2, 1]);
+  // Every dtype; 0-d input; under compile (replayed on new values) and vmap.
+  assertEquals(mx.asStrided(mx.array([true, false, true]), [2, 2], { strides: [1, 1] }).tolist(), [[true, false], [
+    false,
+    true,
+  ]]);
+  assertEquals(mx.asStrided(mx.array([1, 2, 3], mx.int64), [2], { strides: [2] }).tolist(), [1, 3]);
+  assertEquals(mx.asStrided(mx.array([1, 2, 3], mx.float16), [2], { strides: [1], offset: 1 }).tolist(), [2, 3]);
+  assertEquals(mx.asStrided(mx.array(5), [3], { strides: [0] }).tolist(), [5, 5, 5]);
+  const pairs = mx.compile((a: mx.MxArray) => mx.sum(mx.asStrided(a, [3, 2], { strides: [1, 1] }), { axis: 1 }));
+  assertEquals(pairs(mx.arange(4)).tolist(), [1, 3, 5]);
+  assertEquals(pairs(mx.array([1, 10, 100, 1000])).tolist(), [11, 110, 1100]);
+  const rows = mx.vmap((a: mx.MxArray) => mx.asStrided(a, [2, 2], { strides: [1, 1] }));
+  assertEquals(rows(mx.reshape(x, [2, 3])).tolist(), [[[0, 1], [1, 2]], [[3, 4], [4, 5]]]);
   assertThrows(() => mx.asStrided(x, [3, 3], { strides: [2, 1] }), mx.MxError, "[as_strided] the view of shape [3,3]");
   assertThrows(() => mx.asStrided(x, [2], { strides: [-1] }), mx.MxError, "outside an input of 6 elements");
   assertThrows(() => mx.asStrided(x, [2], { strides: [1, 1] }), mx.MxError, "[asStrided] 2 strides given");
