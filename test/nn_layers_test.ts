@@ -211,8 +211,8 @@ test("BatchNorm in training mode matches MLX's outputs and running statistics", 
     c.steps!.forEach((step, k) => {
       assertArray(model.forward(decode(step.x)), step.y, `${c.id} step ${k} output`);
       const bn = model as mx.nn.BatchNorm;
-      assertArray(bn.running_mean, step.running_mean, `${c.id} step ${k} running_mean`);
-      assertArray(bn.running_var, step.running_var, `${c.id} step ${k} running_var`);
+      assertArray(bn.running_mean!, step.running_mean, `${c.id} step ${k} running_mean`);
+      assertArray(bn.running_var!, step.running_var, `${c.id} step ${k} running_var`);
     });
     model.eval();
     assertArray(model.forward(decode(c.x)), c.y, `${c.id} eval`);

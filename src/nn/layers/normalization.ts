@@ -304,14 +304,16 @@ export interface BatchNormOptions {
  * import * as mx from "mlx-ts";
  * const bn = new mx.nn.BatchNorm(1);
  * bn.forward(mx.array([[1], [3]]));
- * console.log(String(bn.running_mean), Object.keys(bn.trainableParameters())); // array([0.2], dtype=float32) [ "weight", "bias" ]
+ * console.log(String(bn.running_mean!), Object.keys(bn.trainableParameters())); // array([0.2], dtype=float32) [ "weight", "bias" ]
  * ```
  */
 export class BatchNorm extends Module {
   weight?: MxArray;
   bias?: MxArray;
-  running_mean!: MxArray;
-  running_var!: MxArray;
+  /** Running mean (with `trackRunningStats`): frozen state, updated in training mode. */
+  running_mean?: MxArray;
+  /** Running (unbiased) variance (with `trackRunningStats`). */
+  running_var?: MxArray;
   readonly #features: number;
   readonly #eps: number;
   readonly #momentum: number;
@@ -373,12 +375,12 @@ export class BatchNorm extends Module {
         const m = this.#momentum;
         using unbiased = variance(x, { axis: axes, ddof: 1 });
         // Module state outlives the call: kept past any tidy scope (a traced loss's).
-        this.running_mean = keep(blend(this.running_mean, mu, m));
-        this.running_var = keep(blend(this.running_var, unbiased, m));
+        this.running_mean = keep(blend(this.running_mean!, mu, m));
+        this.running_var = keep(blend(this.running_var!, unbiased, m));
       }
     } else {
-      mu = this.running_mean;
-      sigma2 = this.running_var;
+      mu = this.running_mean!;
+      sigma2 = this.running_var!;
     }
     using centered = subtract(x, mu);
     using shifted = add(sigma2, this.#eps);
