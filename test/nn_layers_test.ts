@@ -377,3 +377,52 @@ test("nn layers accept empty batches and size-1 windows (knownDifference: GroupN
   // One position per group: GroupNorm normalizes a single value per group to 0.
   assertEquals(new nn.GroupNorm(2, 2, { affine: false }).forward(mx.ones([1, 1, 2])).tolist(), [[[0, 0]]]);
 });
+
+test("reductions over middle axes with kept rows (the pooling layout) match a direct loop", () => {
+  // [A, R1, B, R2, C] reduced over R1 and R2: kept rows of C contiguous elements.
+  const shape = [3, 2, 4, 3, 9];
+  const size = shape.reduce((p, d) => p * d, 1);
+  const values = Array.from({ length: size }, (_, i) => ((i * 37) % 23) - 11 + (i % 3) * 0.25);
+  const at = (a: number, r1: number, b: number, r2: number, c: number) =>
+    values[(((a * 2 + r1) * 4 + b) * 3 + r2) * 9 + c]!;
+  const expect = (combine: (acc: number, v: number) => number, init: number, map = (v: number) => v) => {
+    const out: number[] = [];
+    for (let a = 0; a < 3; a++) {
+      for (let b = 0; b < 4; b++) {
+        for (let c = 0; c < 9; c++) {
+          let acc = init;
+          for (let r1 = 0; r1 < 2; r1++) for (let r2 = 0; r2 < 3; r2++) acc = combine(acc, map(at(a, r1, b, r2, c)));
+          out.push(acc);
+        }
+      }
+    }
+    return out;
+  };
+  const x = mx.reshape(mx.array(Float32Array.from(values)), shape);
+  const axis = [1, 3];
+  assertAllClose(flatData(mx.sum(x, { axis })), expect((p, v) => p + v, 0), { rtol: 1e-6, label: "sum" });
+  assertEquals(flatData(mx.max(x, { axis })), expect(Math.max, -Infinity), "max");
+  assertEquals(flatData(mx.min(x, { axis })), expect(Math.min, Infinity), "min");
+  assertAllClose(flatData(mx.prod(x, { axis })), expect((p, v) => p * v, 1), { rtol: 1e-5, label: "prod" });
+  const positive = mx.greater(x, 0);
+  assertEquals(flatData(mx.sum(positive, { axis })), expect((p, v) => p + v, 0, (v) => (v > 0 ? 1 : 0)), "sum bool");
+  assertEquals(
+    mx.reshape(mx.any(positive, { axis }), [-1]).tolist(),
+    expect((p, v) => p + v, 0, (v) => (v > 0 ? 1 : 0)).map((n) => n > 0),
+    "any",
+  );
+  const ints = mx.astype(x, mx.int32);
+  assertEquals(flatData(mx.sum(ints, { axis })), expect((p, v) => p + v, 0, Math.trunc), "sum int32");
+  assertAllClose(flatData(mx.sum(mx.astype(x, mx.float16), { axis })), expect((p, v) => p + v, 0), {
+    rtol: 1e-2,
+    atol: 1e-2,
+    label: "sum float16",
+  });
+  // A transposed (strided) input takes the same path.
+  const t = mx.transpose(mx.reshape(x, [3, 2, 4, 27]), { axes: [0, 2, 1, 3] });
+  assertEquals(t.shape, [3, 4, 2, 27]);
+  assertAllClose(flatData(mx.sum(t, { axis: 2 })), flatData(mx.add(mx.index(t, ":", ":", 0), mx.index(t, ":", ":", 1))), {
+    rtol: 1e-6,
+    label: "strided sum",
+  });
+});

@@ -153,6 +153,50 @@ fn Kernel(comptime op: Op, comptime in_dtype: DType) type {
             return vectorizable(op, in_dtype) and In == Out;
         }
 
+        /// Kept elements in contiguous rows (innermost kept stride 1, several kept rows):
+        /// each output row (kept rows [start, end)) combines whole input rows into itself,
+        /// reduced positions outer, instead of gathering every output element's block
+        /// (pooling windows: [N, H/k, k, W/k, k, C] reduced over the k axes).
+        fn runKeptRows(context: *const anyopaque, start: usize, end: usize) void {
+            const self: *const @This() = @ptrCast(@alignCast(context));
+            if (comptime !keptRowFriendly()) unreachable;
+            const length: usize = @intCast(self.kept.rowLength());
+            const rows: usize = @intCast(self.reduced.rowCount());
+            const reduced_length: usize = @intCast(self.reduced.rowLength());
+            const stride = self.reduced.rowStride(0);
+            for (start..end) |kept_row| {
+                const out = self.out[kept_row * length ..][0..length];
+                for (out) |*slot| slot.* = identity(op, acc_dtype);
+                const base = self.kept.rowOffsets(@intCast(kept_row))[0];
+                for (0..rows) |row| {
+                    const row_start = base + self.reduced.rowOffsets(@intCast(row))[0];
+                    for (0..reduced_length) |k| {
+                        const first = row_start + @as(i64, @intCast(k)) * stride;
+                        combineInto(out, strided.ptrAt(In, self.input, first));
+                    }
+                }
+            }
+        }
+
+        /// out[i] = combine(out[i], source[i]) over a contiguous row.
+        fn combineInto(out: []Out, source: [*]const In) void {
+            var i: usize = 0;
+            if (comptime vectorizable(op, in_dtype) and In == Acc) {
+                const n = simd.lanes(Acc);
+                while (i + n <= out.len) : (i += n) {
+                    const chunk: simd.Vec(Acc) = source[i..][0..n].*;
+                    out[i..][0..n].* = combine(op, acc_dtype, @as(simd.Vec(Acc), out[i..][0..n].*), chunk);
+                }
+            }
+            while (i < out.len) : (i += 1) {
+                out[i] = combine(op, acc_dtype, out[i], load(op, in_dtype, acc_dtype, source[i]));
+            }
+        }
+
+        fn keptRowFriendly() bool {
+            return Out == Acc;
+        }
+
         /// One output, one long contiguous row: each chunk of the row reduces into its own
         /// partial, combined afterwards.
         fn runChunks(context: *const anyopaque, start: usize, end: usize) void {
@@ -291,6 +335,17 @@ fn runTyped(comptime op: Op, comptime in_dtype: DType, out: *Array, input: *cons
     if (comptime K.columnFriendly()) {
         if (columns) {
             pool.parallelFor(out_count, 64, &kernel, K.runColumns);
+            return;
+        }
+    }
+    // Kept elements in contiguous rows: combine input rows into each output row.
+    const kept_row_length: usize = @intCast(kernel.kept.rowLength());
+    const kept_rows: usize = @intCast(kernel.kept.rowCount());
+    const kept_row_path = kernel.kept.rowStride(0) == 1 and kept_row_length >= 8 and kept_rows >= 2 * threads;
+    if (comptime K.keptRowFriendly()) {
+        if (kept_row_path) {
+            const row_grain = @max(1, simd.parallel_grain_elements / (kept_row_length * reduced_count));
+            pool.parallelFor(kept_rows, row_grain, &kernel, K.runKeptRows);
             return;
         }
     }
