@@ -218,7 +218,11 @@ test("BatchNorm in training mode matches MLX's outputs and running statistics", 
     assertArray(model.forward(decode(c.x)), c.y, `${c.id} eval`);
     assertEquals(Object.keys(model.trainableParameters()).sort(), ["bias", "weight"]);
     model.unfreeze();
-    assertEquals(Object.keys(model.trainableParameters()).sort(), ["bias", "weight"], "running stats stay frozen");
+    assertEquals(
+      Object.keys(model.trainableParameters()).sort(),
+      ["bias", "weight"],
+      "running stats stay frozen",
+    );
   }
 });
 
@@ -246,7 +250,9 @@ test("nn.valueAndGrad and mx.grad through Conv2d, pooling, BatchNorm, LayerNorm,
         assertAllClose(value.item() as number, c.value, { rtol: 1e-4, atol: 1e-4, label: `${c.id} value` });
         const flat = Object.fromEntries(mx.utils.treeFlatten(grads)) as Record<string, mx.MxArray>;
         assertEquals(Object.keys(flat).sort(), Object.keys(c.grads).sort(), `${c.id} gradient names`);
-        for (const [key, expected] of Object.entries(c.grads)) assertArray(flat[key]!, expected, `${c.id} d/d${key}`);
+        for (const [key, expected] of Object.entries(c.grads)) {
+          assertArray(flat[key]!, expected, `${c.id} d/d${key}`);
+        }
       }
       model.loadWeights(weightsOf(c.params));
       assertArray(mx.grad(loss)(x), c.grad_x, `${c.id} d/dx`);
@@ -270,19 +276,31 @@ test("asStrided views, bounds and gradient", () => {
   const g = mx.grad((a: mx.MxArray) => mx.sum(mx.asStrided(a, [4, 3], { strides: [1, 1] })))(mx.ones([6]));
   assertEquals(g.tolist(), [1, 2, 3, 3, 2, 1]);
   // Every dtype; 0-d input; under compile (replayed on new values) and vmap.
-  assertEquals(mx.asStrided(mx.array([true, false, true]), [2, 2], { strides: [1, 1] }).tolist(), [[true, false], [
+  assertEquals(mx.asStrided(mx.array([true, false, true]), [2, 2], { strides: [1, 1] }).tolist(), [[
+    true,
+    false,
+  ], [
     false,
     true,
   ]]);
   assertEquals(mx.asStrided(mx.array([1, 2, 3], mx.int64), [2], { strides: [2] }).tolist(), [1, 3]);
-  assertEquals(mx.asStrided(mx.array([1, 2, 3], mx.float16), [2], { strides: [1], offset: 1 }).tolist(), [2, 3]);
+  assertEquals(mx.asStrided(mx.array([1, 2, 3], mx.float16), [2], { strides: [1], offset: 1 }).tolist(), [
+    2,
+    3,
+  ]);
   assertEquals(mx.asStrided(mx.array(5), [3], { strides: [0] }).tolist(), [5, 5, 5]);
-  const pairs = mx.compile((a: mx.MxArray) => mx.sum(mx.asStrided(a, [3, 2], { strides: [1, 1] }), { axis: 1 }));
+  const pairs = mx.compile((a: mx.MxArray) =>
+    mx.sum(mx.asStrided(a, [3, 2], { strides: [1, 1] }), { axis: 1 })
+  );
   assertEquals(pairs(mx.arange(4)).tolist(), [1, 3, 5]);
   assertEquals(pairs(mx.array([1, 10, 100, 1000])).tolist(), [11, 110, 1100]);
   const rows = mx.vmap((a: mx.MxArray) => mx.asStrided(a, [2, 2], { strides: [1, 1] }));
   assertEquals(rows(mx.reshape(x, [2, 3])).tolist(), [[[0, 1], [1, 2]], [[3, 4], [4, 5]]]);
-  assertThrows(() => mx.asStrided(x, [3, 3], { strides: [2, 1] }), mx.MxError, "[as_strided] the view of shape [3,3]");
+  assertThrows(
+    () => mx.asStrided(x, [3, 3], { strides: [2, 1] }),
+    mx.MxError,
+    "[as_strided] the view of shape [3,3]",
+  );
   assertThrows(() => mx.asStrided(x, [2], { strides: [-1] }), mx.MxError, "outside an input of 6 elements");
   assertThrows(() => mx.asStrided(x, [2], { strides: [1, 1] }), mx.MxError, "[asStrided] 2 strides given");
   assertThrows(() => mx.asStrided(x, [2], { strides: [0.5] }), mx.MxError, "not an integer");
@@ -291,13 +309,25 @@ test("asStrided views, bounds and gradient", () => {
 
 test("nn layers reject bad arguments with an MxError naming the layer", () => {
   const cases: [() => unknown, string][] = [
-    [() => new nn.Conv2d(3, 4, 3).forward(mx.ones([2, 5, 5])), "[Conv2d] expects a 4-D input (NHWC); got shape [2,5,5]"],
+    [
+      () => new nn.Conv2d(3, 4, 3).forward(mx.ones([2, 5, 5])),
+      "[Conv2d] expects a 4-D input (NHWC); got shape [2,5,5]",
+    ],
     [() => new nn.Conv2d(3, 4, 3).forward(mx.ones([1, 5, 5, 2])), "[Conv2d] expects 3 input channels"],
-    [() => new nn.Conv1d(3, 4, 3, { groups: 2 }), "[Conv1d] the number of input channels (3) must be divisible"],
+    [
+      () => new nn.Conv1d(3, 4, 3, { groups: 2 }),
+      "[Conv1d] the number of input channels (3) must be divisible",
+    ],
     [() => new nn.Conv2d(3, 4, [3, 0]), "[Conv2d] kernelSize must be an integer or 2 integers >= 1"],
     [() => new nn.Conv3d(3, 4, [3, 3]), "[Conv3d] kernelSize must be an integer or 3 integers >= 1"],
-    [() => new nn.ConvTranspose1d(2, 2, 2).forward(mx.ones([1, 4, 3])), "[ConvTranspose1d] expects 2 input channels"],
-    [() => new nn.Conv2d(1, 1, 5).forward(mx.ones([1, 3, 3, 1])), "[Conv2d] the kernel (5, 5) (dilation (1, 1)) spans 5 positions on spatial axis 0"],
+    [
+      () => new nn.ConvTranspose1d(2, 2, 2).forward(mx.ones([1, 4, 3])),
+      "[ConvTranspose1d] expects 2 input channels",
+    ],
+    [
+      () => new nn.Conv2d(1, 1, 5).forward(mx.ones([1, 3, 3, 1])),
+      "[Conv2d] the kernel (5, 5) (dilation (1, 1)) spans 5 positions on spatial axis 0",
+    ],
     [() => new nn.MaxPool2d(0), "[MaxPool2d] kernelSize must be an integer or 2 integers >= 1"],
     [() => new nn.AvgPool1d(2, { padding: -1 }), "[AvgPool1d] padding must be an integer >= 0"],
     [() => new nn.MaxPool2d(2).forward(mx.ones([4, 4, 1])), "[MaxPool2d] expects a 4-D input (NHWC)"],
@@ -305,20 +335,44 @@ test("nn layers reject bad arguments with an MxError naming the layer", () => {
     [() => new nn.LayerNorm(4).forward(mx.ones([2, 3])), "[LayerNorm] expects 4 features on the last axis"],
     [() => new nn.LayerNorm(4, { eps: 0 }), "[LayerNorm] eps must be positive"],
     [() => new nn.RMSNorm(4).forward(mx.ones([2, 3])), "[RMSNorm] expects 4 features"],
-    [() => new nn.GroupNorm(3, 4), "[GroupNorm] the number of features (4) must be divisible by the number of groups (3)"],
-    [() => new nn.InstanceNorm(2).forward(mx.ones([3, 2])), "[InstanceNorm] expects an input of at least 3 dimensions"],
-    [() => new nn.BatchNorm(2).forward(mx.ones([2, 2, 2, 2, 2])), "[BatchNorm] expects an input of 2, 3 or 4 dimensions"],
-    [() => new nn.BatchNorm(2).forward(mx.ones([1, 2])), "[BatchNorm] training needs more than one value per feature"],
+    [
+      () => new nn.GroupNorm(3, 4),
+      "[GroupNorm] the number of features (4) must be divisible by the number of groups (3)",
+    ],
+    [
+      () => new nn.InstanceNorm(2).forward(mx.ones([3, 2])),
+      "[InstanceNorm] expects an input of at least 3 dimensions",
+    ],
+    [
+      () => new nn.BatchNorm(2).forward(mx.ones([2, 2, 2, 2, 2])),
+      "[BatchNorm] expects an input of 2, 3 or 4 dimensions",
+    ],
+    [
+      () => new nn.BatchNorm(2).forward(mx.ones([1, 2])),
+      "[BatchNorm] training needs more than one value per feature",
+    ],
     [() => new nn.BatchNorm(3).forward(mx.ones([4, 2])), "[BatchNorm] expects 3 features"],
     [() => new nn.Dropout(1), "[Dropout] the dropout probability 1 is not in [0, 1)"],
     [() => new nn.Dropout2d().forward(mx.ones([2, 2])), "[Dropout2d] expects a 3-D or 4-D input"],
     [() => new nn.Dropout3d().forward(mx.ones([2, 2, 2])), "[Dropout3d] expects a 4-D or 5-D input"],
-    [() => new nn.Embedding(4, 2).forward(mx.array([1.5])), "[Embedding] indices must be integers; got float32"],
+    [
+      () => new nn.Embedding(4, 2).forward(mx.array([1.5])),
+      "[Embedding] indices must be integers; got float32",
+    ],
     [() => new nn.Embedding(4, 2).asLinear(mx.ones([3])), "[Embedding] asLinear expects 2 features"],
     [() => new nn.Embedding(0, 2), "[Embedding] numEmbeddings must be a positive integer"],
-    [() => new nn.Upsample(2).forward(mx.ones([2, 3])), "[Upsample] the input needs at least one spatial axis"],
-    [() => new nn.Upsample([2, 2]).forward(mx.ones([1, 3, 1])), "[Upsample] one scale per spatial axis is required"],
-    [() => new nn.Upsample(2, { mode: "nearest", antialias: true }), "[Upsample] antialiasing is not supported"],
+    [
+      () => new nn.Upsample(2).forward(mx.ones([2, 3])),
+      "[Upsample] the input needs at least one spatial axis",
+    ],
+    [
+      () => new nn.Upsample([2, 2]).forward(mx.ones([1, 3, 1])),
+      "[Upsample] one scale per spatial axis is required",
+    ],
+    [
+      () => new nn.Upsample(2, { mode: "nearest", antialias: true }),
+      "[Upsample] antialiasing is not supported",
+    ],
     [() => new nn.Upsample(0), "[Upsample] scale factors must be positive"],
   ];
   for (const [fn, message] of cases) assertThrows(fn, mx.MxError, message);
@@ -329,9 +383,15 @@ test("nn layers print MLX's repr", () => {
     String(new nn.Conv2d(3, 8, 3, { padding: 1 })),
     "Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), dilation=(1, 1), groups=1, bias=true)",
   );
-  assertEquals(String(new nn.Conv1d(2, 4, 3)), "Conv1d(2, 4, kernel_size=3, stride=1, padding=0, dilation=1, groups=1, bias=true)");
+  assertEquals(
+    String(new nn.Conv1d(2, 4, 3)),
+    "Conv1d(2, 4, kernel_size=3, stride=1, padding=0, dilation=1, groups=1, bias=true)",
+  );
   assertEquals(String(new nn.MaxPool2d(2)), "MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))");
-  assertEquals(String(new nn.BatchNorm(4)), "BatchNorm(4, eps=0.00001, momentum=0.1, affine=true, track_running_stats=true)");
+  assertEquals(
+    String(new nn.BatchNorm(4)),
+    "BatchNorm(4, eps=0.00001, momentum=0.1, affine=true, track_running_stats=true)",
+  );
   assertEquals(String(new nn.Embedding(10, 4)), "Embedding(10, 4)");
   assertEquals(String(new nn.Dropout(0.25)), "Dropout(p=0.25)");
 });
@@ -391,7 +451,9 @@ test("reductions over middle axes with kept rows (the pooling layout) match a di
       for (let b = 0; b < 4; b++) {
         for (let c = 0; c < 9; c++) {
           let acc = init;
-          for (let r1 = 0; r1 < 2; r1++) for (let r2 = 0; r2 < 3; r2++) acc = combine(acc, map(at(a, r1, b, r2, c)));
+          for (let r1 = 0; r1 < 2; r1++) {
+            for (let r2 = 0; r2 < 3; r2++) acc = combine(acc, map(at(a, r1, b, r2, c)));
+          }
           out.push(acc);
         }
       }
@@ -405,7 +467,11 @@ test("reductions over middle axes with kept rows (the pooling layout) match a di
   assertEquals(flatData(mx.min(x, { axis })), expect(Math.min, Infinity), "min");
   assertAllClose(flatData(mx.prod(x, { axis })), expect((p, v) => p * v, 1), { rtol: 1e-5, label: "prod" });
   const positive = mx.greater(x, 0);
-  assertEquals(flatData(mx.sum(positive, { axis })), expect((p, v) => p + v, 0, (v) => (v > 0 ? 1 : 0)), "sum bool");
+  assertEquals(
+    flatData(mx.sum(positive, { axis })),
+    expect((p, v) => p + v, 0, (v) => (v > 0 ? 1 : 0)),
+    "sum bool",
+  );
   assertEquals(
     mx.reshape(mx.any(positive, { axis }), [-1]).tolist(),
     expect((p, v) => p + v, 0, (v) => (v > 0 ? 1 : 0)).map((n) => n > 0),
@@ -421,8 +487,12 @@ test("reductions over middle axes with kept rows (the pooling layout) match a di
   // A transposed (strided) input takes the same path.
   const t = mx.transpose(mx.reshape(x, [3, 2, 4, 27]), { axes: [0, 2, 1, 3] });
   assertEquals(t.shape, [3, 4, 2, 27]);
-  assertAllClose(flatData(mx.sum(t, { axis: 2 })), flatData(mx.add(mx.index(t, ":", ":", 0), mx.index(t, ":", ":", 1))), {
-    rtol: 1e-6,
-    label: "strided sum",
-  });
+  assertAllClose(
+    flatData(mx.sum(t, { axis: 2 })),
+    flatData(mx.add(mx.index(t, ":", ":", 0), mx.index(t, ":", ":", 1))),
+    {
+      rtol: 1e-6,
+      label: "strided sum",
+    },
+  );
 });

@@ -47,12 +47,20 @@ export interface ConvTransposeLayerOptions {
 }
 
 /** `value` as one entry per spatial axis, each an integer >= `min`. */
-export function spatialTuple(layer: string, name: string, value: SpatialSize, spatial: number, min: number): number[] {
+export function spatialTuple(
+  layer: string,
+  name: string,
+  value: SpatialSize,
+  spatial: number,
+  min: number,
+): number[] {
   const list = typeof value === "number" ? new Array<number>(spatial).fill(value) : [...value];
   if (list.length !== spatial || list.some((v) => !Number.isInteger(v) || v < min)) {
     throw new MxError(
       "invalid_argument",
-      `[${layer}] ${name} must be ${spatial === 1 ? "an integer" : `an integer or ${spatial} integers`} >= ${min}; ` +
+      `[${layer}] ${name} must be ${
+        spatial === 1 ? "an integer" : `an integer or ${spatial} integers`
+      } >= ${min}; ` +
         `got ${JSON.stringify(value)}`,
     );
   }
@@ -135,7 +143,9 @@ abstract class ConvNd extends Module {
     const s = this.#spatial;
     const asInt = s === 1;
     const shape = this.weight.shape;
-    return `${shape[s + 1]! * this.#groups}, ${shape[0]}, kernel_size=${pyRepr(shape.slice(1, s + 1), asInt)}, ` +
+    return `${shape[s + 1]! * this.#groups}, ${shape[0]}, kernel_size=${
+      pyRepr(shape.slice(1, s + 1), asInt)
+    }, ` +
       `stride=${pyRepr(this.#stride, asInt)}, padding=${pyRepr(this.#padding, asInt)}, ` +
       `dilation=${pyRepr(this.#dilation, asInt)}, groups=${this.#groups}, bias=${this.bias !== undefined}`;
   }
@@ -151,7 +161,9 @@ abstract class ConvNd extends Module {
       if (x.shape[i + 1]! + 2 * this.#padding[i]! < span) {
         throw new MxError(
           "invalid_argument",
-          `[${layer}] the kernel ${pyRepr(kernel, s === 1)} (dilation ${pyRepr(this.#dilation, s === 1)}) spans ` +
+          `[${layer}] the kernel ${pyRepr(kernel, s === 1)} (dilation ${
+            pyRepr(this.#dilation, s === 1)
+          }) spans ` +
             `${span} positions on spatial axis ${i}, more than the padded input's ` +
             `${x.shape[i + 1]! + 2 * this.#padding[i]!} (input shape [${x.shape}])`,
         );
@@ -198,7 +210,12 @@ export class Conv1d extends ConvNd {
  * ```
  */
 export class Conv2d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: SpatialSize, options: ConvLayerOptions = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: SpatialSize,
+    options: ConvLayerOptions = {},
+  ) {
     super(2, inChannels, outChannels, kernelSize, options);
   }
 }
@@ -215,7 +232,12 @@ export class Conv2d extends ConvNd {
  * ```
  */
 export class Conv3d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: SpatialSize, options: ConvLayerOptions = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: SpatialSize,
+    options: ConvLayerOptions = {},
+  ) {
     super(3, inChannels, outChannels, kernelSize, options);
   }
 }
@@ -289,7 +311,12 @@ abstract class ConvTransposeNd extends Module {
  * ```
  */
 export class ConvTranspose1d extends ConvTransposeNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: number, options: ConvTransposeLayerOptions = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number,
+    options: ConvTransposeLayerOptions = {},
+  ) {
     super(1, inChannels, outChannels, kernelSize, options);
   }
 }

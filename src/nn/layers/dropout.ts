@@ -20,7 +20,10 @@ abstract class DropoutBase extends Module {
   protected constructor(p: number) {
     super();
     if (!(p >= 0 && p < 1)) {
-      throw new MxError("invalid_argument", `[${new.target.name}] the dropout probability ${p} is not in [0, 1)`);
+      throw new MxError(
+        "invalid_argument",
+        `[${new.target.name}] the dropout probability ${p} is not in [0, 1)`,
+      );
     }
     this.#keep = 1 - p;
   }

@@ -54,7 +54,10 @@ export class Embedding extends Module {
   asLinear(x: MxArray): MxArray {
     const dims = this.weight.shape[1]!;
     if (x.ndim === 0 || x.shape[x.ndim - 1] !== dims) {
-      throw new MxError("shape_mismatch", `[Embedding] asLinear expects ${dims} features on the last axis; got shape [${x.shape}]`);
+      throw new MxError(
+        "shape_mismatch",
+        `[Embedding] asLinear expects ${dims} features on the last axis; got shape [${x.shape}]`,
+      );
     }
     using weightT = transpose(this.weight);
     return matmul(x, weightT);

@@ -206,7 +206,10 @@ export class GroupNorm extends Module {
   /** Normalizes `x` (`[N, ..., dims]`, at least 2-D) per group. */
   forward(x: MxArray): MxArray {
     if (x.ndim < 2) {
-      throw new MxError("invalid_argument", `[GroupNorm] expects an input of at least 2 dimensions; got shape [${x.shape}]`);
+      throw new MxError(
+        "invalid_argument",
+        `[GroupNorm] expects an input of at least 2 dimensions; got shape [${x.shape}]`,
+      );
     }
     checkFeatures("GroupNorm", x, this.#dims);
     const shape = x.shape;
@@ -346,7 +349,9 @@ export class BatchNorm extends Module {
   }
 
   protected override extraRepr(): string {
-    return `${this.#features}, eps=${this.#eps}, momentum=${this.#momentum}, affine=${this.weight !== undefined}, ` +
+    return `${this.#features}, eps=${this.#eps}, momentum=${this.#momentum}, affine=${
+      this.weight !== undefined
+    }, ` +
       `track_running_stats=${this.#track}`;
   }
 

@@ -64,7 +64,10 @@ abstract class Pool extends Module {
     const s = this.#spatial;
     if (x.ndim !== s + 2) {
       const layout = ["NLC", "NHWC", "NDHWC"][s - 1];
-      throw new MxError("invalid_argument", `[${layer}] expects a ${s + 2}-D input (${layout}); got shape [${x.shape}]`);
+      throw new MxError(
+        "invalid_argument",
+        `[${layer}] expects a ${s + 2}-D input (${layout}); got shape [${x.shape}]`,
+      );
     }
     const padded = this.#padding.some((p) => p > 0)
       ? pad(x, [[0, 0], ...this.#padding.map((p) => [p, p] as [number, number]), [0, 0]], {

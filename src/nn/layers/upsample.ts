@@ -9,7 +9,23 @@
 import type { MxArray } from "../../array.ts";
 import { arange } from "../../creation.ts";
 import { float32, uint32 } from "../../dtype.ts";
-import { abs, add, ceil, clip, divide, floor, greater, greaterEqual, less, lessEqual, logicalAnd, maximum, multiply, round, subtract } from "../../elementwise.ts";
+import {
+  abs,
+  add,
+  ceil,
+  clip,
+  divide,
+  floor,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
+  logicalAnd,
+  maximum,
+  multiply,
+  round,
+  subtract,
+} from "../../elementwise.ts";
 import { MxError } from "../../errors.ts";
 import { index, take } from "../../indexing.ts";
 import { astype, where } from "../../ops.ts";
@@ -91,7 +107,10 @@ function cubicIndices(n: number, scale: number, alignCorners: boolean, dim: numb
       : multiply(subtract(multiply(add(multiply(subtract(x, 5), x), 8), x), 4), a);
     return expandDims(w, -1);
   };
-  const tap = (grid: MxArray, near: boolean): Tap => [astype(clip(grid, 0, n - 1), uint32), weight(grid, near)];
+  const tap = (
+    grid: MxArray,
+    near: boolean,
+  ): Tap => [astype(clip(grid, 0, n - 1), uint32), weight(grid, near)];
   return [tap(l1, true), tap(r1, true), tap(l2, false), tap(r2, false)];
 }
 
@@ -152,7 +171,12 @@ function interpolate(x: MxArray, scale: number[], indicesFn: IndicesFn, alignCor
 }
 
 /** One axis at a time: `take` along it for each tap, weighted, summed. */
-function interpolateSeparable(x: MxArray, scale: number[], indicesFn: IndicesFn, alignCorners: boolean): MxArray {
+function interpolateSeparable(
+  x: MxArray,
+  scale: number[],
+  indicesFn: IndicesFn,
+  alignCorners: boolean,
+): MxArray {
   const dims = x.ndim - 2;
   let out = x;
   x.shape.slice(1, -1).forEach((n, i) => {
@@ -211,12 +235,18 @@ export class Upsample extends Module {
     }
     const factors = typeof scaleFactor === "number" ? [scaleFactor] : scaleFactor;
     if (factors.length === 0 || factors.some((s) => !(s > 0) || !Number.isFinite(s))) {
-      throw new MxError("invalid_argument", `[Upsample] scale factors must be positive; got ${JSON.stringify(scaleFactor)}`);
+      throw new MxError(
+        "invalid_argument",
+        `[Upsample] scale factors must be positive; got ${JSON.stringify(scaleFactor)}`,
+      );
     }
     const antialias = options.antialias ?? false;
     const alignCorners = options.alignCorners ?? false;
     if (antialias && mode === "nearest") {
-      throw new MxError("invalid_argument", "[Upsample] antialiasing is not supported for nearest neighbor upsampling");
+      throw new MxError(
+        "invalid_argument",
+        "[Upsample] antialiasing is not supported for nearest neighbor upsampling",
+      );
     }
     if (antialias && alignCorners) {
       throw new MxError("invalid_argument", "[Upsample] antialias with alignCorners is not supported");
@@ -258,13 +288,22 @@ export class Upsample extends Module {
     return tidy(() => {
       if (this.#mode === "nearest") return upsampleNearest(x, scale);
       if (this.#antialias) {
-        const fn = this.#mode === "linear" ? antialiasIndices(triangleKernel, 1) : antialiasIndices(cubicKernel, 2);
+        const fn = this.#mode === "linear"
+          ? antialiasIndices(triangleKernel, 1)
+          : antialiasIndices(cubicKernel, 2);
         return interpolateSeparable(x, scale, fn, this.#alignCorners);
       }
       // MLX 0.32.4: linear without alignCorners goes one axis at a time; the rest samples
       // every combination of taps at once.
-      if (this.#mode === "linear" && !this.#alignCorners) return interpolateSeparable(x, scale, linearIndices, false);
-      return interpolate(x, scale, this.#mode === "linear" ? linearIndices : cubicIndices, this.#alignCorners);
+      if (this.#mode === "linear" && !this.#alignCorners) {
+        return interpolateSeparable(x, scale, linearIndices, false);
+      }
+      return interpolate(
+        x,
+        scale,
+        this.#mode === "linear" ? linearIndices : cubicIndices,
+        this.#alignCorners,
+      );
     });
   }
 }
