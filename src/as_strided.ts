@@ -29,7 +29,7 @@ const strideArg = new Float64Array(ndimMax);
  * every view position reading an element.
  *
  * @param a The array.
- * @param shape The view's shape.
+ * @param shape The view's shape (default: `a`'s shape).
  * @param options `strides` (default row-major for `shape`) and `offset` (default 0).
  * @returns The view (lazy; no copy for contiguous input).
  *
@@ -40,7 +40,11 @@ const strideArg = new Float64Array(ndimMax);
  * console.log(windows.tolist()); // [[0, 1, 2], [1, 2, 3], [2, 3, 4]]
  * ```
  */
-export function asStrided(a: MxArray, shape: readonly number[], options: AsStridedOptions = {}): MxArray {
+export function asStrided(
+  a: MxArray,
+  shape: readonly number[] = a.shape,
+  options: AsStridedOptions = {},
+): MxArray {
   checkStream("asStrided", options.stream);
   for (const dim of shape) {
     if (!Number.isInteger(dim) || dim < 0) {

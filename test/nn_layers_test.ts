@@ -265,7 +265,9 @@ test("nn.valueAndGrad and mx.grad through Conv2d, pooling, BatchNorm, LayerNorm,
 
 test("asStrided views, bounds and gradient", () => {
   const x = mx.arange(6);
+  const t0 = () => mx.transpose(mx.transpose(mx.reshape(x, [2, 3])));
   assertEquals(mx.asStrided(x, [2, 3]).tolist(), [[0, 1, 2], [3, 4, 5]]);
+  assertEquals(mx.asStrided(t0()).tolist(), [[0, 1, 2], [3, 4, 5]], "default shape: the input's, row-major");
   assertEquals(mx.asStrided(x, [3, 2], { strides: [2, 1] }).tolist(), [[0, 1], [2, 3], [4, 5]]);
   assertEquals(mx.asStrided(x, [2, 2], { strides: [1, 0], offset: 4 }).tolist(), [[4, 4], [5, 5]]);
   assertEquals(mx.asStrided(x, [3], { strides: [-2], offset: 5 }).tolist(), [5, 3, 1]);
