@@ -43,10 +43,21 @@ interface GradCase {
   grads: Params;
   grad_x: Encoded;
 }
+interface AsStridedCase {
+  x: Encoded;
+  transpose: boolean;
+  shape: number[];
+  strides: number[];
+  offset: number;
+  cotangent: Encoded;
+  y: Encoded;
+  grad: Encoded;
+}
 interface Fixture {
   init: { id: string; seed: number; params: Params }[];
   forward: ForwardCase[];
   grad: GradCase[];
+  as_strided: AsStridedCase[];
 }
 
 const fixture = loadJson<Fixture>("nn_layers.json");
@@ -261,6 +272,19 @@ test("nn.valueAndGrad and mx.grad through Conv2d, pooling, BatchNorm, LayerNorm,
     }
   }
   assertEquals(failures, []);
+});
+
+test("asStrided views and gradients match mx.as_strided", () => {
+  fixture.as_strided.forEach((c, i) => {
+    const base = decode(c.x);
+    const x = c.transpose ? mx.transpose(base) : base;
+    const options = { strides: c.strides, offset: c.offset };
+    const exact = { ...c.y, data: c.y.data.map(Math.fround) };
+    assertArray(mx.asStrided(x, c.shape, options), exact, `case ${i} view`, { rtol: 0, atol: 0 });
+    const cot = decode(c.cotangent);
+    const g = mx.grad((a: mx.MxArray) => mx.sum(mx.multiply(mx.asStrided(a, c.shape, options), cot)))(x);
+    assertArray(g, c.grad, `case ${i} gradient`, { rtol: 1e-5, atol: 1e-6 });
+  });
 });
 
 test("asStrided views, bounds and gradient", () => {
