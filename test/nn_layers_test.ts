@@ -420,6 +420,10 @@ test("nn layers print MLX's repr", () => {
   );
   assertEquals(String(new nn.Embedding(10, 4)), "Embedding(10, 4)");
   assertEquals(String(new nn.Dropout(0.25)), "Dropout(p=0.25)");
+  assertEquals(
+    String(new nn.Upsample(0.5, { mode: "linear", antialias: true })),
+    "Upsample(scale_factor=0.5, mode='linear', align_corners=false, antialias=true)",
+  );
 });
 
 test("MaxPool2d 2x2 on [N,28,28,C] takes the reshape path (no strided view) and trains", () => {

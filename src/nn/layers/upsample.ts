@@ -260,7 +260,7 @@ export class Upsample extends Module {
   protected override extraRepr(): string {
     const scale = typeof this.#scale === "number" ? String(this.#scale) : `(${this.#scale.join(", ")})`;
     return `scale_factor=${scale}, mode='${this.#mode}', align_corners=${this.#alignCorners}` +
-      (this.#antialias ? ", antialias=True" : "");
+      (this.#antialias ? ", antialias=true" : "");
   }
 
   /** `x` (`[N, ...spatial, C]`, at least one spatial axis) upsampled. */
