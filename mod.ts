@@ -114,6 +114,7 @@ export {
   tile,
 } from "./src/joining.ts";
 export { addmm, type AddmmOptions, inner, kron, matmul, outer, tensordot } from "./src/linalg_basic.ts";
+export { asStrided, type AsStridedOptions } from "./src/as_strided.ts";
 export { einsum, einsumPath } from "./src/einsum.ts";
 export * as linalg from "./src/linalg.ts";
 export * as utils from "./src/utils.ts";

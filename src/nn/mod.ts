@@ -45,3 +45,28 @@ export {
 } from "./layers/activations.ts";
 export * as losses from "./losses.ts";
 export * as init from "./init.ts";
+export {
+  Conv1d,
+  Conv2d,
+  Conv3d,
+  type ConvLayerOptions,
+  ConvTranspose1d,
+  ConvTranspose2d,
+  ConvTranspose3d,
+  type ConvTransposeLayerOptions,
+  type SpatialSize,
+} from "./layers/convolution.ts";
+export { AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d, type PoolOptions } from "./layers/pooling.ts";
+export {
+  BatchNorm,
+  type BatchNormOptions,
+  GroupNorm,
+  type GroupNormOptions,
+  InstanceNorm,
+  LayerNorm,
+  type LayerNormOptions,
+  RMSNorm,
+} from "./layers/normalization.ts";
+export { Dropout, Dropout2d, Dropout3d } from "./layers/dropout.ts";
+export { Embedding } from "./layers/embedding.ts";
+export { Upsample, type UpsampleMode, type UpsampleOptions } from "./layers/upsample.ts";

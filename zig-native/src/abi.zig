@@ -28,6 +28,7 @@ const view = @import("primitives/view.zig");
 const creation = @import("primitives/creation.zig");
 const indexing = @import("primitives/indexing.zig");
 const join = @import("primitives/join.zig");
+const as_strided = @import("primitives/as_strided.zig");
 const sort = @import("primitives/sort.zig");
 const matmul_mod = @import("primitives/matmul.zig");
 const random = @import("primitives/random.zig");
@@ -717,6 +718,44 @@ fn sliceChecked(input: Handle, params: ?[*]const i32, ndim: u32) errors.Error!*A
     return view.createSlice(array, values[0..ndim], values[ndim .. 2 * ndim], values[2 * ndim ..]);
 }
 
+/// A view of `input` flattened: shape `dims` (`ndim`), element `strides` (`ndim` integral
+/// doubles) and element `offset` (MLX's as_strided; every element reached must exist).
+fn asStrided(input: Handle, dims: ?[*]const i32, ndim: u32, strides: ?[*]const f64, offset: f64) callconv(.c) Handle {
+    begin();
+    return handleResult(asStridedChecked(input, dims, ndim, strides, offset));
+}
+
+fn asStridedChecked(
+    input: Handle,
+    dims: ?[*]const i32,
+    ndim: u32,
+    strides: ?[*]const f64,
+    offset: f64,
+) errors.Error!*Array {
+    const target = try shapeFromAbi("as_strided", dims, ndim);
+    if (ndim > 0 and strides == null) {
+        return errors.fail(error.InvalidArgument, "[as_strided] no strides given for {d} " ++
+            "dimensions", .{ndim});
+    }
+    const limit: f64 = 9007199254740992.0; // 2^53: integers exact in a double
+    var stride_list: [shape_mod.ndim_max]i64 = @splat(0);
+    for (0..ndim) |axis| {
+        const stride = strides.?[axis];
+        if (stride != @trunc(stride) or @abs(stride) > limit) {
+            return errors.fail(error.InvalidArgument, "[as_strided] stride {d} on axis {d} is " ++
+                "not an integer in range", .{ stride, axis });
+        }
+        stride_list[axis] = @intFromFloat(stride);
+    }
+    if (offset != @trunc(offset) or offset < 0 or offset > limit) {
+        return errors.fail(error.InvalidArgument, "[as_strided] offset {d} must be an integer " ++
+            ">= 0", .{offset});
+    }
+    const array = try handles.acquire(input);
+    defer array.release();
+    return as_strided.create(array, target, stride_list[0..ndim], @intFromFloat(offset));
+}
+
 /// The `count` arrays whose handles are at `handle_list` joined along `axis`, their dtypes
 /// promoted to a common one.
 fn concatenate(handle_list: ?[*]const u32, count: u32, axis: i32) callconv(.c) Handle {
@@ -1227,6 +1266,7 @@ const exports = .{
     .{ "memory_clear_cache", memoryClearCache },
     .{ "live_handles", liveHandles },
     .{ "convolution", convolution },
+    .{ "as_strided", asStrided },
 };
 
 pub const symbol_prefix = "mlxts_";
@@ -1293,6 +1333,7 @@ test {
     _ = @import("primitives/random.zig");
     _ = @import("backend/cpu/threefry.zig");
     _ = @import("primitives/conv.zig");
+    _ = @import("primitives/as_strided.zig");
     _ = @import("backend/cpu/conv.zig");
     _ = @import("primitives/fft.zig");
     _ = @import("backend/cpu/fft_plan.zig");

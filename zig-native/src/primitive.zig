@@ -23,6 +23,7 @@ const fft = @import("primitives/fft.zig");
 const decompositions = @import("primitives/decompositions.zig");
 const fused = @import("primitives/fused.zig");
 const custom = @import("primitives/custom.zig");
+const as_strided = @import("primitives/as_strided.zig");
 const compile = @import("transforms/compile.zig");
 
 pub const Primitive = union(enum) {
@@ -65,6 +66,8 @@ pub const Primitive = union(enum) {
     /// An output of a custom function: its value is its last input, its vjp the user's
     /// (see primitives/custom.zig).
     custom: custom.Params,
+    /// A view of the flattened input with any shape, strides and offset (MLX's AsStrided).
+    as_strided: as_strided.Params,
 
     pub fn name(self: Primitive) []const u8 {
         return @tagName(self);
@@ -104,6 +107,7 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .decomposition => |params| try decompositions.evalCpu(params, out),
         .fused => |*program| try fused.evalCpu(program, out),
         .custom => |params| custom.evalCpu(params, out),
+        .as_strided => |params| as_strided.evalCpu(params, out),
     }
 }
 
@@ -129,6 +133,7 @@ pub fn vjp(node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array 
         .concatenate => |params| try join.vjp(params, node, cotangent, argnum),
         .where => try ternary.vjpWhere(node, cotangent, argnum),
         .custom => |params| try custom.vjp(params, node, cotangent, argnum),
+        .as_strided => |params| try as_strided.vjp(params, node, cotangent),
         .convolution => |params| try conv.vjp(params, node, cotangent, argnum),
         .conv_weight_grad => |params| try conv.vjpWeightGrad(params, node, cotangent, argnum),
         .fft => |params| try fft.vjp(params, node, cotangent),
