@@ -1,7 +1,8 @@
 /**
- * The mlx-ts demo: build arrays, record a lazy graph, evaluate it, print the results.
+ * A tour of mlx-ts: build arrays, record a lazy graph, evaluate it, print the results (the
+ * README's tour shows this output).
  *
- *   scripts/demo          (Deno)      scripts/demo --bun      (Bun)
+ *   deno run --allow-ffi --allow-read --allow-env scripts/examples/tour.ts      bun scripts/examples/tour.ts
  */
 
 import * as mx from "mlx-ts";
