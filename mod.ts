@@ -118,6 +118,7 @@ export { einsum, einsumPath } from "./src/einsum.ts";
 export * as linalg from "./src/linalg.ts";
 export * as utils from "./src/utils.ts";
 export * as nn from "./src/nn/mod.ts";
+export * as optimizers from "./src/optimizers/mod.ts";
 export {
   checkpoint,
   customFunction,
