@@ -37,7 +37,7 @@ function powerOfStep(beta: number, step: MxArray): MxArray {
  * import * as mx from "mlx-ts";
  * const opt = new mx.optimizers.Adam(0.1, { biasCorrection: true });
  * const p = opt.applyGradients({ w: mx.array([5]) }, { w: mx.array([1]) }) as Record<string, mx.MxArray>;
- * console.log(p.w!.tolist()); // [0.8999999761581421]
+ * console.log(p.w!.tolist()); // [0.9000006914138794]
  * ```
  */
 export class Adam extends Optimizer {
@@ -122,7 +122,7 @@ export class AdamW extends Adam {
  * import * as mx from "mlx-ts";
  * const opt = new mx.optimizers.Adamax(0.1);
  * const p = opt.applyGradients({ w: mx.array([-4]) }, { w: mx.array([0]) }) as Record<string, mx.MxArray>;
- * console.log(p.w!.tolist()); // [0.009999999776482582]
+ * console.log(p.w!.tolist()); // [0.010000000707805157]
  * ```
  */
 export class Adamax extends Adam {

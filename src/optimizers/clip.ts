@@ -24,7 +24,7 @@ import { checkNumber } from "./optimizer.ts";
  * ```ts
  * import * as mx from "mlx-ts";
  * const [clipped, total] = mx.optimizers.clipGradNorm({ w: mx.array([3, 4]) }, 1);
- * console.log(total.item(), (clipped as { w: mx.MxArray }).w.tolist()); // 5 [0.6000000238418579, 0.800000011920929]
+ * console.log(total.item(), (clipped as { w: mx.MxArray }).w.tolist()); // 5 [0.5999999046325684, 0.7999998331069946]
  * ```
  */
 export function clipGradNorm<T>(gradients: T, maxNorm: number): [T, MxArray] {

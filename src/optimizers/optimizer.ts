@@ -181,7 +181,7 @@ export class Optimizer {
    * import * as mx from "mlx-ts";
    * const opt = new mx.optimizers.Adam(0.1);
    * const next = opt.applyGradients({ w: mx.array([1, -1]) }, { w: mx.array([0, 0]) }) as { w: mx.MxArray };
-   * console.log(next.w.tolist(), opt.step.item()); // [-0.3162277638912201, 0.3162277638912201] 1
+   * console.log(next.w.tolist(), opt.step.item()); // [-0.31622764468193054, 0.31622764468193054] 1
    * ```
    */
   applyGradients(gradients: unknown, parameters: unknown): unknown {
@@ -309,7 +309,7 @@ export class Optimizer {
    * a.applyGradients({ w: mx.array([1]) }, { w: mx.array([0]) });
    * const b = new mx.optimizers.SGD(0.1, { momentum: 0.9 });
    * b.loadStateDict(a.stateDict());
-   * console.log(b.step.item(), (b.stateDict()["w.v"]).tolist()); // 1 [1]
+   * console.log(b.step.item(), b.stateDict()["w.v"]!.tolist()); // 1 [1]
    * ```
    */
   loadStateDict(dict: StateDict): void {

@@ -34,7 +34,7 @@ export interface SgdOptions {
  * let p: Record<string, mx.MxArray> = { w: mx.array([1]) };
  * p = opt.applyGradients({ w: mx.array([1]) }, p) as typeof p;
  * p = opt.applyGradients({ w: mx.array([1]) }, p) as typeof p;
- * console.log(p.w!.tolist()); // [-0.4500000476837158]
+ * console.log(p.w!.tolist()); // [-0.44999998807907104]
  * ```
  */
 export class SGD extends Optimizer {
@@ -162,7 +162,7 @@ export interface AdaDeltaOptions {
  * import * as mx from "mlx-ts";
  * const opt = new mx.optimizers.AdaDelta(1);
  * const p = opt.applyGradients({ w: mx.array([1]) }, { w: mx.array([0]) }) as Record<string, mx.MxArray>;
- * console.log(p.w!.tolist()); // [-0.0031622457318007946]
+ * console.log(p.w!.tolist()); // [-0.0031622620299458504]
  * ```
  */
 export class AdaDelta extends Optimizer {
