@@ -39,7 +39,13 @@ interface Fixture {
     params: Flat;
     x: Encoded;
     y: Encoded;
-    cases: { optimizer: string; lr: number; options: Record<string, unknown>; losses: number[]; params: Flat }[];
+    cases: {
+      optimizer: string;
+      lr: number;
+      options: Record<string, unknown>;
+      losses: number[];
+      params: Flat;
+    }[];
   };
 }
 
@@ -52,7 +58,9 @@ function decode(e: Encoded, dtype: mx.Dtype = dtypeByName(e.dtype)): mx.MxArray 
 }
 
 function tree(flat: Flat, dtype?: mx.Dtype): Record<string, unknown> {
-  return mx.utils.treeUnflatten(Object.entries(flat).map(([k, v]) => [k, decode(v, dtype)] as const)) as Record<string, unknown>;
+  return mx.utils.treeUnflatten(
+    Object.entries(flat).map(([k, v]) => [k, decode(v, dtype)] as const),
+  ) as Record<string, unknown>;
 }
 
 function values(a: mx.MxArray): number[] {
@@ -95,7 +103,11 @@ function schedule(spec: ScheduleSpec): mx.optimizers.ScheduleFn {
   throw new Error(`unknown schedule ${spec.kind}`);
 }
 
-function build(name: string, lr: OptimizerCase["lr"], options: Record<string, unknown>): mx.optimizers.Optimizer {
+function build(
+  name: string,
+  lr: OptimizerCase["lr"],
+  options: Record<string, unknown>,
+): mx.optimizers.Optimizer {
   const rate = lr === null ? undefined : typeof lr === "number" ? lr : schedule(lr);
   const o = options as never;
   switch (name) {
@@ -123,7 +135,10 @@ function build(name: string, lr: OptimizerCase["lr"], options: Record<string, un
   throw new Error(`unknown optimizer ${name}`);
 }
 
-function describeCase(c: { optimizer: string; options: Record<string, unknown>; lr: unknown }, dtype = "float32") {
+function describeCase(
+  c: { optimizer: string; options: Record<string, unknown>; lr: unknown },
+  dtype = "float32",
+) {
   return `${c.optimizer}(${JSON.stringify(c.lr)}, ${JSON.stringify(c.options)}) ${dtype}`;
 }
 
@@ -165,7 +180,10 @@ test("MultiOptimizer routes gradients by path and keeps MLX's { states: [...] } 
   assertFlat(multi.state, fixture.multi.state, "MultiOptimizer state", "float32");
   assertEquals(Number(multi.step.item()), fixture.steps);
   multi.learningRate = 0.5;
-  assertEquals([multi.optimizers[0]!.learningRate.item(), multi.optimizers[1]!.learningRate.item()], [0.5, 0.5]);
+  assertEquals([multi.optimizers[0]!.learningRate.item(), multi.optimizers[1]!.learningRate.item()], [
+    0.5,
+    0.5,
+  ]);
 });
 
 test("schedules give MLX's values at steps 0..12 (uint64 steps and numbers)", () => {
@@ -260,7 +278,9 @@ test("stateDict/loadStateDict round-trip: a restored optimizer continues exactly
       const pb = b.applyGradients(tree(fixture.grads[2]!), params) as Record<string, unknown>;
       const fa = mx.utils.treeFlatten(pa) as [string, mx.MxArray][];
       const fb = Object.fromEntries(mx.utils.treeFlatten(pb)) as Record<string, mx.MxArray>;
-      for (const [k, v] of fa) assertAllClose(values(fb[k]!), values(v), { rtol: 0, atol: 0, label: `${label} ${k}` });
+      for (const [k, v] of fa) {
+        assertAllClose(values(fb[k]!), values(v), { rtol: 0, atol: 0, label: `${label} ${k}` });
+      }
       assertEquals(Object.keys(b.stateDict()).sort(), Object.keys(a.stateDict()).sort(), label);
       assertEquals(Number(b.step.item()), 3, label);
     });
@@ -311,7 +331,10 @@ test("an update is lazy, evaluates with one mx.eval, and frees what it replaced"
   const optimizer = new opt.Adam(0.01);
   const x = mx.ones([4, 3]);
   const y = mx.zeros([4, 2]);
-  const lossAndGrad = mx.nn.valueAndGrad(model, (a: mx.MxArray, b: mx.MxArray) => mx.mean(mx.square(mx.subtract(model.forward(a), b))));
+  const lossAndGrad = mx.nn.valueAndGrad(
+    model,
+    (a: mx.MxArray, b: mx.MxArray) => mx.mean(mx.square(mx.subtract(model.forward(a), b))),
+  );
   const step = () =>
     mx.tidy(() => {
       const [, grads] = lossAndGrad(x, y);
@@ -344,7 +367,10 @@ test("an update is lazy, evaluates with one mx.eval, and frees what it replaced"
 
 test("optimizer constructors reject bad arguments with errors naming the optimizer", () => {
   const cases: [() => unknown, string][] = [
-    [() => new opt.SGD(0.1, { nesterov: true }), "[SGD] Nesterov momentum requires a momentum and zero dampening"],
+    [
+      () => new opt.SGD(0.1, { nesterov: true }),
+      "[SGD] Nesterov momentum requires a momentum and zero dampening",
+    ],
     [() => new opt.SGD(0.1, { momentum: 0.9, dampening: 0.1, nesterov: true }), "[SGD] Nesterov"],
     [() => new opt.SGD(Number.NaN), "[SGD] learningRate should be a finite number; got NaN"],
     [() => new opt.RMSprop(0.1, { alpha: -1 }), "[RMSprop] alpha should be >= 0; got -1"],
@@ -354,18 +380,30 @@ test("optimizer constructors reject bad arguments with errors naming the optimiz
     [() => new opt.Adam(0.1, { betas: [1, 0.9] }), "[Adam] beta1 should be in [0, 1); got 1"],
     [() => new opt.AdamW(0.1, { betas: [0.9, -0.1] }), "[AdamW] beta2 should be in [0, 1); got -0.1"],
     [() => new opt.Adamax(0.1, { eps: -1 }), "[Adamax] eps should be >= 0"],
-    [() => new opt.Adam(0.1, { betas: [0.9] as unknown as [number, number] }), "[Adam] betas should be a list of two numbers"],
+    [
+      () => new opt.Adam(0.1, { betas: [0.9] as unknown as [number, number] }),
+      "[Adam] betas should be a list of two numbers",
+    ],
     [() => new opt.Lion(0.1, { betas: [0.9, 1.5] }), "[Lion] beta2 should be in [0, 1)"],
-    [() => new opt.Adafactor({ relativeStep: false }), "[Adafactor] a learningRate is needed when relativeStep is false"],
+    [
+      () => new opt.Adafactor({ relativeStep: false }),
+      "[Adafactor] a learningRate is needed when relativeStep is false",
+    ],
     [() => new opt.Muon(0.1, { nsSteps: 1.5 }), "[Muon] nsSteps should be a non-negative integer"],
-    [() => new opt.MultiOptimizer([new opt.SGD(1), new opt.SGD(1)]), "[MultiOptimizer] given 0 filters but 1 needed"],
+    [
+      () => new opt.MultiOptimizer([new opt.SGD(1), new opt.SGD(1)]),
+      "[MultiOptimizer] given 0 filters but 1 needed",
+    ],
     [() => new opt.MultiOptimizer([]), "[MultiOptimizer] expects a non-empty list of optimizers"],
     [() => opt.clipGradNorm({}, -1), "[clipGradNorm] maxNorm should be >= 0; got -1"],
     [() => opt.stepDecay(0.1, 0.9, 0), "[stepDecay] stepSize must be an integer greater than 0; got 0"],
     [() => opt.cosineDecay(0.1, 0), "[cosineDecay] decaySteps must be an integer greater than 0; got 0"],
     [() => opt.linearSchedule(0, 1, -2), "[linearSchedule] steps must be an integer greater than 0; got -2"],
     [() => opt.joinSchedules([], []), "[joinSchedules] must be given at least 1 schedule"],
-    [() => opt.joinSchedules([opt.exponentialDecay(1, 0.5)], [3]), "[joinSchedules] received 1 boundaries but expected 0"],
+    [
+      () => opt.joinSchedules([opt.exponentialDecay(1, 0.5)], [3]),
+      "[joinSchedules] received 1 boundaries but expected 0",
+    ],
     [() => opt.exponentialDecay(1, 0.5)(-1), "[schedule] step should be a non-negative integer; got -1"],
   ];
   for (const [fn, message] of cases) assertThrows(fn, mx.MxError, message);
@@ -373,19 +411,68 @@ test("optimizer constructors reject bad arguments with errors naming the optimiz
 
 test("bad state and gradients raise errors naming the optimizer", () => {
   const sgd = new opt.SGD(0.1);
-  assertThrows(() => sgd.loadStateDict({ learning_rate: mx.array(0.1) }), mx.MxError, '[SGD] the state must be an object with a "step" array');
+  assertThrows(
+    () => sgd.loadStateDict({ learning_rate: mx.array(0.1) }),
+    mx.MxError,
+    '[SGD] the state must be an object with a "step" array',
+  );
   assertThrows(
     () => sgd.loadStateDict({ step: mx.array(1, mx.uint64), w: 3 as unknown as mx.MxArray }),
     mx.MxError,
     '[SGD] state entry "w" is not an MxArray',
   );
-  assertThrows(() => sgd.applyGradients({ w: mx.ones([2]) }, {}), mx.MxError, '[SGD] the gradient "w" has no parameter array');
+  assertThrows(
+    () => sgd.applyGradients({ w: mx.ones([2]) }, {}),
+    mx.MxError,
+    '[SGD] the gradient "w" has no parameter array',
+  );
   const adam = new opt.Adam(0.1);
   adam.init({ w: mx.zeros([2]) });
   adam.state = { step: mx.array(0, mx.uint64), learning_rate: mx.array(0.1), w: [] };
   assertThrows(() => adam.applyGradients({ w: mx.ones([2]) }, { w: mx.ones([2]) }), mx.MxError, "[Adam]");
   const multi = new opt.MultiOptimizer([new opt.SGD(1)]);
-  assertThrows(() => (multi.state = { states: [] }), mx.MxError, "[MultiOptimizer] the state must be { states: [...] } with 1 entries");
+  assertThrows(
+    () => (multi.state = { states: [] }),
+    mx.MxError,
+    "[MultiOptimizer] the state must be { states: [...] } with 1 entries",
+  );
   class Bare extends opt.Optimizer {}
-  assertThrows(() => new Bare().applyGradients({ w: mx.ones([1]) }, { w: mx.ones([1]) }), mx.MxError, "[Bare] initSingle is not implemented");
+  assertThrows(
+    () => new Bare().applyGradients({ w: mx.ones([1]) }, { w: mx.ones([1]) }),
+    mx.MxError,
+    "[Bare] initSingle is not implemented",
+  );
+});
+
+test("update() leaves frozen parameters in place (not replaced, not disposed)", () => {
+  const model = new mx.nn.Linear(2, 1);
+  model.freeze({ keys: "bias" });
+  const bias = model.bias!;
+  const weight = model.weight;
+  const lossAndGrad = mx.nn.valueAndGrad(model, (x: mx.MxArray) => mx.sum(model.forward(x)));
+  const [, grads] = lossAndGrad(mx.ones([3, 2]));
+  assertEquals(Object.keys(grads), ["weight"]);
+  new opt.SGD(0.1).update(model, grads);
+  assert(model.bias === bias && !bias.disposed, "the frozen bias is untouched");
+  assert(model.weight !== weight && weight.disposed, "the replaced weight is disposed");
+  assertEquals(model.weight.shape, [1, 2]);
+});
+
+test("knownDifference: schedules take integral hyperparameters as floats (MLX keeps Python ints integral)", () => {
+  // MLX: linear_schedule(0, 10, 10) with Python ints gives uint64 values; mlx-ts cannot tell 10
+  // from 10.0 and always computes in float32, as MLX does for floats.
+  using v = opt.linearSchedule(0, 10, 10)(3);
+  assertEquals([v.dtype, v.item()], [mx.float32, 3]);
+  using e = opt.exponentialDecay(2, 1)(5);
+  assertEquals([e.dtype, e.item()], [mx.float32, 2]);
+});
+
+test("knownDifference: Adafactor with relativeStep false needs a learningRate at construction (MLX: KeyError at the first update)", () => {
+  assertThrows(
+    () => new opt.Adafactor({ relativeStep: false }),
+    mx.MxError,
+    "[Adafactor] a learningRate is needed",
+  );
+  const ok = new opt.Adafactor({ relativeStep: false, learningRate: 0.1 });
+  assertEquals(ok.learningRate.item(), 0.10000000149011612);
 });

@@ -78,11 +78,20 @@ export class Adafactor extends Optimizer {
     super();
     const eps = options.eps ?? [1e-30, 1e-3];
     if (!Array.isArray(eps) || eps.length !== 2) {
-      throw new MxError("invalid_argument", `[Adafactor] eps should be a list of two numbers; got ${String(eps)}`);
+      throw new MxError(
+        "invalid_argument",
+        `[Adafactor] eps should be a list of two numbers; got ${String(eps)}`,
+      );
     }
     eps.forEach((e, i) => checkNumber("Adafactor", `eps[${i}]`, e));
     this.eps = [eps[0], eps[1]];
-    this.clipThreshold = checkNumber("Adafactor", "clipThreshold", options.clipThreshold ?? 1, (v) => v > 0, "> 0");
+    this.clipThreshold = checkNumber(
+      "Adafactor",
+      "clipThreshold",
+      options.clipThreshold ?? 1,
+      (v) => v > 0,
+      "> 0",
+    );
     this.decayRate = checkNumber("Adafactor", "decayRate", options.decayRate ?? -0.8);
     this.beta1 = options.beta1 === undefined ? undefined : checkNumber("Adafactor", "beta1", options.beta1);
     this.weightDecay = checkNumber("Adafactor", "weightDecay", options.weightDecay ?? 0);
@@ -91,7 +100,10 @@ export class Adafactor extends Optimizer {
     this.warmupInit = options.warmupInit ?? false;
     if (options.learningRate !== undefined) this.maybeSchedule("learning_rate", options.learningRate);
     else if (!this.relativeStep) {
-      throw new MxError("invalid_argument", "[Adafactor] a learningRate is needed when relativeStep is false");
+      throw new MxError(
+        "invalid_argument",
+        "[Adafactor] a learningRate is needed when relativeStep is false",
+      );
     }
   }
 
@@ -127,8 +139,14 @@ export class Adafactor extends Optimizer {
     const beta2 = subtract(1.0, astype(power(step, decayRate), parameterRms.dtype));
     let update = add(square(gradient), this.eps[0]);
     if (gradient.ndim >= 2) {
-      const row = add(multiply(beta2, state.exp_avg_sq_row!), multiply(subtract(1, beta2), mean(update, { axis: -1 })));
-      const col = add(multiply(beta2, state.exp_avg_sq_col!), multiply(subtract(1, beta2), mean(update, { axis: -2 })));
+      const row = add(
+        multiply(beta2, state.exp_avg_sq_row!),
+        multiply(subtract(1, beta2), mean(update, { axis: -1 })),
+      );
+      const col = add(
+        multiply(beta2, state.exp_avg_sq_col!),
+        multiply(subtract(1, beta2), mean(update, { axis: -2 })),
+      );
       state.exp_avg_sq_row = row;
       state.exp_avg_sq_col = col;
       const rowFactor = rsqrt(divide(row, mean(row, { axis: -1, keepdims: true })));

@@ -6,7 +6,19 @@
 
 import { array, type MxArray } from "../array.ts";
 import { float32 } from "../dtype.ts";
-import { abs, add, divide, maximum, multiply, power, rsqrt, sign, sqrt, square, subtract } from "../elementwise.ts";
+import {
+  abs,
+  add,
+  divide,
+  maximum,
+  multiply,
+  power,
+  rsqrt,
+  sign,
+  sqrt,
+  square,
+  subtract,
+} from "../elementwise.ts";
 import { astype } from "../ops.ts";
 import { zerosLike } from "../creation.ts";
 import { checkBetas, checkNumber, type LearningRate, Optimizer, type ParameterState } from "./optimizer.ts";
@@ -181,7 +193,9 @@ export class Lion extends Optimizer {
     const m = state.m!;
     const c = add(multiply(b1, m), multiply(1 - b1, gradient));
     state.m = add(multiply(b2, m), multiply(1 - b2, gradient));
-    const decayed = this.weightDecay > 0 ? multiply(subtract(1, multiply(lr, this.weightDecay)), parameter) : parameter;
+    const decayed = this.weightDecay > 0
+      ? multiply(subtract(1, multiply(lr, this.weightDecay)), parameter)
+      : parameter;
     return subtract(decayed, multiply(lr, sign(c)));
   }
 }

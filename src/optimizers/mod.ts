@@ -14,7 +14,15 @@ export {
   type Schedule,
   type StateDict,
 } from "./optimizer.ts";
-export { AdaDelta, type AdaDeltaOptions, Adagrad, RMSprop, type RmspropOptions, SGD, type SgdOptions } from "./sgd.ts";
+export {
+  AdaDelta,
+  type AdaDeltaOptions,
+  Adagrad,
+  RMSprop,
+  type RmspropOptions,
+  SGD,
+  type SgdOptions,
+} from "./sgd.ts";
 export { Adam, Adamax, type AdamOptions, AdamW, type AdamWOptions, Lion, type LionOptions } from "./adam.ts";
 export { Adafactor, type AdafactorOptions } from "./adafactor.ts";
 export { Muon, type MuonOptions } from "./muon.ts";

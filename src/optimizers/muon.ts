@@ -69,7 +69,10 @@ export class Muon extends Optimizer {
     this.nesterov = options.nesterov ?? true;
     const steps = options.nsSteps ?? 5;
     if (!Number.isInteger(steps) || steps < 0) {
-      throw new MxError("invalid_argument", `[Muon] nsSteps should be a non-negative integer; got ${String(steps)}`);
+      throw new MxError(
+        "invalid_argument",
+        `[Muon] nsSteps should be a non-negative integer; got ${String(steps)}`,
+      );
     }
     this.nsSteps = steps;
     this.maybeSchedule("learning_rate", learningRate);

@@ -65,7 +65,10 @@ export function checkNumber(
 /** @internal Checks a pair of betas, each in [0, 1). */
 export function checkBetas(op: string, betas: unknown): [number, number] {
   if (!Array.isArray(betas) || betas.length !== 2) {
-    throw new MxError("invalid_argument", `[${op}] betas should be a list of two numbers; got ${String(betas)}`);
+    throw new MxError(
+      "invalid_argument",
+      `[${op}] betas should be a list of two numbers; got ${String(betas)}`,
+    );
   }
   betas.forEach((b, i) => checkNumber(op, `beta${i + 1}`, b, (v) => v >= 0 && v < 1, "in [0, 1)"));
   return [betas[0], betas[1]];
@@ -148,13 +151,17 @@ export class Optimizer {
    */
   init(parameters: unknown): void {
     this.#state = mergeStructure(this.opName, parameters, this.#state, "") as Record<string, unknown>;
-    treeMap((parameter, state) => {
-      if (!(parameter instanceof MxArray)) return;
-      const slot = state as ParameterState;
-      if (Object.keys(slot).length > 0) return;
-      this.initSingle(parameter, slot);
-      for (const value of Object.values(slot)) keep(value);
-    }, parameters, [this.#state]);
+    treeMap(
+      (parameter, state) => {
+        if (!(parameter instanceof MxArray)) return;
+        const slot = state as ParameterState;
+        if (Object.keys(slot).length > 0) return;
+        this.initSingle(parameter, slot);
+        for (const value of Object.values(slot)) keep(value);
+      },
+      parameters,
+      [this.#state],
+    );
     this.#initialized = true;
   }
 
@@ -196,25 +203,35 @@ export class Optimizer {
     for (const [name, schedule] of this.#schedulers) set(state, name, scheduleValue(schedule, this.step));
     set(state, "step", add(this.step, 1));
     const updated = tidy(() =>
-      treeMapWithPath((path, gradient, parameter, slot) => {
-        if (!(gradient instanceof MxArray)) return gradient;
-        if (!(parameter instanceof MxArray)) {
-          throw new MxError("invalid_argument", `[${this.opName}] the gradient "${path}" has no parameter array`);
-        }
-        if (!isPlainObject(slot)) {
-          throw new MxError("invalid_argument", `[${this.opName}] the parameter "${path}" has no state (init it first)`);
-        }
-        const own = slot as ParameterState;
-        const before = { ...own };
-        const next = this.applySingle(gradient, parameter, own);
-        for (const [key, value] of Object.entries(own)) {
-          if (value !== before[key]) {
-            own[key] = before[key]!;
-            set(own, key, value);
+      treeMapWithPath(
+        (path, gradient, parameter, slot) => {
+          if (!(gradient instanceof MxArray)) return gradient;
+          if (!(parameter instanceof MxArray)) {
+            throw new MxError(
+              "invalid_argument",
+              `[${this.opName}] the gradient "${path}" has no parameter array`,
+            );
           }
-        }
-        return next;
-      }, gradients, [parameters, state])
+          if (!isPlainObject(slot)) {
+            throw new MxError(
+              "invalid_argument",
+              `[${this.opName}] the parameter "${path}" has no state (init it first)`,
+            );
+          }
+          const own = slot as ParameterState;
+          const before = { ...own };
+          const next = this.applySingle(gradient, parameter, own);
+          for (const [key, value] of Object.entries(own)) {
+            if (value !== before[key]) {
+              own[key] = before[key]!;
+              set(own, key, value);
+            }
+          }
+          return next;
+        },
+        gradients,
+        [parameters, state],
+      )
     );
     for (const a of arraysOf(updated)) keep(a);
     disposeReplaced(replaced, arraysOf(state));
@@ -244,7 +261,10 @@ export class Optimizer {
 
   set state(state: Record<string, unknown>) {
     if (!isPlainObject(state) || !(state.step instanceof MxArray)) {
-      throw new MxError("invalid_argument", `[${this.opName}] the state must be an object with a "step" array`);
+      throw new MxError(
+        "invalid_argument",
+        `[${this.opName}] the state must be an object with a "step" array`,
+      );
     }
     for (const [path, leaf] of treeFlatten(state)) {
       if (!(leaf instanceof MxArray)) {
@@ -336,7 +356,9 @@ export class Optimizer {
       this.#schedulers.set(name, value);
       this.#state[name] = keep(scheduleValue(value, this.step));
     } else {
-      this.#state[name] = keep(array(checkNumber(this.opName, name.replace("learning_rate", "learningRate"), value), float32));
+      this.#state[name] = keep(
+        array(checkNumber(this.opName, name.replace("learning_rate", "learningRate"), value), float32),
+      );
     }
   }
 }
@@ -346,7 +368,10 @@ function scheduleValue(schedule: Schedule, step: MxArray): MxArray {
   const value = schedule(step);
   if (value instanceof MxArray) return value;
   if (typeof value === "number") return array(value, float32);
-  throw new MxError("invalid_argument", `[schedule] a schedule must return an MxArray or a number; got ${typeof value}`);
+  throw new MxError(
+    "invalid_argument",
+    `[schedule] a schedule must return an MxArray or a number; got ${typeof value}`,
+  );
 }
 
 /**
@@ -359,13 +384,19 @@ function mergeStructure(op: string, parameters: unknown, state: unknown, path: s
     if (!Array.isArray(state)) {
       throw new MxError("invalid_argument", `[${op}] state "${path}" should be a list like the parameters`);
     }
-    const out = state.map((s, i) => (i < parameters.length ? mergeStructure(op, parameters[i], s, `${path}.${i}`) : s));
+    const out = state.map((
+      s,
+      i,
+    ) => (i < parameters.length ? mergeStructure(op, parameters[i], s, `${path}.${i}`) : s));
     for (let i = out.length; i < parameters.length; i++) out.push(empty(parameters[i]));
     return out;
   }
   if (isPlainObject(parameters)) {
     if (!isPlainObject(state)) {
-      throw new MxError("invalid_argument", `[${op}] state "${path}" should be an object like the parameters`);
+      throw new MxError(
+        "invalid_argument",
+        `[${op}] state "${path}" should be an object like the parameters`,
+      );
     }
     for (const [key, value] of Object.entries(parameters)) {
       const where = path ? `${path}.${key}` : key;
@@ -403,7 +434,10 @@ export class MultiOptimizer extends Optimizer {
 
   constructor(optimizers: readonly Optimizer[], filters: readonly ParameterFilter[] = []) {
     super();
-    if (!Array.isArray(optimizers) || optimizers.length === 0 || !optimizers.every((o) => o instanceof Optimizer)) {
+    if (
+      !Array.isArray(optimizers) || optimizers.length === 0 ||
+      !optimizers.every((o) => o instanceof Optimizer)
+    ) {
       throw new MxError("invalid_argument", "[MultiOptimizer] expects a non-empty list of optimizers");
     }
     if (!Array.isArray(filters) || filters.length !== optimizers.length - 1) {

@@ -31,7 +31,10 @@ function f32(value: number): MxArray {
 
 function checkCount(op: string, name: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new MxError("invalid_argument", `[${op}] ${name} must be an integer greater than 0; got ${String(value)}`);
+    throw new MxError(
+      "invalid_argument",
+      `[${op}] ${name} must be an integer greater than 0; got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -53,11 +56,12 @@ function checkCount(op: string, name: string, value: unknown): number {
 export function exponentialDecay(init: number, decayRate: number): ScheduleFn {
   checkNumber("exponentialDecay", "init", init);
   checkNumber("exponentialDecay", "decayRate", decayRate);
-  return (step) => withStep(step, (s) => {
-    using rate = f32(decayRate);
-    using decay = power(rate, s);
-    return multiply(init, decay);
-  });
+  return (step) =>
+    withStep(step, (s) => {
+      using rate = f32(decayRate);
+      using decay = power(rate, s);
+      return multiply(init, decay);
+    });
 }
 
 /**
@@ -79,12 +83,13 @@ export function stepDecay(init: number, decayRate: number, stepSize: number): Sc
   checkNumber("stepDecay", "init", init);
   checkNumber("stepDecay", "decayRate", decayRate);
   checkCount("stepDecay", "stepSize", stepSize);
-  return (step) => withStep(step, (s) => {
-    using count = floorDivide(s, stepSize);
-    using rate = f32(decayRate);
-    using decay = power(rate, count);
-    return multiply(init, decay);
-  });
+  return (step) =>
+    withStep(step, (s) => {
+      using count = floorDivide(s, stepSize);
+      using rate = f32(decayRate);
+      using decay = power(rate, count);
+      return multiply(init, decay);
+    });
 }
 
 /**
@@ -107,16 +112,17 @@ export function cosineDecay(init: number, decaySteps: number, options: { end?: n
   checkNumber("cosineDecay", "init", init);
   checkCount("cosineDecay", "decaySteps", decaySteps);
   checkNumber("cosineDecay", "end", end);
-  return (step) => withStep(step, (s) => {
-    using clamped = minimum(s, decaySteps);
-    using rate = f32(Math.PI / decaySteps);
-    using angle = multiply(rate, clamped);
-    using c = cos(angle);
-    using shifted = add(1.0, c);
-    using decay = multiply(0.5, shifted);
-    using span = multiply(decay, init - end);
-    return add(end, span);
-  });
+  return (step) =>
+    withStep(step, (s) => {
+      using clamped = minimum(s, decaySteps);
+      using rate = f32(Math.PI / decaySteps);
+      using angle = multiply(rate, clamped);
+      using c = cos(angle);
+      using shifted = add(1.0, c);
+      using decay = multiply(0.5, shifted);
+      using span = multiply(decay, init - end);
+      return add(end, span);
+    });
 }
 
 /**
@@ -138,12 +144,13 @@ export function linearSchedule(init: number, end: number, steps: number): Schedu
   checkNumber("linearSchedule", "init", init);
   checkNumber("linearSchedule", "end", end);
   checkCount("linearSchedule", "steps", steps);
-  return (step) => withStep(step, (s) => {
-    using clamped = minimum(s, steps);
-    using slope = f32((end - init) / steps);
-    using line = multiply(clamped, slope);
-    return add(line, init);
-  });
+  return (step) =>
+    withStep(step, (s) => {
+      using clamped = minimum(s, steps);
+      using slope = f32((end - init) / steps);
+      using line = multiply(clamped, slope);
+      return add(line, init);
+    });
 }
 
 /**
@@ -173,24 +180,31 @@ export function joinSchedules(
   if (!Array.isArray(boundaries) || boundaries.length !== schedules.length - 1) {
     throw new MxError(
       "invalid_argument",
-      `[joinSchedules] received ${Array.isArray(boundaries) ? boundaries.length : String(boundaries)} boundaries but expected ${
-        schedules.length - 1
-      }`,
+      `[joinSchedules] received ${
+        Array.isArray(boundaries) ? boundaries.length : String(boundaries)
+      } boundaries but expected ${schedules.length - 1}`,
     );
   }
   for (const b of boundaries) {
-    checkNumber("joinSchedules", "a boundary", b, (v) => Number.isInteger(v) && v >= 0, "a non-negative integer");
+    checkNumber(
+      "joinSchedules",
+      "a boundary",
+      b,
+      (v) => Number.isInteger(v) && v >= 0,
+      "a non-negative integer",
+    );
   }
-  return (step) => withStep(step, (s) => {
-    let output = schedules[0]!(s);
-    boundaries.forEach((boundary, i) => {
-      using before = less(s, boundary);
-      using shifted = subtract(s, boundary);
-      using next = schedules[i + 1]!(shifted);
-      const joined = where(before, output, next);
-      output.dispose();
-      output = joined;
+  return (step) =>
+    withStep(step, (s) => {
+      let output = schedules[0]!(s);
+      boundaries.forEach((boundary, i) => {
+        using before = less(s, boundary);
+        using shifted = subtract(s, boundary);
+        using next = schedules[i + 1]!(shifted);
+        const joined = where(before, output, next);
+        output.dispose();
+        output = joined;
+      });
+      return output;
     });
-    return output;
-  });
 }
