@@ -450,6 +450,7 @@ export class MultiOptimizer extends Optimizer {
     }
     this.optimizers = [...optimizers];
     this.#filters = [...filters, () => true];
+    super.step.dispose(); // The base state is unused: the wrapped optimizers hold the state.
   }
 
   #split(gradients: unknown): unknown[] {
