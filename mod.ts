@@ -120,6 +120,7 @@ export * as linalg from "./src/linalg.ts";
 export * as utils from "./src/utils.ts";
 export * as nn from "./src/nn/mod.ts";
 export * as data from "./src/data/mod.ts";
+export * as optimizers from "./src/optimizers/mod.ts";
 export {
   checkpoint,
   customFunction,
