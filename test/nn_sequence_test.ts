@@ -85,7 +85,12 @@ function flatData(a: mx.MxArray): number[] {
 }
 
 /** Compares with MLX's float32 values (stored with 9 significant digits: exact after fround). */
-function assertMatches(got: mx.MxArray, expected: Encoded, label: string, tol = { rtol: 1e-4, atol: 1e-5 }): void {
+function assertMatches(
+  got: mx.MxArray,
+  expected: Encoded,
+  label: string,
+  tol = { rtol: 1e-4, atol: 1e-5 },
+): void {
   assertEquals(got.shape, expected.shape, `${label} shape`);
   assertAllClose(flatData(got), expected.data.map(Math.fround), { ...tol, label });
 }
@@ -94,7 +99,12 @@ function assertParams(module: mx.nn.Module, expected: Params, label: string, exa
   const ours = Object.fromEntries(mx.utils.treeFlatten(module.parameters())) as Record<string, mx.MxArray>;
   assertEquals(Object.keys(ours).sort(), Object.keys(expected).sort(), `${label} parameter names`);
   for (const [key, e] of Object.entries(expected)) {
-    assertMatches(ours[key]!, e, `${label}.${key}`, exact ? { rtol: 0, atol: 0 } : { rtol: 1e-4, atol: 1e-5 });
+    assertMatches(
+      ours[key]!,
+      e,
+      `${label}.${key}`,
+      exact ? { rtol: 0, atol: 0 } : { rtol: 1e-4, atol: 1e-5 },
+    );
   }
 }
 
@@ -155,7 +165,11 @@ function attentionOptions(o: Record<string, number | boolean>): mx.nn.MultiHeadA
 
 test("MultiHeadAttention matches MLX: input and value dims, bias, additive / boolean / causal masks", () => {
   for (const c of fixture.attention) {
-    const layer = new mx.nn.MultiHeadAttention(c.options.dims as number, c.options.num_heads as number, attentionOptions(c.options));
+    const layer = new mx.nn.MultiHeadAttention(
+      c.options.dims as number,
+      c.options.num_heads as number,
+      attentionOptions(c.options),
+    );
     layer.loadWeights(weightsOf(c.params));
     const mask = c.mask_kind === "causal" ? "causal" : c.mask === null ? undefined : decode(c.mask);
     const y = layer.forward(decode(c.queries), decode(c.keys), decode(c.values), mask);
@@ -238,7 +252,10 @@ test("RoPE, SinusoidalPositionalEncoding and ALiBi match MLX", () => {
     } else {
       y = new mx.nn.ALiBi().forward(x, c.offset, c.mask ? decode(c.mask) : undefined);
     }
-    assertMatches(y, c.y, `${c.layer} ${JSON.stringify(o)} offset=${c.offset ?? 0}`, { rtol: 1e-5, atol: 2e-6 });
+    assertMatches(y, c.y, `${c.layer} ${JSON.stringify(o)} offset=${c.offset ?? 0}`, {
+      rtol: 1e-5,
+      atol: 2e-6,
+    });
   }
 });
 
@@ -249,7 +266,10 @@ test("RoPE with per-batch array offsets equals RoPE with each offset; float16 ke
   const first = rope.forward(mx.index(x, "0:1"), 1);
   const second = rope.forward(mx.index(x, "1:2"), 4);
   assertAllClose(flatData(both), [...flatData(first), ...flatData(second)], { rtol: 1e-6, atol: 1e-6 });
-  assertAllClose(flatData(rope.forward(x, mx.array(2, mx.int32))), flatData(rope.forward(x, 2)), { rtol: 0, atol: 0 });
+  assertAllClose(flatData(rope.forward(x, mx.array(2, mx.int32))), flatData(rope.forward(x, 2)), {
+    rtol: 0,
+    atol: 0,
+  });
   const half = rope.forward(mx.astype(x, mx.float16));
   assertEquals(String(half.dtype), "float16");
   assertAllClose(flatData(half), flatData(rope.forward(x)), { rtol: 1e-2, atol: 1e-2 });
@@ -267,10 +287,18 @@ test("nn.valueAndGrad through an LSTM and a MultiHeadAttention gives MLX's value
         const [hs, cs] = model.forward(x, h, cell);
         return mx.add(mx.mean(mx.square(mx.subtract(hs, t))), mx.mean(cs));
       };
-      [value, grads] = mx.nn.valueAndGrad(model, loss)(decode(c.x!), decode(c.hidden!), decode(c.cell!), decode(c.target!));
+      [value, grads] = mx.nn.valueAndGrad(model, loss)(
+        decode(c.x!),
+        decode(c.hidden!),
+        decode(c.cell!),
+        decode(c.target!),
+      );
     } else {
-      const model = new mx.nn.MultiHeadAttention(8, 2, { keyInputDims: 6, bias: true }).loadWeights(weightsOf(c.params));
-      const loss = (q: mx.MxArray, k: mx.MxArray, m: mx.MxArray) => mx.sum(mx.square(model.forward(q, k, k, m)));
+      const model = new mx.nn.MultiHeadAttention(8, 2, { keyInputDims: 6, bias: true }).loadWeights(
+        weightsOf(c.params),
+      );
+      const loss = (q: mx.MxArray, k: mx.MxArray, m: mx.MxArray) =>
+        mx.sum(mx.square(model.forward(q, k, k, m)));
       [value, grads] = mx.nn.valueAndGrad(model, loss)(decode(c.queries!), decode(c.keys!), decode(c.mask!));
     }
     assertAllClose(value.item() as number, c.value, { rtol: 1e-5, label: `${c.layer} loss` });
@@ -295,14 +323,22 @@ test("checkpoint: encoder and decoder stacks give the same values and gradients 
     assertAllClose(v2.item() as number, v1.item() as number, { rtol: 1e-6 });
     const f1 = mx.utils.treeFlatten(g1) as [string, mx.MxArray][];
     const f2 = Object.fromEntries(mx.utils.treeFlatten(g2)) as Record<string, mx.MxArray>;
-    for (const [k, g] of f1) assertAllClose(flatData(f2[k]!), flatData(g), { rtol: 1e-5, atol: 1e-6, label: k });
+    for (const [k, g] of f1) {
+      assertAllClose(flatData(f2[k]!), flatData(g), { rtol: 1e-5, atol: 1e-6, label: k });
+    }
   }
   const decoder = new mx.nn.TransformerDecoder(1, 4, 2, { mlpDims: 8, checkpoint: true });
   const reference = new mx.nn.TransformerDecoder(1, 4, 2, { mlpDims: 8 });
   reference.update(decoder.parameters());
   const memory = mx.random.normal({ shape: [2, 5, 4], key: mx.random.key(4) });
-  const [d1, h1] = mx.nn.valueAndGrad(decoder, (a: mx.MxArray) => mx.sum(decoder.forward(a, memory, "causal")))(x);
-  const [d2, h2] = mx.nn.valueAndGrad(reference, (a: mx.MxArray) => mx.sum(reference.forward(a, memory, "causal")))(x);
+  const [d1, h1] = mx.nn.valueAndGrad(
+    decoder,
+    (a: mx.MxArray) => mx.sum(decoder.forward(a, memory, "causal")),
+  )(x);
+  const [d2, h2] = mx.nn.valueAndGrad(
+    reference,
+    (a: mx.MxArray) => mx.sum(reference.forward(a, memory, "causal")),
+  )(x);
   assertAllClose(d1.item() as number, d2.item() as number, { rtol: 1e-6 });
   const r = Object.fromEntries(mx.utils.treeFlatten(h2)) as Record<string, mx.MxArray>;
   for (const [k, g] of mx.utils.treeFlatten(h1) as [string, mx.MxArray][]) {
@@ -339,29 +375,97 @@ test("bad arguments raise MxError naming the layer", () => {
   assertThrows(() => new mx.nn.RNN(0, 4), mx.MxError, "[RNN] inputSize must be a positive integer");
   assertThrows(() => new mx.nn.LSTM(3, 2.5), mx.MxError, "[LSTM] hiddenSize");
   const lstm = new mx.nn.LSTM(3, 4);
-  assertThrows(() => lstm.forward(mx.ones([2, 5, 2])), mx.MxError, "[LSTM] the input's last axis must be input_size 3");
+  assertThrows(
+    () => lstm.forward(mx.ones([2, 5, 2])),
+    mx.MxError,
+    "[LSTM] the input's last axis must be input_size 3",
+  );
   assertThrows(() => lstm.forward(mx.ones([3])), mx.MxError, "[LSTM] the input must be [N, L, D] or [L, D]");
-  assertThrows(() => lstm.forward(mx.ones([2, 5, 3]), mx.ones([3, 4])), mx.MxError, "[LSTM] the hidden state must have shape [2,4]");
-  assertThrows(() => lstm.forward(mx.ones([5, 3]), undefined, mx.ones([2, 4])), mx.MxError, "[LSTM] the cell state must have shape [4]");
-  assertThrows(() => new mx.nn.GRU(3, 4).forward(mx.ones([2, 5, 3], mx.int32)), mx.MxError, "[GRU] the input must be floating point");
-  assertThrows(() => new mx.nn.RNN(3, 4).forward(mx.ones([2, 0, 3])), mx.MxError, "[RNN] the sequence is empty");
-  assertThrows(() => new mx.nn.MultiHeadAttention(6, 4), mx.MxError, "[MultiHeadAttention] the feature dimensions should be divisible");
+  assertThrows(
+    () => lstm.forward(mx.ones([2, 5, 3]), mx.ones([3, 4])),
+    mx.MxError,
+    "[LSTM] the hidden state must have shape [2,4]",
+  );
+  assertThrows(
+    () => lstm.forward(mx.ones([5, 3]), undefined, mx.ones([2, 4])),
+    mx.MxError,
+    "[LSTM] the cell state must have shape [4]",
+  );
+  assertThrows(
+    () => new mx.nn.GRU(3, 4).forward(mx.ones([2, 5, 3], mx.int32)),
+    mx.MxError,
+    "[GRU] the input must be floating point",
+  );
+  assertThrows(
+    () => new mx.nn.RNN(3, 4).forward(mx.ones([2, 0, 3])),
+    mx.MxError,
+    "[RNN] the sequence is empty",
+  );
+  assertThrows(
+    () => new mx.nn.MultiHeadAttention(6, 4),
+    mx.MxError,
+    "[MultiHeadAttention] the feature dimensions should be divisible",
+  );
   const mha = new mx.nn.MultiHeadAttention(4, 2);
   const q = mx.ones([2, 3, 4]);
-  assertThrows(() => mha.forward(q, mx.ones([2, 3, 5]), q), mx.MxError, "[MultiHeadAttention] keys must have shape [batch, length, 4]");
-  assertThrows(() => mha.forward(q, q, mx.ones([1, 3, 4])), mx.MxError, "[MultiHeadAttention] queries [2,3,4], keys [2,3,4] and values [1,3,4]");
-  assertThrows(() => mha.forward(q, q, q, mx.ones([4, 4])), mx.MxError, "[MultiHeadAttention] the mask of shape [4,4] does not broadcast");
-  assertThrows(() => mx.nn.MultiHeadAttention.createAdditiveCausalMask(3, mx.int32), mx.MxError, "dtype must be floating point");
+  assertThrows(
+    () => mha.forward(q, mx.ones([2, 3, 5]), q),
+    mx.MxError,
+    "[MultiHeadAttention] keys must have shape [batch, length, 4]",
+  );
+  assertThrows(
+    () => mha.forward(q, q, mx.ones([1, 3, 4])),
+    mx.MxError,
+    "[MultiHeadAttention] queries [2,3,4], keys [2,3,4] and values [1,3,4]",
+  );
+  assertThrows(
+    () => mha.forward(q, q, q, mx.ones([4, 4])),
+    mx.MxError,
+    "[MultiHeadAttention] the mask of shape [4,4] does not broadcast",
+  );
+  assertThrows(
+    () => mx.nn.MultiHeadAttention.createAdditiveCausalMask(3, mx.int32),
+    mx.MxError,
+    "dtype must be floating point",
+  );
   assertThrows(() => new mx.nn.TransformerEncoder(0, 4, 2), mx.MxError, "[TransformerEncoder] numLayers");
-  assertThrows(() => new mx.nn.TransformerDecoderLayer(4, 2, { mlpDims: -1 }), mx.MxError, "[TransformerDecoderLayer] mlpDims");
+  assertThrows(
+    () => new mx.nn.TransformerDecoderLayer(4, 2, { mlpDims: -1 }),
+    mx.MxError,
+    "[TransformerDecoderLayer] mlpDims",
+  );
   assertThrows(() => new mx.nn.RoPE(3), mx.MxError, "[RoPE] dims must be a positive even integer");
   const rope = new mx.nn.RoPE(4);
   assertThrows(() => rope.forward(mx.ones([3, 4])), mx.MxError, "[RoPE] the input must have at least 3 axes");
-  assertThrows(() => rope.forward(mx.ones([1, 3, 2])), mx.MxError, "[RoPE] dims 4 exceeds the input's last axis");
-  assertThrows(() => rope.forward(mx.ones([1, 3, 4], mx.int32)), mx.MxError, "[RoPE] the input must be floating point");
-  assertThrows(() => rope.forward(mx.ones([2, 3, 4]), mx.array([1, 2, 3], mx.int32)), mx.MxError, "[RoPE] offset must be a scalar or a vector of 2");
-  assertThrows(() => rope.forward(mx.ones([2, 3, 4]), mx.array([1.5, 2])), mx.MxError, "[RoPE] offset must be an integer array");
-  assertThrows(() => new mx.nn.SinusoidalPositionalEncoding(5), mx.MxError, "[SinusoidalPositionalEncoding] dims must be positive and even");
-  assertThrows(() => new mx.nn.ALiBi().forward(mx.ones([3, 4])), mx.MxError, "[ALiBi] the attention scores must be");
+  assertThrows(
+    () => rope.forward(mx.ones([1, 3, 2])),
+    mx.MxError,
+    "[RoPE] dims 4 exceeds the input's last axis",
+  );
+  assertThrows(
+    () => rope.forward(mx.ones([1, 3, 4], mx.int32)),
+    mx.MxError,
+    "[RoPE] the input must be floating point",
+  );
+  assertThrows(
+    () => rope.forward(mx.ones([2, 3, 4]), mx.array([1, 2, 3], mx.int32)),
+    mx.MxError,
+    "[RoPE] offset must be a scalar or a vector of 2",
+  );
+  assertThrows(
+    () => rope.forward(mx.ones([2, 3, 4]), mx.array([1.5, 2])),
+    mx.MxError,
+    "[RoPE] offset must be an integer array",
+  );
+  assertThrows(
+    () => new mx.nn.SinusoidalPositionalEncoding(5),
+    mx.MxError,
+    "[SinusoidalPositionalEncoding] dims must be positive and even",
+  );
+  assertThrows(
+    () => new mx.nn.ALiBi().forward(mx.ones([3, 4])),
+    mx.MxError,
+    "[ALiBi] the attention scores must be",
+  );
   assertThrows(() => mx.nn.ALiBi.createAlibiSlope(0), mx.MxError, "[ALiBi] the number of heads");
 });

@@ -37,7 +37,7 @@ export interface RoPEOptions {
  * import * as mx from "mlx-ts";
  * const rope = new mx.nn.RoPE(4);
  * const y = rope.forward(mx.ones([1, 2, 4]));
- * console.log(y.shape, mx.round(y, { decimals: 4 }).tolist()[0][0]); // [ 1, 2, 4 ] [ 1, 1, 1, 1 ]
+ * console.log(y.shape, mx.index(y, 0, 0).tolist()); // [ 1, 2, 4 ] [1, 1, 1, 1] (position 0: no rotation)
  * ```
  */
 export class RoPE extends Module {
@@ -74,7 +74,10 @@ export class RoPE extends Module {
   forward(x: MxArray, offset: number | MxArray = 0): MxArray {
     const dims = this.dims;
     if (x.ndim < 3) {
-      throw new MxError("invalid_argument", `[RoPE] the input must have at least 3 axes; got shape [${x.shape}]`);
+      throw new MxError(
+        "invalid_argument",
+        `[RoPE] the input must have at least 3 axes; got shape [${x.shape}]`,
+      );
     }
     if (x.dtype.category !== "floating") {
       throw new MxError("invalid_argument", `[RoPE] the input must be floating point; got ${x.dtype}`);
@@ -86,7 +89,9 @@ export class RoPE extends Module {
       );
     }
     if (typeof offset === "number") {
-      if (!Number.isInteger(offset)) throw new MxError("invalid_argument", `[RoPE] offset must be an integer; got ${offset}`);
+      if (!Number.isInteger(offset)) {
+        throw new MxError("invalid_argument", `[RoPE] offset must be an integer; got ${offset}`);
+      }
     } else if (!(offset instanceof MxArray)) {
       throw new MxError("invalid_argument", `[RoPE] offset must be an integer or an integer array`);
     } else if (offset.ndim > 1 || (offset.size !== 1 && offset.size !== x.shape[0])) {
@@ -99,7 +104,11 @@ export class RoPE extends Module {
     }
     return tidy(() => {
       // As 4 axes [B, N, T, D], as MLX's fallback.
-      let x4 = x.ndim === 3 ? expandDims(x, 1) : x.ndim > 4 ? flatten(x, { startAxis: 1, endAxis: x.ndim - 3 }) : x;
+      let x4 = x.ndim === 3
+        ? expandDims(x, 1)
+        : x.ndim > 4
+        ? flatten(x, { startAxis: 1, endAxis: x.ndim - 3 })
+        : x;
       const [b, n, t, d] = x4.shape as [number, number, number, number];
       const half = dims / 2;
       let shift: MxArray | number = offset;
@@ -176,7 +185,10 @@ export class SinusoidalPositionalEncoding extends Module {
     const maxFreq = options.maxFreq ?? 1;
     for (const [name, value] of [["minFreq", minFreq], ["maxFreq", maxFreq]] as const) {
       if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
-        throw new MxError("invalid_argument", `[SinusoidalPositionalEncoding] ${name} must be a positive number; got ${value}`);
+        throw new MxError(
+          "invalid_argument",
+          `[SinusoidalPositionalEncoding] ${name} must be a positive number; got ${value}`,
+        );
       }
     }
     const half = dims / 2;
@@ -210,7 +222,7 @@ export class SinusoidalPositionalEncoding extends Module {
  * ```ts
  * import * as mx from "mlx-ts";
  * const scores = mx.zeros([1, 2, 2, 2]);
- * console.log(new mx.nn.ALiBi().forward(scores).tolist()[1]); // [[-0, -0.00390625], [-0.00390625, -0]]
+ * console.log(mx.index(new mx.nn.ALiBi().forward(scores), 0, 1).tolist()); // [[0, -0.00390625], [-0.00390625, 0]]
  * ```
  */
 export class ALiBi extends Module {
@@ -220,7 +232,7 @@ export class ALiBi extends Module {
    * @example
    * ```ts
    * import * as mx from "mlx-ts";
-   * console.log(mx.nn.ALiBi.createAlibiMatrix(2, 2, 1, 0).tolist()); // [[[[-0, -0.00390625], [-0.00390625, -0]]]]
+   * console.log(mx.nn.ALiBi.createAlibiMatrix(2, 2, 1, 0).tolist()); // [[[[0, -0.00390625], [-0.00390625, 0]]]]
    * ```
    */
   static createAlibiMatrix(
@@ -230,7 +242,12 @@ export class ALiBi extends Module {
     offset: number,
     dtype: Dtype = float32,
   ): MxArray {
-    for (const [name, value] of [["qSequenceLength", qSequenceLength], ["kSequenceLength", kSequenceLength], ["offset", offset]] as const) {
+    for (
+      const [name, value] of [["qSequenceLength", qSequenceLength], ["kSequenceLength", kSequenceLength], [
+        "offset",
+        offset,
+      ]] as const
+    ) {
       if (!Number.isInteger(value) || value < 0) {
         throw new MxError("invalid_argument", `[ALiBi] ${name} must be a non-negative integer; got ${value}`);
       }
@@ -244,8 +261,9 @@ export class ALiBi extends Module {
   }
 
   /**
-   * The per-head slopes, `[heads, 1, 1]`: a geometric sequence from 2^(-8/n) (n the power
-   * of two at or above... interleaved for head counts that are not powers of two, as MLX).
+   * The per-head slopes, `[heads, 1, 1]`: for n heads (a power of two) the geometric
+   * sequence 2^(-8/n), 2^(-16/n), ...; other head counts take the slopes of the power of two
+   * below and every other slope of the one above, as MLX.
    *
    * @example
    * ```ts
@@ -255,7 +273,10 @@ export class ALiBi extends Module {
    */
   static createAlibiSlope(numHeads: number, dtype: Dtype = float32): MxArray {
     if (!Number.isInteger(numHeads) || numHeads <= 0) {
-      throw new MxError("invalid_argument", `[ALiBi] the number of heads must be a positive integer; got ${numHeads}`);
+      throw new MxError(
+        "invalid_argument",
+        `[ALiBi] the number of heads must be a positive integer; got ${numHeads}`,
+      );
     }
     const slopes = (n: number): number[] => {
       const log2 = Math.log2(n);

@@ -106,9 +106,12 @@ export class RNN extends Module {
     super();
     checkDims("RNN", { inputSize, hiddenSize });
     if (options.nonlinearity !== undefined && typeof options.nonlinearity !== "function") {
-      throw new MxError("invalid_argument", `[RNN] nonlinearity must be a function; got ${typeof options.nonlinearity}`);
+      throw new MxError(
+        "invalid_argument",
+        `[RNN] nonlinearity must be a function; got ${typeof options.nonlinearity}`,
+      );
     }
-    this.nonlinearity = options.nonlinearity ?? ((x) => tanh(x));
+    this.nonlinearity = options.nonlinearity ?? tanh;
     this.hiddenSize = hiddenSize;
     const scale = 1 / Math.sqrt(hiddenSize);
     this.Wxh = draw(scale, [hiddenSize, inputSize]);
@@ -117,7 +120,10 @@ export class RNN extends Module {
   }
 
   protected override extraRepr(): string {
-    return `input_dims=${this.Wxh.shape[1]}, hidden_size=${this.hiddenSize}, bias=${this.bias !== undefined}`;
+    const nonlinearity = this.nonlinearity.name || "<function>";
+    return `input_dims=${
+      this.Wxh.shape[1]
+    }, hidden_size=${this.hiddenSize}, nonlinearity=${nonlinearity}, bias=${this.bias !== undefined}`;
   }
 
   /**

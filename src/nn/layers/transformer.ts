@@ -43,7 +43,14 @@ function lowestFinite(dtype: Dtype): number {
  * `softmax(q k^T * scale + mask) v` over `[B, H, L, D]` queries and `[B, H, S, D]` keys and
  * values, as MLX's scaled dot product attention fallback computes it.
  */
-function attend(op: string, q: MxArray, k: MxArray, v: MxArray, scale: number, mask: AttentionMask | undefined): MxArray {
+function attend(
+  op: string,
+  q: MxArray,
+  k: MxArray,
+  v: MxArray,
+  scale: number,
+  mask: AttentionMask | undefined,
+): MxArray {
   return tidy(() => {
     let scores = matmul(multiply(q, scale), swapaxes(k, -1, -2));
     if (mask !== undefined) {
@@ -55,7 +62,10 @@ function attend(op: string, q: MxArray, k: MxArray, v: MxArray, scale: number, m
       } else {
         m = mask;
         if (m.ndim > 4) {
-          throw new MxError("invalid_argument", `[${op}] the mask must have at most 4 axes; got shape [${m.shape}]`);
+          throw new MxError(
+            "invalid_argument",
+            `[${op}] the mask must have at most 4 axes; got shape [${m.shape}]`,
+          );
         }
         try {
           broadcastShapes(m.shape, scores.shape);
@@ -66,7 +76,9 @@ function attend(op: string, q: MxArray, k: MxArray, v: MxArray, scale: number, m
           );
         }
       }
-      scores = m.dtype === bool ? where(m, scores, lowestFinite(scores.dtype)) : add(scores, astype(m, scores.dtype));
+      scores = m.dtype === bool
+        ? where(m, scores, lowestFinite(scores.dtype))
+        : add(scores, astype(m, scores.dtype));
     }
     return matmul(softmax(scores, { axis: -1 }), v);
   });
@@ -123,7 +135,13 @@ export class MultiHeadAttention extends Module {
     const valueInputDims = options.valueInputDims ?? keyInputDims;
     const valueDims = options.valueDims ?? dims;
     const valueOutputDims = options.valueOutputDims ?? dims;
-    checkDims("MultiHeadAttention", { queryInputDims, keyInputDims, valueInputDims, valueDims, valueOutputDims });
+    checkDims("MultiHeadAttention", {
+      queryInputDims,
+      keyInputDims,
+      valueInputDims,
+      valueDims,
+      valueOutputDims,
+    });
     if (valueDims % numHeads !== 0) {
       throw new MxError(
         "invalid_argument",
@@ -157,14 +175,20 @@ export class MultiHeadAttention extends Module {
         );
       }
     }
-    if (queries.shape[0] !== keys.shape[0] || keys.shape[0] !== values.shape[0] || keys.shape[1] !== values.shape[1]) {
+    if (
+      queries.shape[0] !== keys.shape[0] || keys.shape[0] !== values.shape[0] ||
+      keys.shape[1] !== values.shape[1]
+    ) {
       throw new MxError(
         "shape_mismatch",
         `[MultiHeadAttention] queries [${queries.shape}], keys [${keys.shape}] and values [${values.shape}] must share the batch size, and keys and values the length`,
       );
     }
     if (mask !== undefined && mask !== "causal" && typeof (mask as { shape?: unknown }).shape !== "object") {
-      throw new MxError("invalid_argument", `[MultiHeadAttention] mask must be an MxArray or "causal"; got ${String(mask)}`);
+      throw new MxError(
+        "invalid_argument",
+        `[MultiHeadAttention] mask must be an MxArray or "causal"; got ${String(mask)}`,
+      );
     }
     return tidy(() => {
       const heads = (x: MxArray) => transpose(unflatten(x, -1, [this.numHeads, -1]), { axes: [0, 2, 1, 3] });
@@ -191,7 +215,10 @@ export class MultiHeadAttention extends Module {
    */
   static createAdditiveCausalMask(n: number, dtype: Dtype = float32): MxArray {
     if (!Number.isInteger(n) || n < 0) {
-      throw new MxError("invalid_argument", `[MultiHeadAttention.createAdditiveCausalMask] n must be a non-negative integer; got ${n}`);
+      throw new MxError(
+        "invalid_argument",
+        `[MultiHeadAttention.createAdditiveCausalMask] n must be a non-negative integer; got ${n}`,
+      );
     }
     if (dtype.category !== "floating") {
       throw new MxError(
@@ -229,7 +256,10 @@ function layerSizes(op: string, dims: number, numHeads: number, options: Transfo
   const mlpDims = options.mlpDims ?? 4 * dims;
   checkDims(op, { dims, numHeads, mlpDims });
   if (options.activation !== undefined && typeof options.activation !== "function") {
-    throw new MxError("invalid_argument", `[${op}] activation must be a function; got ${typeof options.activation}`);
+    throw new MxError(
+      "invalid_argument",
+      `[${op}] activation must be a function; got ${typeof options.activation}`,
+    );
   }
   return mlpDims;
 }
@@ -323,7 +353,10 @@ export class TransformerEncoder extends Module {
   constructor(numLayers: number, dims: number, numHeads: number, options: TransformerStackOptions = {}) {
     super();
     checkDims("TransformerEncoder", { numLayers });
-    this.layers = Array.from({ length: numLayers }, () => new TransformerEncoderLayer(dims, numHeads, options));
+    this.layers = Array.from(
+      { length: numLayers },
+      () => new TransformerEncoderLayer(dims, numHeads, options),
+    );
     this.ln = new LayerNorm(dims);
     this.checkpoint = options.checkpoint ?? false;
   }
@@ -336,7 +369,10 @@ export class TransformerEncoder extends Module {
         // Array masks are arguments of the checkpointed call; "causal" is not an array.
         const arrayMask = typeof mask === "object" ? [mask] : [];
         y = this.checkpoint
-          ? checkpointed(layer, (h, m) => layer.forward(h!, typeof mask === "object" ? m : mask), [y, ...arrayMask])
+          ? checkpointed(layer, (h, m) => layer.forward(h!, typeof mask === "object" ? m : mask), [
+            y,
+            ...arrayMask,
+          ])
           : layer.forward(y, mask);
       }
       return this.ln.forward(y);
@@ -398,7 +434,10 @@ export class TransformerDecoderLayer extends Module {
         let y = this.ln1.forward(x);
         const h1 = add(x, this.dropout1.forward(this.self_attention.forward(y, y, y, xMask)));
         y = this.ln2.forward(h1);
-        const h2 = add(h1, this.dropout2.forward(this.cross_attention.forward(y, memory, memory, memoryMask)));
+        const h2 = add(
+          h1,
+          this.dropout2.forward(this.cross_attention.forward(y, memory, memory, memoryMask)),
+        );
         return add(h2, mlp(this.ln3.forward(h2)));
       }
       const h1 = this.ln1.forward(add(x, this.dropout1.forward(this.self_attention.forward(x, x, x, xMask))));
@@ -429,7 +468,10 @@ export class TransformerDecoder extends Module {
   constructor(numLayers: number, dims: number, numHeads: number, options: TransformerStackOptions = {}) {
     super();
     checkDims("TransformerDecoder", { numLayers });
-    this.layers = Array.from({ length: numLayers }, () => new TransformerDecoderLayer(dims, numHeads, options));
+    this.layers = Array.from(
+      { length: numLayers },
+      () => new TransformerDecoderLayer(dims, numHeads, options),
+    );
     this.ln = new LayerNorm(dims);
     this.checkpoint = options.checkpoint ?? false;
   }
