@@ -56,9 +56,6 @@ function checkInputs(
       `[${layer}] the input's last axis must be input_size ${inputSize}; got shape [${x.shape}]`,
     );
   }
-  if (x.dtype.category !== "floating") {
-    throw new MxError("invalid_argument", `[${layer}] the input must be floating point; got ${x.dtype}`);
-  }
   if (x.shape[x.ndim - 2] === 0) {
     throw new MxError("invalid_argument", `[${layer}] the sequence is empty (input shape [${x.shape}])`);
   }
