@@ -372,6 +372,13 @@ test("dtypes: integer inputs promote to float32 as in MLX; float16 and bfloat16 
     assertEquals(String(y16.dtype), "float16");
     assertAllClose(flatData(mx.astype(y16, mx.float32)), flatData(y32), { rtol: 0, atol: 1e-2 });
   }
+  // integer masks are additive in the attention's dtype; a wider float mask is an error, as in MLX
+  assertEquals(String(mha.forward(q16, q16, q16, mx.zeros([3, 3], mx.int32)).dtype), "float16");
+  assertThrows(
+    () => mha.forward(q16, q16, q16, mx.zeros([3, 3])),
+    mx.MxError,
+    "[MultiHeadAttention] the mask's dtype float32 must promote to the attention's dtype float16",
+  );
 });
 
 test("parameter names, toString and degenerate shapes", () => {

@@ -39,6 +39,14 @@ function lowestFinite(dtype: Dtype): number {
   return -3.4028234663852886e38;
 }
 
+/** Whether a mask of dtype `mask` promotes to the attention's dtype `out` (MLX's rule). */
+function maskPromotes(mask: Dtype, out: Dtype): boolean {
+  if (mask.category !== "floating") return mask.category !== "complexfloating";
+  if (mask === out) return true;
+  const halves = mask === float16 || mask === bfloat16;
+  return (out === float32 && halves) || (out === float64 && (halves || mask === float32));
+}
+
 /**
  * `softmax(q k^T * scale + mask) v` over `[B, H, L, D]` queries and `[B, H, S, D]` keys and
  * values, as MLX's scaled dot product attention fallback computes it.
@@ -65,6 +73,12 @@ function attend(
           throw new MxError(
             "invalid_argument",
             `[${op}] the mask must have at most 4 axes; got shape [${m.shape}]`,
+          );
+        }
+        if (!maskPromotes(m.dtype, scores.dtype)) {
+          throw new MxError(
+            "invalid_argument",
+            `[${op}] the mask's dtype ${m.dtype} must promote to the attention's dtype ${scores.dtype}`,
           );
         }
         try {
