@@ -274,6 +274,15 @@ test("RoPE with per-batch array offsets equals RoPE with each offset; float16 ke
   assertEquals(String(half.dtype), "float16");
   assertAllClose(flatData(half), flatData(rope.forward(x)), { rtol: 1e-2, atol: 1e-2 });
   assertEquals(rope.forward(mx.zeros([2, 0, 8])).shape, [2, 0, 8]);
+  // more than 4 axes: the middle ones are heads, as MLX's [B, N, T, D] view
+  const x5 = mx.random.normal({ shape: [2, 2, 3, 4, 8], key: mx.random.key(5) });
+  const flat = rope.forward(mx.reshape(x5, [2, 6, 4, 8]), 3);
+  assertAllClose(flatData(rope.forward(x5, 3)), flatData(flat), { rtol: 0, atol: 0 });
+  assertThrows(
+    () => new mx.nn.MultiHeadAttention(8, 2).forward(x, x, x, "future" as unknown as "causal"),
+    mx.MxError,
+    'mask must be an MxArray or "causal"',
+  );
   assertEquals(String(rope), "RoPE(8, traditional=false)");
 });
 
@@ -360,7 +369,11 @@ test("dtypes: integer inputs promote to float32 as in MLX; float16 and bfloat16 
     low.setDtype(dtype);
     const [h] = low.forward(mx.astype(ints, dtype));
     assertEquals(String(h.dtype), String(dtype));
-    assertAllClose(flatData(mx.astype(h, mx.float32)), flatData(h32), { rtol: 0, atol: 3e-2, label: String(dtype) });
+    assertAllClose(flatData(mx.astype(h, mx.float32)), flatData(h32), {
+      rtol: 0,
+      atol: 3e-2,
+      label: String(dtype),
+    });
   }
   const mha = new mx.nn.MultiHeadAttention(4, 2);
   const q = mx.random.normal({ shape: [1, 3, 4], key: mx.random.key(7) });

@@ -104,7 +104,7 @@ export class RoPE extends Module {
     }
     return tidy(() => {
       // As 4 axes [B, N, T, D], as MLX's fallback.
-      let x4 = x.ndim === 3
+      const x4 = x.ndim === 3
         ? expandDims(x, 1)
         : x.ndim > 4
         ? flatten(x, { startAxis: 1, endAxis: x.ndim - 3 })
@@ -135,8 +135,7 @@ export class RoPE extends Module {
         const [o1, o2] = rotate(index(x4, "...", `0:${half}`), index(x4, "...", `${half}:${dims}`));
         out = concatenate([o1!, o2!, ...rest], { axis: -1 });
       }
-      x4 = out;
-      return reshape(x4, x.shape);
+      return reshape(out, x.shape);
     });
   }
 }

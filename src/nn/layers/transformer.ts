@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { MxArray } from "../../array.ts";
+import { MxArray } from "../../array.ts";
 import { arange } from "../../creation.ts";
 import { bfloat16, bool, type Dtype, float16, float32, float64 } from "../../dtype.ts";
 import { MxError } from "../../errors.ts";
@@ -198,7 +198,7 @@ export class MultiHeadAttention extends Module {
         `[MultiHeadAttention] queries [${queries.shape}], keys [${keys.shape}] and values [${values.shape}] must share the batch size, and keys and values the length`,
       );
     }
-    if (mask !== undefined && mask !== "causal" && typeof (mask as { shape?: unknown }).shape !== "object") {
+    if (mask !== undefined && mask !== "causal" && !(mask instanceof MxArray)) {
       throw new MxError(
         "invalid_argument",
         `[MultiHeadAttention] mask must be an MxArray or "causal"; got ${String(mask)}`,
