@@ -70,3 +70,24 @@ export {
 export { Dropout, Dropout2d, Dropout3d } from "./layers/dropout.ts";
 export { Embedding } from "./layers/embedding.ts";
 export { Upsample, type UpsampleMode, type UpsampleOptions } from "./layers/upsample.ts";
+export { GRU, LSTM, type RecurrentOptions, RNN, type RnnOptions } from "./layers/recurrent.ts";
+export {
+  type AttentionMask,
+  MultiHeadAttention,
+  type MultiHeadAttentionOptions,
+  Transformer,
+  TransformerDecoder,
+  TransformerDecoderLayer,
+  TransformerEncoder,
+  TransformerEncoderLayer,
+  type TransformerLayerOptions,
+  type TransformerOptions,
+  type TransformerStackOptions,
+} from "./layers/transformer.ts";
+export {
+  ALiBi,
+  RoPE,
+  type RoPEOptions,
+  SinusoidalPositionalEncoding,
+  type SinusoidalPositionalEncodingOptions,
+} from "./layers/positional_encoding.ts";

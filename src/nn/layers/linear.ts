@@ -20,7 +20,8 @@ export function callLayer(layer: UnaryLayer, x: MxArray): MxArray {
   return typeof layer === "function" ? layer(x) : layer.forward(x);
 }
 
-function checkDims(op: string, values: Record<string, number>): void {
+/** @internal Raises a MxError naming `op` unless every value is a positive integer. */
+export function checkDims(op: string, values: Record<string, number>): void {
   for (const [name, value] of Object.entries(values)) {
     if (!Number.isInteger(value) || value <= 0) {
       throw new MxError("invalid_argument", `[${op}] ${name} must be a positive integer; got ${value}`);
