@@ -38,12 +38,16 @@ export { astype, asyncEval, evaluate as eval, isEvaluated } from "./src/ops.ts";
 export { dispose, keep, tidy } from "./src/scope.ts";
 export {
   all,
+  allclose,
   any,
+  arrayEqual,
   argmax,
   argmin,
   type ArgReduceOptions,
+  type CloseOptions,
   cummax,
   cummin,
+  isclose,
   cumprod,
   cumsum,
   logcumsumexp,

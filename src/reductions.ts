@@ -7,8 +7,26 @@
 
 import { native } from "../ffi/loader.ts";
 import { MxArray } from "./array.ts";
-import { complex64, type Dtype, float32 } from "./dtype.ts";
-import { abs, divide, exp, isinf, log, multiply, sqrt, square, stopGradient, subtract } from "./elementwise.ts";
+import { bool, complex64, type Dtype, float32 } from "./dtype.ts";
+import {
+  abs,
+  add,
+  divide,
+  equal,
+  exp,
+  isinf,
+  isnan,
+  lessEqual,
+  log,
+  logicalAnd,
+  logicalNot,
+  logicalOr,
+  multiply,
+  sqrt,
+  square,
+  stopGradient,
+  subtract,
+} from "./elementwise.ts";
 import { full } from "./creation.ts";
 import { checkHandle, MxError } from "./errors.ts";
 import { int32Arg } from "./native_args.ts";
@@ -430,4 +448,91 @@ export function trace(
   using values = options.dtype ? astype(a, options.dtype) : null;
   using diagonalValues = diagonal(values ?? a, options);
   return sum(diagonalValues, { axis: -1 });
+}
+
+/** Options of `isclose` and `allclose`. */
+export interface CloseOptions {
+  /** Relative tolerance (default 1e-5). */
+  rtol?: number;
+  /** Absolute tolerance (default 1e-8). */
+  atol?: number;
+  /** NaN equals NaN (default false). */
+  equalNan?: boolean;
+  stream?: StreamOrDevice;
+}
+
+/**
+ * Elementwise `|a - b| <= atol + rtol * |b|` (broadcasting), MLX's `isclose`: infinities
+ * are close only to themselves, NaN only with `equalNan`.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * console.log(mx.isclose(mx.array([1, 2, Infinity]), mx.array([1.000001, 2.1, Infinity])).tolist()); // [true, false, true]
+ * ```
+ */
+export function isclose(a: MxArray, b: MxArray, options: CloseOptions = {}): MxArray {
+  checkStream("isclose", options.stream);
+  const rtol = options.rtol ?? 1e-5;
+  const atol = options.atol ?? 1e-8;
+  using difference = subtract(a, b);
+  using lhs = abs(difference);
+  using magnitude = abs(b);
+  using scaled = multiply(magnitude, rtol);
+  using rhs = add(scaled, atol);
+  using within = lessEqual(lhs, rhs);
+  using aInf = isinf(a);
+  using bInf = isinf(b);
+  using anyInf = logicalOr(aInf, bInf);
+  using finite = logicalNot(anyInf);
+  using finiteClose = logicalAnd(within, finite);
+  using bothInf = logicalAnd(aInf, bInf);
+  using same = equal(a, b);
+  using infClose = logicalAnd(bothInf, same);
+  const close = logicalOr(finiteClose, infClose);
+  if (!(options.equalNan ?? false)) return close;
+  using closeNumbers = close;
+  using aNan = isnan(a);
+  using bNan = isnan(b);
+  using bothNan = logicalAnd(aNan, bNan);
+  return logicalOr(closeNumbers, bothNan);
+}
+
+/**
+ * Whether every element of `a` is close to `b`'s (`isclose`), as a bool scalar array.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * console.log(mx.allclose(mx.array([1, 2]), mx.array([1, 2.000001])).item()); // true
+ * ```
+ */
+export function allclose(a: MxArray, b: MxArray, options: CloseOptions = {}): MxArray {
+  using close = isclose(a, b, options);
+  return all(close);
+}
+
+/**
+ * Whether `a` and `b` have the same shape and equal elements (any dtypes), as a bool scalar
+ * array; NaNs are equal with `equalNan`. Shapes that differ give false, not an error.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * console.log(mx.arrayEqual(mx.array([1, 2]), mx.array([1, 2], mx.int32)).item()); // true
+ * console.log(mx.arrayEqual(mx.array([1, 2]), mx.array([1, 2, 3])).item()); // false
+ * ```
+ */
+export function arrayEqual(a: MxArray, b: MxArray, options: { equalNan?: boolean; stream?: StreamOrDevice } = {}): MxArray {
+  checkStream("arrayEqual", options.stream);
+  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    return full([], false, bool);
+  }
+  using same = equal(a, b);
+  if (!(options.equalNan ?? false)) return all(same);
+  using aNan = isnan(a);
+  using bNan = isnan(b);
+  using bothNan = logicalAnd(aNan, bNan);
+  using matches = logicalOr(same, bothNan);
+  return all(matches);
 }

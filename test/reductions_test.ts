@@ -157,3 +157,22 @@ test("pooling layouts (kept axes ending in a contiguous row, middle axes reduced
   using anyPositive = mx.any(positive, { axis });
   assertEquals(mx.reshape(anyPositive, [-1]).tolist(), reference((p, q) => p || q > 0 ? 1 : 0, 0).map(Boolean));
 });
+
+test("isclose, allclose and arrayEqual match MLX (infinities, NaN, broadcasting, shapes)", () => {
+  // Expected values from MLX 0.32.4 (mx.isclose / mx.allclose / mx.array_equal).
+  const a = mx.array([1, NaN, Infinity, -Infinity, 1e-9]);
+  const b = mx.array([1 + 1e-6, NaN, Infinity, Infinity, 0]);
+  assertEquals(mx.isclose(a, b).tolist(), [true, false, true, false, true]);
+  assertEquals(mx.isclose(a, b, { equalNan: true }).tolist(), [true, true, true, false, true]);
+  assertEquals(mx.isclose(mx.array([[1], [2]]), mx.array([1, 2])).tolist(), [[true, false], [false, true]]);
+  assertEquals(String(mx.isclose(mx.array([1, 2], mx.int32), mx.array([1, 3], mx.int32)).dtype), "bool");
+  assertEquals(mx.isclose(mx.array([1]), mx.array([1.5]), { atol: 0.5 }).tolist(), [true]);
+  assertEquals(mx.isclose(mx.array([100]), mx.array([101]), { rtol: 0.01 }).tolist(), [true]);
+  assertEquals(mx.allclose(mx.array([1]), mx.array([1 + 1e-6])).item(), true);
+  assertEquals(mx.allclose(a, b).item(), false);
+  assertEquals(mx.arrayEqual(mx.array([1, 2]), mx.array([1, 2, 3])).item(), false);
+  assertEquals(mx.arrayEqual(mx.array([1, 2], mx.int32), mx.array([1, 2])).item(), true);
+  assertEquals(mx.arrayEqual(mx.array([NaN]), mx.array([NaN])).item(), false);
+  assertEquals(mx.arrayEqual(mx.array([NaN]), mx.array([NaN]), { equalNan: true }).item(), true);
+  assertEquals(mx.arrayEqual(mx.zeros([0, 3]), mx.zeros([0, 3])).item(), true);
+});
