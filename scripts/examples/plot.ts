@@ -5,6 +5,8 @@
  * @module
  */
 
+import process from "node:process";
+
 /** One point of a training curve. */
 export interface CurvePoint {
   /** Samples seen so far (the x axis). */
@@ -15,10 +17,15 @@ export interface CurvePoint {
   accuracy: number;
 }
 
-/** Writes `text` over the current terminal line (no newline). */
+const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
+/** Progress lines are redrawn in place on a terminal, and left out of logs and pipes. */
+const interactive = isDeno ? Deno.stdout.isTerminal() : Boolean(process.stdout.isTTY);
+
+/** Writes `text` over the current terminal line (no newline); nothing when not a terminal. */
 export function writeLine(text: string): void {
+  if (!interactive) return;
   const bytes = new TextEncoder().encode(`\r${text}\x1b[K`);
-  if (typeof (globalThis as { Deno?: unknown }).Deno !== "undefined") Deno.stdout.writeSync(bytes);
+  if (isDeno) Deno.stdout.writeSync(bytes);
   else process.stdout.write(bytes);
 }
 
