@@ -115,7 +115,7 @@ export function trainCifar(options: CifarOptions): CifarResult {
   const evaluateTest = (): number => {
     model.eval();
     let correct = 0;
-    for (const batch of data.batches(test, { batchSize: 500 })) {
+    for (const batch of data.batches({ images: test.images, labels: test.labels }, { batchSize: 500 })) {
       correct += mx.tidy(() => {
         const predicted = mx.argmax(model.forward(prepare(batch.images, false)), { axis: 1 });
         return mx.sum(mx.equal(predicted, batch.labels)).item() as number;
@@ -126,7 +126,7 @@ export function trainCifar(options: CifarOptions): CifarResult {
     return correct / test.images.shape[0]!;
   };
 
-  const loader = data.batches(train, { batchSize, shuffle: true, seed: options.seed ?? 0 });
+  const loader = data.batches({ images: train.images, labels: train.labels }, { batchSize, shuffle: true, seed: options.seed ?? 0 });
   const result: CifarResult = { epochLoss: [], testAccuracy: [], samplesPerSecond: 0 };
   const curve: CurvePoint[] = [];
   const testCurve: { samples: number; accuracy: number }[] = [];

