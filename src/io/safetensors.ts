@@ -130,9 +130,9 @@ export function encodeSafetensors(arrays: Record<string, MxArray>, metadata: Rec
     chunks.push(data);
     offset += data.byteLength;
   }
-  let json = JSON.stringify(header);
-  json += " ".repeat((8 - (json.length % 8)) % 8);
-  const jsonBytes = new TextEncoder().encode(json);
+  const raw = new TextEncoder().encode(JSON.stringify(header));
+  const jsonBytes = new Uint8Array(raw.byteLength + ((8 - (raw.byteLength % 8)) % 8)).fill(0x20);
+  jsonBytes.set(raw);
   const length = new Uint8Array(8);
   new DataView(length.buffer).setBigUint64(0, BigInt(jsonBytes.byteLength), true);
   return concatBytes([length, jsonBytes, ...chunks]);
