@@ -136,6 +136,17 @@ test("save()/savez()/savezCompressed()/saveSafetensors()/saveGguf() write files 
   for (const suffix of ["_a.npy", "_z.npz", "_c.npz", "_s.safetensors", "_g.gguf"]) rmSync(dir + suffix);
 });
 
+test("saveBytes('safetensors') pads the header by bytes, so non-ASCII names round-trip", () => {
+  mx.tidy(() => {
+    const bytes = mx.saveBytes("safetensors", { "poids_é": mx.array([1, 2]) }, { "clé": "ü" });
+    const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    assertEquals(headerLength % 8, 0);
+    const back = mx.loadBytes(bytes, { format: "safetensors", returnMetadata: true });
+    assertEquals(back.arrays["poids_é"]!.tolist(), [1, 2]);
+    assertEquals(back.metadata, { "clé": "ü" });
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Malformed and hostile input
 
