@@ -136,6 +136,20 @@ test("save()/savez()/savezCompressed()/saveSafetensors()/saveGguf() write files 
   for (const suffix of ["_a.npy", "_z.npz", "_c.npz", "_s.safetensors", "_g.gguf"]) rmSync(dir + suffix);
 });
 
+test("saveBytes('npy') writes the very bytes np.save wrote (C order, little-endian)", () => {
+  mx.tidy(() => {
+    for (const name of ["f32", "f64", "f16", "i8", "i64", "u64", "bool", "c64", "scalar", "empty", "big_endian"]) {
+      const file = new Uint8Array(readFileSync(`${fixtureDir}${name}.npy`));
+      const ours = mx.saveBytes("npy", mx.load(`${fixtureDir}${name}.npy` as `${string}.npy`));
+      if (name === "big_endian") {
+        assertEquals(ours.byteLength, file.byteLength); // same layout, little-endian descr and data
+      } else {
+        assertEquals(Array.from(ours), Array.from(file), name);
+      }
+    }
+  });
+});
+
 test("saveBytes('safetensors') pads the header by bytes, so non-ASCII names round-trip", () => {
   mx.tidy(() => {
     const bytes = mx.saveBytes("safetensors", { "poids_é": mx.array([1, 2]) }, { "clé": "ü" });
