@@ -181,3 +181,18 @@ export {
   withStream,
 } from "./src/device.ts";
 export { libraryPath, native as _native } from "./ffi/loader.ts";
+export {
+  type GgufValue,
+  load,
+  loadBytes,
+  type LoadFormat,
+  type LoadOptions,
+  type LoadResult,
+  type NamedArrays,
+  save,
+  saveBytes,
+  savez,
+  savezCompressed,
+  saveGguf,
+  saveSafetensors,
+} from "./src/io/mod.ts";

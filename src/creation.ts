@@ -112,7 +112,8 @@ export interface ArangeOptions extends OpOptions {
 }
 
 /**
- * Evenly spaced values in [start, stop): `arange(stop)` counts from 0.
+ * Evenly spaced values in [start, stop): `arange(stop)` (or `arange(stop, options)`) counts
+ * from 0.
  *
  * @param start The first value, or the stop when `stop` is omitted.
  * @param stop The end (excluded).
@@ -125,10 +126,19 @@ export interface ArangeOptions extends OpOptions {
  * // [0, 1, 2, 3, 4] [1, 1.25, 1.5, 1.75]
  * ```
  */
-export function arange(start: number, stop?: number, options: ArangeOptions = {}): MxArray {
+export function arange(start: number, options?: ArangeOptions): MxArray;
+export function arange(start: number, stop?: number, options?: ArangeOptions): MxArray;
+export function arange(start: number, stopOrOptions?: number | ArangeOptions, options: ArangeOptions = {}): MxArray {
+  const stop = typeof stopOrOptions === "number" ? stopOrOptions : undefined;
+  if (typeof stopOrOptions === "object" && stopOrOptions !== null) options = stopOrOptions;
   checkStream("arange", options.stream);
   const [from, to] = stop === undefined ? [0, start] : [start, stop];
   const step = options.step ?? 1;
+  for (const [name, value] of [["start", from], ["stop", to], ["step", step]] as const) {
+    if (typeof value !== "number" || Number.isNaN(value)) {
+      throw new MxError("invalid_argument", `[arange] ${name} must be a number; got ${String(value)}`);
+    }
+  }
   const integral = Number.isInteger(from) && Number.isInteger(to) && Number.isInteger(step);
   const dtype = options.dtype ?? (integral ? int32 : float32);
   return new MxArray(checkHandle(native.arange(from, to, step, dtype.code)));

@@ -5,6 +5,9 @@
  */
 
 import * as mx from "mlx-ts";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadJson } from "./fixtures.ts";
 import { assert, assertAllClose, assertEquals, assertThrows, test } from "./harness.ts";
 
@@ -212,4 +215,84 @@ test("activation layers apply their functions with the stored options", () => {
   const model = new mx.nn.Sequential(new mx.nn.Linear(6, 3), new mx.nn.SiLU(), new mx.nn.Linear(3, 2));
   assertEquals(model.forward(x).shape, [1, 2]);
   assertEquals(String(model).split("\n")[2], "  (layers.1): SiLU()");
+});
+
+interface InteropEntry {
+  dtype?: string;
+  shape: number[];
+  data: (number | string | boolean)[];
+}
+interface Interop {
+  mlx_arrays: Record<string, InteropEntry>;
+  mlx_metadata: Record<string, string>;
+  safetensors_numpy: Record<string, InteropEntry>;
+  safetensors_metadata: Record<string, string>;
+  numpy_npz: Record<string, InteropEntry>;
+  mlx_linear_safetensors: InteropEntry;
+  mlx_linear_npz: InteropEntry;
+  numpy_linear: Record<string, InteropEntry>;
+  mlx_saved_linear: InteropEntry;
+}
+
+function asInterop(a: mx.MxArray): (number | string | boolean)[] {
+  if (a.dtype === mx.int64) return Array.from(a.toTypedArray() as BigInt64Array, String);
+  using wide = a.dtype === mx.bool ? mx.astype(a, mx.bool) : mx.astype(a, mx.float32);
+  const values = mx.reshape(wide, [-1]).tolist() as (number | boolean)[];
+  return a.dtype === mx.bool ? values : values.map(Number);
+}
+
+test("files we write load in Python (MLX, safetensors, NumPy), and our writer still makes those bytes", async () => {
+  const { interopContents } = await import("../scripts/fixtures/write_interop.ts");
+  const interop = loadJson<Interop>("interop.json");
+  const { model, arrays, metadata } = interopContents();
+  const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`./fixtures/io/${name}`, import.meta.url)));
+  // The committed files, which Python read, are exactly what we write today.
+  const flatWeights = Object.fromEntries(mx.utils.treeFlatten(model.parameters())) as Record<string, mx.MxArray>;
+  assertEquals(mx.saveBytes("safetensors", flatWeights), fixture("ours_linear.safetensors"));
+  assertEquals(mx.saveBytes("safetensors", arrays, metadata), fixture("ours_arrays.safetensors"));
+  const { bf16: _bf16, ...numpyFriendly } = arrays;
+  assertEquals(mx.saveBytes("npz", numpyFriendly), fixture("ours_arrays.npz"));
+  // What MLX, the safetensors package and NumPy read from them.
+  for (const [name, a] of Object.entries(arrays)) {
+    const seen = interop.mlx_arrays[name]!;
+    assertEquals([seen.dtype, seen.shape], [a.dtype.name, a.shape], `MLX read ${name}`);
+    assertEquals(seen.data, asInterop(a), `MLX read ${name}`);
+    if (name !== "bf16") {
+      assertEquals(interop.safetensors_numpy[name]!.data, asInterop(a), `safetensors read ${name}`);
+      assertEquals(interop.numpy_npz[name]!.data, asInterop(a), `NumPy read ${name}`);
+    }
+  }
+  assertEquals(interop.mlx_metadata, metadata);
+  assertEquals(interop.safetensors_metadata, metadata);
+  for (const [name, a] of Object.entries(flatWeights)) {
+    assertEquals(interop.numpy_linear[name]!.data, asInterop(a), `NumPy read ${name}`);
+  }
+  const y = model.forward(mx.array([[1, -2, 0.5]]));
+  assertAllClose(mx.reshape(y, [-1]).tolist(), interop.mlx_linear_safetensors.data as number[], { rtol: 1e-6 });
+  assertAllClose(mx.reshape(y, [-1]).tolist(), interop.mlx_linear_npz.data as number[], { rtol: 1e-6 });
+  // The other way: a Linear MLX saved with save_weights.
+  const theirs = new mx.nn.Linear(3, 2).loadWeights(decodeURIComponent(new URL("./fixtures/io/mlx_linear.safetensors", import.meta.url).pathname));
+  const z = theirs.forward(mx.array([[1, -2, 0.5]]));
+  assertAllClose(mx.reshape(z, [-1]).tolist(), interop.mlx_saved_linear.data as number[], { rtol: 1e-6 });
+});
+
+test("saveWeights/loadWeights round-trip through .safetensors and .npz; MLX-written weights load", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mlx-ts-weights-"));
+  try {
+    const model = new Mlp();
+    const x = mx.ones([2, 3]);
+    for (const name of ["w.safetensors", "w.npz"]) {
+      model.saveWeights(join(dir, name));
+      const copy = new Mlp().loadWeights(join(dir, name));
+      assertEquals(copy.forward(x).tolist(), model.forward(x).tolist(), name);
+    }
+    assertThrows(() => model.saveWeights(join(dir, "w.bin")), mx.MxError, "unsupported file extension");
+    assertThrows(() => model.loadWeights(join(dir, "w.bin")), mx.MxError, "unsupported file extension");
+    assertThrows(() => model.loadWeights(join(dir, "missing.safetensors")), mx.MxError, "missing.safetensors");
+    // A file for another model: strict loading names what is wrong.
+    new mx.nn.Linear(3, 2).saveWeights(join(dir, "linear.safetensors"));
+    assertThrows(() => model.loadWeights(join(dir, "linear.safetensors")), mx.MxError, "not in the model: bias, weight");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

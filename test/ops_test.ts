@@ -127,3 +127,13 @@ test("ops are lazy until a value is read or eval() runs", () => {
   mx.eval({ result: [d], other: "ignored" });
   assertEquals(mx.isEvaluated(d), true);
 });
+
+test("arange() takes (stop), (stop, options), (start, stop, options) and rejects non-numbers", () => {
+  assertEquals(mx.arange(3).tolist(), [0, 1, 2]);
+  assertEquals(String(mx.arange(3).dtype), "int32");
+  using f = mx.arange(3, { dtype: mx.float32 });
+  assertEquals([String(f.dtype), f.tolist()], ["float32", [0, 1, 2]]);
+  assertEquals(mx.arange(1, 2, { step: 0.5 }).tolist(), [1, 1.5]);
+  assertThrows(() => mx.arange("a" as unknown as number), mx.MxError, "[arange] stop must be a number; got a");
+  assertThrows(() => mx.arange(0, NaN), mx.MxError, "[arange] stop must be a number; got NaN");
+});

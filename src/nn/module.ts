@@ -12,6 +12,7 @@ import { MxError } from "../errors.ts";
 import { astype } from "../ops.ts";
 import { valueAndGrad as mxValueAndGrad } from "../transforms.ts";
 import { treeFlatten, treeUnflatten } from "../utils.ts";
+import { load, savez, saveSafetensors } from "../io/mod.ts";
 
 /** A tree of parameters: an array, or plain objects / lists of trees. */
 export type ParameterTree = MxArray | readonly ParameterTree[] | { readonly [key: string]: ParameterTree };
@@ -517,9 +518,9 @@ export class Module {
   }
 
   /**
-   * Updates the parameters from `[name, array]` pairs (dotted names as `treeFlatten` makes
-   * them). With `strict` (default), the names must be exactly the module's and the shapes
-   * must match.
+   * Updates the parameters from a `.safetensors` or `.npz` file, or from `[name, array]` pairs
+   * (dotted names as `treeFlatten` makes them). With `strict` (default), the names must be
+   * exactly the module's and the shapes must match.
    *
    * @example
    * ```ts
@@ -529,8 +530,12 @@ export class Module {
    * console.log(layer.forward(mx.array([1, 1])).tolist()); // [6]
    * ```
    */
-  loadWeights(weights: readonly (readonly [string, MxArray])[], options: { strict?: boolean } = {}): this {
+  loadWeights(
+    fileOrWeights: string | readonly (readonly [string, MxArray])[],
+    options: { strict?: boolean } = {},
+  ): this {
     const strict = options.strict ?? true;
+    const weights = typeof fileOrWeights === "string" ? weightsFromFile(fileOrWeights) : fileOrWeights;
     if (strict) {
       const incoming = new Map(weights.map(([k, v]) => [k, v] as const));
       const current = new Map(treeFlatten(this.parameters()) as [string, MxArray][]);
@@ -567,6 +572,29 @@ export class Module {
     return this;
   }
 
+  /**
+   * Saves the parameters (dotted names) to `path`: `.safetensors` (`mx.saveSafetensors`) or
+   * `.npz` (`mx.savez`), as MLX's `save_weights`.
+   *
+   * @example
+   * ```ts
+   * import * as mx from "mlx-ts";
+   * const path = `${Deno.makeTempDirSync()}/linear.safetensors`;
+   * const layer = new mx.nn.Linear(2, 1);
+   * layer.saveWeights(path);
+   * const copy = new mx.nn.Linear(2, 1).loadWeights(path);
+   * console.log(mx.arrayEqual(copy.weight, layer.weight).item()); // true
+   * ```
+   */
+  saveWeights(path: string): void {
+    const flat = Object.fromEntries(treeFlatten(this.parameters())) as Record<string, MxArray>;
+    if (path.endsWith(".safetensors")) saveSafetensors(path, flat);
+    else if (path.endsWith(".npz")) savez(path, flat);
+    else {
+      throw new MxError("invalid_argument", `[saveWeights] unsupported file extension for ${path}; use .npz or .safetensors`);
+    }
+  }
+
   /** Extra text for `toString` (layer sizes). */
   protected extraRepr(): string {
     return "";
@@ -592,6 +620,14 @@ export class Module {
     }
     return out + (children.length > 0 ? "\n)" : ")");
   }
+}
+
+/** The `[name, array]` pairs of a weights file (`.safetensors` or `.npz`). */
+function weightsFromFile(path: string): [string, MxArray][] {
+  if (!path.endsWith(".safetensors") && !path.endsWith(".npz")) {
+    throw new MxError("invalid_argument", `[loadWeights] unsupported file extension for ${path}; use .npz or .safetensors`);
+  }
+  return Object.entries(load(path, { format: path.endsWith(".npz") ? "npz" : "safetensors" }));
 }
 
 /**

@@ -39,6 +39,7 @@ const decompositions = @import("primitives/decompositions.zig");
 const vjp_mod = @import("transforms/vjp.zig");
 const compile_mod = @import("transforms/compile.zig");
 const custom_mod = @import("primitives/custom.zig");
+const gguf_quants = @import("io/gguf_quants.zig");
 
 const Handle = handles.Handle;
 
@@ -163,6 +164,39 @@ fn arrayFromBytesChecked(
     }
     const bytes: []const u8 = if (size_bytes == 0) &.{} else data.?[0..@intCast(size_bytes)];
     return Array.createFromBytes(dtype, shape, bytes);
+}
+
+/// One array made from a GGUF tensor's raw bytes (`size_bytes` at `data`) of GGML type
+/// `ggml_type` and MLX shape `dims`: `part` 0/1/2 = weight/scales/biases of Q4_0, Q4_1, Q8_0
+/// in MLX's affine layout, 3 = the float16 dequantization of the other types (io/gguf_quants).
+fn ggufUnpack(
+    data: ?[*]const u8,
+    size_bytes: u64,
+    ggml_type: u32,
+    dims: ?[*]const i32,
+    ndim: u32,
+    part: u32,
+) callconv(.c) Handle {
+    begin();
+    return handleResult(ggufUnpackChecked(data, size_bytes, ggml_type, dims, ndim, part));
+}
+
+fn ggufUnpackChecked(
+    data: ?[*]const u8,
+    size_bytes: u64,
+    ggml_type: u32,
+    dims: ?[*]const i32,
+    ndim: u32,
+    part: u32,
+) errors.Error!*Array {
+    const shape = try shapeFromAbi("load_gguf", dims, ndim);
+    if (size_bytes > 0 and data == null) {
+        return errors.fail(error.InvalidArgument, "[load_gguf] no data pointer for {d} bytes", .{
+            size_bytes,
+        });
+    }
+    const bytes: []const u8 = if (size_bytes == 0) &.{} else data.?[0..@intCast(size_bytes)];
+    return gguf_quants.unpack(bytes, ggml_type, shape, part);
 }
 
 fn arrayFree(handle: Handle) callconv(.c) Status {
@@ -1267,6 +1301,7 @@ const exports = .{
     .{ "live_handles", liveHandles },
     .{ "convolution", convolution },
     .{ "as_strided", asStrided },
+    .{ "gguf_unpack", ggufUnpack },
 };
 
 pub const symbol_prefix = "mlxts_";
@@ -1307,6 +1342,7 @@ fn abiTypeName(comptime T: type) []const u8 {
 
 test {
     std.testing.refAllDecls(@This());
+    _ = @import("io/gguf_quants.zig");
     _ = @import("dtype.zig");
     _ = @import("errors.zig");
     _ = @import("memory.zig");

@@ -105,6 +105,14 @@ pub const Array = struct {
         return self;
     }
 
+    /// An evaluated array whose (row-major) buffer the caller fills before anyone reads it.
+    pub fn createUninitialized(dtype: DType, shape: Shape) errors.Error!*Array {
+        const self = try createNode(dtype, shape);
+        errdefer memory.allocator.destroy(self);
+        try self.allocateOutput();
+        return self;
+    }
+
     fn createNode(dtype: DType, shape: Shape) errors.Error!*Array {
         const self = memory.allocator.create(Array) catch
             return memory.outOfMemory(@sizeOf(Array));
