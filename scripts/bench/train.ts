@@ -29,7 +29,7 @@ class Cnn extends nn.Module {
 {
   const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
   for (const c of cases) {
-    const model: nn.Module & { forward(x: mx.MxArray): mx.MxArray } = c.model === "cnn"
+    const model: mx.nn.Module & { forward(x: mx.MxArray): mx.MxArray } = c.model === "cnn"
       ? new Cnn()
       : new nn.Sequential(new nn.Linear(784, 512), new nn.ReLU(), new nn.Linear(512, 512), new nn.ReLU(), new nn.Linear(512, 10));
     const optimizer = new optimizers.Adam(1e-3);
