@@ -61,7 +61,7 @@ const trainImages = quick ? mx.index(train.images, mx.slice(0, trainCount)) : tr
 const trainLabels = quick ? mx.index(train.labels, mx.slice(0, trainCount)) : train.labels;
 console.log(
   `${dataset}: ${trainCount} training images${quick ? " (--quick)" : ""}, ${test.images.shape[0]} test images; ` +
-    `${epochs} epoch${epochs === 1 ? "" : "s"}, batch ${batchSize}, Adam 1e-3`,
+    `${epochs} epoch${epochs === 1 ? "" : "s"}, batch ${batchSize}, Adam (learning rate 1e-3, cosine to 1e-4)`,
 );
 
 const model = new Cnn();
