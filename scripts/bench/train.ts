@@ -6,53 +6,36 @@
  */
 
 import * as mx from "mlx-ts";
+import { Cnn } from "../examples/mnist_model.ts";
 import { cases } from "./train_cases.ts";
 
 const { nn, optimizers } = mx;
 
-/** The demo's CNN (scripts/examples/mnist.ts). */
-class Cnn extends nn.Module {
-  conv1 = new nn.Conv2d(1, 32, 3, { padding: 1 });
-  conv2 = new nn.Conv2d(32, 64, 3, { padding: 1 });
-  pool = new nn.MaxPool2d(2, { stride: 2 });
-  fc1 = new nn.Linear(7 * 7 * 64, 128);
-  fc2 = new nn.Linear(128, 10);
-
-  forward(x: mx.MxArray): mx.MxArray {
-    let y = this.pool.forward(nn.relu(this.conv1.forward(x)));
-    y = this.pool.forward(nn.relu(this.conv2.forward(y)));
-    y = mx.reshape(y, [y.shape[0]!, -1]);
-    return this.fc2.forward(nn.relu(this.fc1.forward(y)));
+const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
+for (const c of cases) {
+  const model: mx.nn.Module & { forward(x: mx.MxArray): mx.MxArray } = c.model === "cnn"
+    ? new Cnn()
+    : new nn.Sequential(new nn.Linear(784, 512), new nn.ReLU(), new nn.Linear(512, 512), new nn.ReLU(), new nn.Linear(512, 10));
+  const optimizer = new optimizers.Adam(1e-3);
+  const x = mx.random.uniform({ shape: c.model === "cnn" ? [c.batch, 28, 28, 1] : [c.batch, 784] });
+  const y = mx.random.randint(0, 10, { shape: [c.batch] });
+  mx.eval(x, y, model.parameters());
+  const lossAndGrad = nn.valueAndGrad(
+    model,
+    (input: mx.MxArray, target: mx.MxArray) => nn.losses.crossEntropy(model.forward(input), target, { reduction: "mean" }),
+  );
+  const step = () =>
+    mx.tidy(() => {
+      const [loss, grads] = lossAndGrad(x, y);
+      optimizer.update(model, grads);
+      mx.eval(loss, model.parameters(), optimizer.state);
+    });
+  for (let i = 0; i < 3; i++) step();
+  let best = Infinity;
+  for (let round = 0; round < c.rounds; round++) {
+    const start = performance.now();
+    step();
+    best = Math.min(best, performance.now() - start);
   }
-}
-
-{
-  const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
-  for (const c of cases) {
-    const model: mx.nn.Module & { forward(x: mx.MxArray): mx.MxArray } = c.model === "cnn"
-      ? new Cnn()
-      : new nn.Sequential(new nn.Linear(784, 512), new nn.ReLU(), new nn.Linear(512, 512), new nn.ReLU(), new nn.Linear(512, 10));
-    const optimizer = new optimizers.Adam(1e-3);
-    const x = mx.random.uniform({ shape: c.model === "cnn" ? [c.batch, 28, 28, 1] : [c.batch, 784] });
-    const y = mx.random.randint(0, 10, { shape: [c.batch] });
-    mx.eval(x, y, model.parameters());
-    const lossAndGrad = nn.valueAndGrad(
-      model,
-      (input: mx.MxArray, target: mx.MxArray) => nn.losses.crossEntropy(model.forward(input), target, { reduction: "mean" }),
-    );
-    const step = () =>
-      mx.tidy(() => {
-        const [loss, grads] = lossAndGrad(x, y);
-        optimizer.update(model, grads);
-        mx.eval(loss, model.parameters(), optimizer.state);
-      });
-    for (let i = 0; i < 3; i++) step();
-    let best = Infinity;
-    for (let round = 0; round < c.rounds; round++) {
-      const start = performance.now();
-      step();
-      best = Math.min(best, performance.now() - start);
-    }
-    console.log(JSON.stringify({ runtime, case: c.name, ns: Math.round(best * 1e6) }));
-  }
+  console.log(JSON.stringify({ runtime, case: c.name, ns: Math.round(best * 1e6) }));
 }

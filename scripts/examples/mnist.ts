@@ -14,6 +14,7 @@
  */
 
 import * as mx from "mlx-ts";
+import { Cnn } from "./mnist_model.ts";
 import { bar, type CurvePoint, curveSvg, writeLine } from "./plot.ts";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,22 +22,6 @@ import { join } from "node:path";
 import process from "node:process";
 
 const { nn, optimizers, data } = mx;
-
-/** Two 3x3 conv + max-pool stages, then two linear layers (421,642 parameters). */
-class Cnn extends nn.Module {
-  conv1 = new nn.Conv2d(1, 32, 3, { padding: 1 });
-  conv2 = new nn.Conv2d(32, 64, 3, { padding: 1 });
-  pool = new nn.MaxPool2d(2, { stride: 2 });
-  fc1 = new nn.Linear(7 * 7 * 64, 128);
-  fc2 = new nn.Linear(128, 10);
-
-  forward(x: mx.MxArray): mx.MxArray {
-    let y = this.pool.forward(nn.relu(this.conv1.forward(x)));
-    y = this.pool.forward(nn.relu(this.conv2.forward(y)));
-    y = mx.reshape(y, [y.shape[0]!, -1]);
-    return this.fc2.forward(nn.relu(this.fc1.forward(y)));
-  }
-}
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);

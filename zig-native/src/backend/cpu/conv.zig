@@ -101,21 +101,29 @@ fn buildTaps(g: *const Geometry, taps: []Tap) void {
     }
 }
 
-fn pixelAt(g: *const Geometry, row: usize) Pixel {
+/// Output pixel `row` (row-major over batch and output positions) as its image and position.
+const OutPosition = struct {
+    image: i64,
+    position: [spatial_max]i64,
+};
+
+fn outPosition(g: *const Geometry, row: usize) OutPosition {
     const out_pixels = g.outPixels();
     var rest = row % out_pixels;
-    const image: i64 = @intCast(row / out_pixels);
-    var pixel: Pixel = .{
-        .image_offset = g.in_offset + image * g.in_strides[0],
-        .corner = @splat(0),
-    };
+    var at: OutPosition = .{ .image = @intCast(row / out_pixels), .position = @splat(0) };
     var axis = g.spatial;
     while (axis > 0) {
         axis -= 1;
-        const o: i64 = @intCast(rest % g.out_size[axis]);
+        at.position[axis] = @intCast(rest % g.out_size[axis]);
         rest /= g.out_size[axis];
-        pixel.corner[axis] = o * g.stride[axis] - g.padding_lo[axis];
     }
+    return at;
+}
+
+fn pixelAt(g: *const Geometry, row: usize) Pixel {
+    const at = outPosition(g, row);
+    var pixel: Pixel = .{ .image_offset = g.in_offset + at.image * g.in_strides[0], .corner = @splat(0) };
+    for (0..g.spatial) |axis| pixel.corner[axis] = at.position[axis] * g.stride[axis] - g.padding_lo[axis];
     return pixel;
 }
 
@@ -296,18 +304,9 @@ fn WeightGradSource(comptime T: type) type {
 
         /// The element offset of output pixel `row`'s channel 0 in the cotangent.
         fn cotangentPixel(self: *const Self, row: usize) i64 {
-            const g = self.geometry;
-            const out_pixels = g.outPixels();
-            var rest = row % out_pixels;
-            var offset = self.cotangent_offset +
-                @as(i64, @intCast(row / out_pixels)) * self.cotangent_strides[0];
-            var axis = g.spatial;
-            while (axis > 0) {
-                axis -= 1;
-                const o: i64 = @intCast(rest % g.out_size[axis]);
-                rest /= g.out_size[axis];
-                offset += o * self.cotangent_strides[axis + 1];
-            }
+            const at = outPosition(self.geometry, row);
+            var offset = self.cotangent_offset + at.image * self.cotangent_strides[0];
+            for (0..self.geometry.spatial) |axis| offset += at.position[axis] * self.cotangent_strides[axis + 1];
             return offset;
         }
 
