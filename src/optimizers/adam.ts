@@ -21,6 +21,7 @@ import {
 } from "../elementwise.ts";
 import { astype } from "../ops.ts";
 import { zerosLike } from "../creation.ts";
+import { compile } from "../compile.ts";
 import { checkBetas, checkNumber, type LearningRate, Optimizer, type ParameterState } from "./optimizer.ts";
 
 /** Options of `Adam`. */
@@ -57,12 +58,27 @@ export class Adam extends Optimizer {
   readonly eps: number;
   readonly biasCorrection: boolean;
 
+  /** The elementwise update `(g, w, m, v, scale, c2) -> [w', m', v']` compiled once per
+   * optimizer: one fused pass over each parameter instead of about a dozen (same ops, same
+   * results). `scale` is the learning rate (times the bias correction of m); `c2` the bias
+   * correction of v (1 without bias correction). */
+  readonly #update: (g: MxArray, w: MxArray, m: MxArray, v: MxArray, scale: MxArray, c2: MxArray) => MxArray[];
+
   constructor(learningRate: LearningRate, options: AdamOptions = {}) {
     super();
     this.betas = checkBetas(this.opName, options.betas ?? [0.9, 0.999]);
     this.eps = checkNumber(this.opName, "eps", options.eps ?? 1e-8, (v) => v >= 0, ">= 0");
     this.biasCorrection = options.biasCorrection ?? false;
     this.maybeSchedule("learning_rate", learningRate);
+    const [b1, b2] = this.betas;
+    const eps = this.eps;
+    const corrected = this.biasCorrection;
+    this.#update = compile((g: MxArray, w: MxArray, m: MxArray, v: MxArray, scale: MxArray, c2: MxArray) => {
+      const m2 = add(multiply(b1, m), multiply(1 - b1, g));
+      const v2 = add(multiply(b2, v), multiply(1 - b2, square(g)));
+      const denominator = corrected ? add(multiply(sqrt(v2), c2), eps) : add(sqrt(v2), eps);
+      return [subtract(w, divide(multiply(scale, m2), denominator)), m2, v2];
+    });
   }
 
   override initSingle(parameter: MxArray, state: ParameterState): void {
@@ -78,18 +94,14 @@ export class Adam extends Optimizer {
   protected adamStep(gradient: MxArray, parameter: MxArray, state: ParameterState): MxArray {
     const lr = astype(this.learningRate, gradient.dtype);
     const [b1, b2] = this.betas;
-    const m = add(multiply(b1, state.m!), multiply(1 - b1, gradient));
-    const v = add(multiply(b2, state.v!), multiply(1 - b2, square(gradient)));
+    const scale = this.biasCorrection
+      ? astype(divide(lr, subtract(1, powerOfStep(b1, this.step))), gradient.dtype)
+      : lr;
+    const c2 = this.biasCorrection ? astype(rsqrt(subtract(1, powerOfStep(b2, this.step))), gradient.dtype) : lr;
+    const [next, m, v] = this.#update(gradient, parameter, state.m!, state.v!, scale, c2) as [MxArray, MxArray, MxArray];
     state.m = m;
     state.v = v;
-    if (!this.biasCorrection) {
-      return subtract(parameter, divide(multiply(lr, m), add(sqrt(v), this.eps)));
-    }
-    const c1 = astype(divide(lr, subtract(1, powerOfStep(b1, this.step))), gradient.dtype);
-    const c2 = astype(rsqrt(subtract(1, powerOfStep(b2, this.step))), gradient.dtype);
-    const numerator = multiply(c1, m);
-    const denominator = add(multiply(sqrt(v), c2), this.eps);
-    return subtract(parameter, divide(numerator, denominator));
+    return next;
   }
 }
 
