@@ -125,6 +125,7 @@ export * as utils from "./src/utils.ts";
 export * as nn from "./src/nn/mod.ts";
 export * as data from "./src/data/mod.ts";
 export * as optimizers from "./src/optimizers/mod.ts";
+export * as models from "./src/models/mod.ts";
 export {
   checkpoint,
   customFunction,

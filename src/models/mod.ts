@@ -1,0 +1,15 @@
+/**
+ * `mx.models`: language models from MLX-community / Hugging Face folders and llama2.c files,
+ * their tokenizers, and generation (what `mlx_lm` is to Python MLX).
+ *
+ * @module
+ */
+
+export {
+  type ChatMessage,
+  type ChatTemplateOptions,
+  type DecodeOptions,
+  type EncodeOptions,
+  StreamingDecoder,
+  Tokenizer,
+} from "./tokenizer.ts";
