@@ -13,3 +13,12 @@ export {
   StreamingDecoder,
   Tokenizer,
 } from "./tokenizer.ts";
+export {
+  type FolderWeights,
+  type LayerQuantization,
+  type ModelConfig,
+  type QuantizationConfig,
+  quantizationOf,
+  readConfig,
+  readWeights,
+} from "./folder.ts";
