@@ -120,6 +120,15 @@ export {
 export { addmm, type AddmmOptions, inner, kron, matmul, outer, tensordot } from "./src/linalg_basic.ts";
 export { asStrided, type AsStridedOptions } from "./src/as_strided.ts";
 export { einsum, einsumPath } from "./src/einsum.ts";
+export {
+  dequantize,
+  type DequantizeOptions,
+  type QuantizationMode,
+  type QuantizationOptions,
+  quantize,
+  quantizedMatmul,
+  type QuantizedMatmulOptions,
+} from "./src/quantized.ts";
 export * as linalg from "./src/linalg.ts";
 export * as utils from "./src/utils.ts";
 export * as nn from "./src/nn/mod.ts";

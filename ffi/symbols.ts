@@ -90,6 +90,9 @@ export const symbols = {
   convolution: { args: ["u32", "u32", "buffer", "u32", "i32", "u32"], result: "u32" },
   as_strided: { args: ["u32", "buffer", "u32", "buffer", "f64"], result: "u32" },
   gguf_unpack: { args: ["buffer", "u64", "u32", "buffer", "u32", "u32"], result: "u32" },
+  quantize: { args: ["u32", "u32", "u32", "u32", "u32"], result: "u32" },
+  dequantize: { args: ["u32", "u32", "u32", "u32", "u32", "u32", "i32"], result: "u32" },
+  quantized_matmul: { args: ["u32", "u32", "u32", "u32", "u32", "u32", "u32", "u32"], result: "u32" },
 } as const satisfies Record<string, SymbolSpec>;
 
 export type SymbolName = keyof typeof symbols;

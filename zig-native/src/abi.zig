@@ -40,6 +40,7 @@ const vjp_mod = @import("transforms/vjp.zig");
 const compile_mod = @import("transforms/compile.zig");
 const custom_mod = @import("primitives/custom.zig");
 const gguf_quants = @import("io/gguf_quants.zig");
+const quantized = @import("primitives/quantized.zig");
 
 const Handle = handles.Handle;
 
@@ -1198,6 +1199,72 @@ fn memoryClearCache() callconv(.c) void {
     memory.clearCache();
 }
 
+// ---------------------------------------------------------------------------------------------
+// Quantization
+
+fn formatFromAbi(op: []const u8, group_size: u32, bits: u32, mode: u32) errors.Error!quantized.Format {
+    if (mode > 1 or bits > 8 or group_size > 1 << 20) {
+        return errors.fail(error.InvalidArgument, "[{s}] invalid quantization: mode {d}, " ++
+            "{d} bits, group size {d}", .{ op, mode, bits, group_size });
+    }
+    return .{ .group_size = group_size, .bits = @intCast(bits), .mode = @enumFromInt(mode) };
+}
+
+/// One output of quantize(w): `part` 0 codes, 1 scales, 2 biases; `mode` 0 affine, 1 mxfp4.
+fn quantize(w: Handle, group_size: u32, bits: u32, mode: u32, part: u32) callconv(.c) Handle {
+    begin();
+    return handleResult(quantizeChecked(w, group_size, bits, mode, part));
+}
+
+fn quantizeChecked(w_handle: Handle, group_size: u32, bits: u32, mode: u32, part: u32) errors.Error!*Array {
+    const format = try formatFromAbi("quantize", group_size, bits, mode);
+    if (part > 2) return errors.fail(error.InvalidArgument, "[quantize] invalid part {d}", .{part});
+    const w = try handles.acquire(w_handle);
+    defer w.release();
+    return quantized.createQuantize(w, format, @enumFromInt(part));
+}
+
+/// dequantize(w, scales, biases); `biases` 0 for none, `dtype_code` -1 for the default dtype.
+fn dequantize(w: Handle, scales: Handle, biases: Handle, group_size: u32, bits: u32, mode: u32,
+    dtype_code: i32) callconv(.c) Handle {
+    begin();
+    return handleResult(dequantizeChecked(w, scales, biases, group_size, bits, mode, dtype_code));
+}
+
+fn dequantizeChecked(w_handle: Handle, scales_handle: Handle, biases_handle: Handle, group_size: u32,
+    bits: u32, mode: u32, dtype_code: i32) errors.Error!*Array {
+    const format = try formatFromAbi("dequantize", group_size, bits, mode);
+    const dtype: ?DType = if (dtype_code < 0) null else try dtypeFromCode("dequantize", @intCast(dtype_code));
+    const w = try handles.acquire(w_handle);
+    defer w.release();
+    const scales = try handles.acquire(scales_handle);
+    defer scales.release();
+    const biases: ?*Array = if (biases_handle == 0) null else try handles.acquire(biases_handle);
+    defer if (biases) |b| b.release();
+    return quantized.createDequantize(w, scales, biases, format, dtype);
+}
+
+/// quantized_matmul(x, w, scales, biases); `biases` 0 for none; `transpose` 0 or 1.
+fn quantizedMatmul(x: Handle, w: Handle, scales: Handle, biases: Handle, group_size: u32, bits: u32,
+    mode: u32, transposed: u32) callconv(.c) Handle {
+    begin();
+    return handleResult(quantizedMatmulChecked(x, w, scales, biases, group_size, bits, mode, transposed));
+}
+
+fn quantizedMatmulChecked(x_handle: Handle, w_handle: Handle, scales_handle: Handle, biases_handle: Handle,
+    group_size: u32, bits: u32, mode: u32, transposed: u32) errors.Error!*Array {
+    const format = try formatFromAbi("quantized_matmul", group_size, bits, mode);
+    const x = try handles.acquire(x_handle);
+    defer x.release();
+    const w = try handles.acquire(w_handle);
+    defer w.release();
+    const scales = try handles.acquire(scales_handle);
+    defer scales.release();
+    const biases: ?*Array = if (biases_handle == 0) null else try handles.acquire(biases_handle);
+    defer if (biases) |b| b.release();
+    return quantized.createMatmul(x, w, scales, biases, format, transposed != 0);
+}
+
 fn liveHandles() callconv(.c) u32 {
     return handles.liveCount();
 }
@@ -1302,6 +1369,9 @@ const exports = .{
     .{ "convolution", convolution },
     .{ "as_strided", asStrided },
     .{ "gguf_unpack", ggufUnpack },
+    .{ "quantize", quantize },
+    .{ "dequantize", dequantize },
+    .{ "quantized_matmul", quantizedMatmul },
 };
 
 pub const symbol_prefix = "mlxts_";
@@ -1380,4 +1450,5 @@ test {
     _ = @import("backend/cpu/lu.zig");
     _ = @import("backend/cpu/triangular.zig");
     _ = @import("backend/cpu/cholesky.zig");
+    _ = @import("backend/cpu/quantized.zig");
 }

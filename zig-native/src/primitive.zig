@@ -24,6 +24,7 @@ const decompositions = @import("primitives/decompositions.zig");
 const fused = @import("primitives/fused.zig");
 const custom = @import("primitives/custom.zig");
 const as_strided = @import("primitives/as_strided.zig");
+const quantized = @import("primitives/quantized.zig");
 const compile = @import("transforms/compile.zig");
 
 pub const Primitive = union(enum) {
@@ -68,6 +69,10 @@ pub const Primitive = union(enum) {
     custom: custom.Params,
     /// A view of the flattened input with any shape, strides and offset (MLX's AsStrided).
     as_strided: as_strided.Params,
+    /// One output of MLX's quantize: the codes, the scales or the biases (params.part).
+    quantize: quantized.Params,
+    dequantize: quantized.Params,
+    quantized_matmul: quantized.Params,
 
     pub fn name(self: Primitive) []const u8 {
         return @tagName(self);
@@ -108,6 +113,9 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .fused => |*program| try fused.evalCpu(program, out),
         .custom => |params| custom.evalCpu(params, out),
         .as_strided => |params| as_strided.evalCpu(params, out),
+        .quantize => |params| try quantized.evalQuantize(params, out),
+        .dequantize => |params| try quantized.evalDequantize(params, out),
+        .quantized_matmul => |params| try quantized.evalMatmul(params, out),
     }
 }
 
@@ -142,6 +150,9 @@ pub fn vjp(node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array 
             "not defined (MLX has none)", .{node.primitive.name()}),
         .decomposition => |params| errors.fail(error.Unsupported, "[vjp] the derivative of {s} " ++
             "is not defined (MLX has none)", .{@tagName(params.kind)}),
+        .quantized_matmul => |params| try quantized.vjpMatmul(params, node, cotangent, argnum),
+        .quantize, .dequantize => errors.fail(error.Unsupported, "[vjp] the derivative of {s} " ++
+            "is not defined (MLX has none)", .{node.primitive.name()}),
         .arg_reduce, .random_bits, .arange => null,
         // compile replays its plain steps, never fused ones, for traced inputs.
         .fused => errors.fail(error.Unsupported, "[vjp] a fused kernel has no derivative; " ++
