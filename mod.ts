@@ -135,6 +135,7 @@ export * as nn from "./src/nn/mod.ts";
 export * as data from "./src/data/mod.ts";
 export * as optimizers from "./src/optimizers/mod.ts";
 export * as models from "./src/models/mod.ts";
+export * as fast from "./src/fast.ts";
 export {
   checkpoint,
   customFunction,

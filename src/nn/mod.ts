@@ -91,3 +91,13 @@ export {
   SinusoidalPositionalEncoding,
   type SinusoidalPositionalEncodingOptions,
 } from "./layers/positional_encoding.ts";
+export {
+  quantize,
+  type QuantizeLayerOptions,
+  type QuantizeModelOptions,
+  type QuantizePredicateResult,
+  QuantizedEmbedding,
+  type QuantizedEmbeddingOptions,
+  QuantizedLinear,
+  type QuantizedLinearOptions,
+} from "./layers/quantized.ts";
