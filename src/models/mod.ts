@@ -22,3 +22,6 @@ export {
   readConfig,
   readWeights,
 } from "./folder.ts";
+export { type AttentionMask, type Cache, KVCache, RotatingKVCache } from "./cache.ts";
+export { type Architecture, architectureOf, Norm, supportedModelTypes, Transformer } from "./transformer.ts";
+export { type LoadedModel, loadModel, type LoadModelOptions } from "./load.ts";

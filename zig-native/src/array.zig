@@ -198,6 +198,22 @@ pub const Array = struct {
         try self.allocateOutput();
     }
 
+    /// `allocateOutputDonated` with `inputs[index]` as the only candidate (for kernels that
+    /// read their other inputs after writing); true when that input's buffer was taken.
+    pub fn allocateOutputDonatedFrom(self: *Array, index: usize) errors.Error!bool {
+        assert(self.buffer == null);
+        const input = self.inputs[index];
+        if (input.canDonateTo(self)) {
+            input.buffer.?.retain();
+            self.buffer = input.buffer;
+            self.strides = shape_mod.rowMajorStrides(self.shape);
+            self.offset = 0;
+            return true;
+        }
+        try self.allocateOutput();
+        return false;
+    }
+
     fn canDonateTo(self: *const Array, out: *const Array) bool {
         const buffer = self.buffer orelse return false;
         // A transform's derivative rules may still read a tracer's inputs.

@@ -126,8 +126,8 @@ pub fn createSliceUpdate(x: *Array, update: *Array, params: view.SliceParams) er
 pub fn evalSliceUpdate(params: view.SliceParams, out: *Array) errors.Error!void {
     const x = out.inputs[0];
     const update = out.inputs[1];
-    try out.allocateOutput();
-    cpu_copy.run(out, x);
+    // A source nothing else holds is updated in place (a KV cache written token by token).
+    if (!try out.allocateOutputDonatedFrom(0)) cpu_copy.run(out, x);
     if (update.shape.size() == 0) return;
     var region_offset = out.offset;
     var region_strides: shape_mod.Strides = @splat(0);
