@@ -25,3 +25,22 @@ export {
 export { type AttentionMask, type Cache, KVCache, RotatingKVCache } from "./cache.ts";
 export { type Architecture, architectureOf, Norm, supportedModelTypes, Transformer } from "./transformer.ts";
 export { type LoadedModel, loadModel, type LoadModelOptions } from "./load.ts";
+export {
+  applyMinP,
+  applyRepetitionPenalty,
+  applyTopK,
+  applyTopP,
+  makeSampler,
+  type Sampler,
+  type SamplerOptions,
+} from "./sample.ts";
+export {
+  generate,
+  type GenerateOptions,
+  type GeneratedToken,
+  type GenerationChunk,
+  type GenerationResult,
+  generateTokens,
+  type LanguageModel,
+  streamGenerate,
+} from "./generate.ts";
