@@ -18,12 +18,27 @@ import { peakBytes, resetPeak } from "../memory.ts";
 import { tidy } from "../scope.ts";
 import type { Cache } from "./cache.ts";
 import { applyRepetitionPenalty, makeSampler, type Sampler, type SamplerOptions } from "./sample.ts";
-import type { Tokenizer } from "./tokenizer.ts";
 
 /** A model `generate` can drive: logits for tokens, advancing per-layer caches. */
 export interface LanguageModel {
   forward(tokens: MxArray, cache?: Cache[]): MxArray;
   makeCache(): Cache[];
+}
+
+/** Incremental detokenization: `add` returns the text an id completes. */
+export interface StreamingTextDecoder {
+  add(id: number): string;
+  /** Text still held back (an unfinished character). */
+  finish(): string;
+}
+
+/** What generation needs of a tokenizer (HF `Tokenizer`, `Llama2cTokenizer`). */
+export interface TextTokenizer {
+  encode(text: string): number[];
+  decode(ids: readonly number[]): string;
+  /** `context`: the ids before the ones to decode (the prompt), which the text continues. */
+  streamingDecoder(context?: readonly number[]): StreamingTextDecoder;
+  readonly eosTokenIds: ReadonlySet<number>;
 }
 
 /** Options of token generation. */
@@ -158,7 +173,7 @@ export interface GenerationChunk {
  */
 export async function* streamGenerate(
   model: LanguageModel,
-  tokenizer: Tokenizer,
+  tokenizer: TextTokenizer,
   prompt: string | readonly number[],
   options: GenerateOptions = {},
 ): AsyncGenerator<GenerationChunk> {
@@ -172,14 +187,14 @@ export async function* streamGenerate(
 /** `streamGenerate` without the event-loop yields (what `generate` drives). */
 function* generateStream(
   model: LanguageModel,
-  tokenizer: Tokenizer,
+  tokenizer: TextTokenizer,
   prompt: string | readonly number[],
   options: GenerateOptions,
 ): Generator<GenerationChunk> {
   const ids = typeof prompt === "string" ? tokenizer.encode(prompt) : [...prompt];
   const eos = new Set(options.eosTokenIds ?? tokenizer.eosTokenIds);
   const stops = options.stop ?? [];
-  const decoder = tokenizer.streamingDecoder();
+  const decoder = tokenizer.streamingDecoder(ids);
   resetPeak();
   const start = performance.now();
   let promptSeconds = 0;
@@ -259,7 +274,7 @@ export interface GenerationResult extends Omit<GenerationChunk, "text" | "token"
  */
 export function generate(
   model: LanguageModel,
-  tokenizer: Tokenizer,
+  tokenizer: TextTokenizer,
   prompt: string | readonly number[],
   options: GenerateOptions = {},
 ): GenerationResult {

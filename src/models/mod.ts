@@ -43,4 +43,7 @@ export {
   generateTokens,
   type LanguageModel,
   streamGenerate,
+  type StreamingTextDecoder,
+  type TextTokenizer,
 } from "./generate.ts";
+export { type Llama2cHeader, Llama2cTokenizer, loadLlama2c, parseLlama2cHeader } from "./llama2c.ts";

@@ -251,6 +251,8 @@ export class Tokenizer {
 
   /**
    * A decoder for generated ids that returns only new, complete text on each `add`.
+   * `context`: ids that come before (e.g. the prompt), so that the text continues them (a
+   * leading space is kept).
    *
    * @example
    * ```ts
@@ -261,8 +263,8 @@ export class Tokenizer {
    * console.log(pieces.join("") + stream.finish()); // "the fox ran"
    * ```
    */
-  streamingDecoder(): StreamingDecoder {
-    return new StreamingDecoder(this);
+  streamingDecoder(context: readonly number[] = []): StreamingDecoder {
+    return new StreamingDecoder(this, context);
   }
 }
 
@@ -279,8 +281,10 @@ export class StreamingDecoder {
   #pending: number[] = [];
   #contextText = "";
 
-  constructor(tokenizer: Tokenizer) {
+  constructor(tokenizer: Tokenizer, context: readonly number[] = []) {
     this.#tokenizer = tokenizer;
+    this.#context = context.slice(-contextTokens);
+    this.#contextText = tokenizer.decode(this.#context);
   }
 
   /** Adds one generated id; returns the new text (possibly empty). */
