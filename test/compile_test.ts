@@ -31,3 +31,29 @@ test("bun build --compile packs the library; the executable runs elsewhere", () 
     rmSync(directory, { recursive: true, force: true });
   }
 });
+
+test("scripts/generate.ts works as a bun build --compile executable", () => {
+  const directory = mkdtempSync(`${tmpdir()}/mlx-ts-generate-`);
+  try {
+    const executable = `${directory}/generate`;
+    const build = spawnSync(bun, ["build", "--compile", "scripts/generate.ts", "--outfile", executable], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    assertEquals(build.status, 0, build.stderr);
+    const env: Record<string, string | undefined> = { ...process.env };
+    delete env.MLXTS_LIB;
+    const model = `${root}test/fixtures/models/gemma2-f16`;
+    const args = ["--model", model, "--prompt", "Once upon a time the fox", "--ignore-chat-template", "--max-tokens", "6"];
+    const run = spawnSync(executable, args, { cwd: directory, encoding: "utf8", env });
+    assertEquals(run.status, 0, run.stderr);
+    // Gemma 2's fixture continues with "I rem..." (mlx-lm's greedy text).
+    assert(run.stdout.includes("I rem"), run.stdout);
+    assert(/Generation: 6 tokens, [0-9.]+ tokens-per-sec/.test(run.stdout), run.stdout);
+    const bad = spawnSync(executable, ["--model", `${directory}/absent`], { cwd: directory, encoding: "utf8", env });
+    assertEquals(bad.status, 1);
+    assert(bad.stderr.includes("config.json not found"), bad.stderr);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+});

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { array, type MxArray } from "../array.ts";
 import { int32 } from "../dtype.ts";
 import { MxError } from "../errors.ts";
@@ -179,8 +180,8 @@ export async function* streamGenerate(
 ): AsyncGenerator<GenerationChunk> {
   for (const chunk of generateStream(model, tokenizer, prompt, options)) {
     yield chunk;
-    // Let the event loop run between tokens (timers, I/O, other tasks).
-    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    // Let the event loop run between tokens (I/O, other tasks) without timer clamping.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
