@@ -123,6 +123,8 @@ export { einsum, einsumPath } from "./src/einsum.ts";
 export {
   dequantize,
   type DequantizeOptions,
+  gatherQmm,
+  type GatherQmmOptions,
   type QuantizationMode,
   type QuantizationOptions,
   quantize,

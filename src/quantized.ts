@@ -12,6 +12,11 @@ import { MxArray } from "./array.ts";
 import { checkStream, type OpOptions } from "./device.ts";
 import type { Dtype } from "./dtype.ts";
 import { checkHandle, MxError } from "./errors.ts";
+import { arange } from "./creation.ts";
+import { uint32 } from "./dtype.ts";
+import { take } from "./indexing.ts";
+import { tidy } from "./scope.ts";
+import { broadcastArrays, reshape } from "./shapes.ts";
 
 /** How values are quantized: `"affine"` (scale and bias per group) or `"mxfp4"`. */
 export type QuantizationMode = "affine" | "mxfp4";
@@ -178,4 +183,70 @@ export function quantizedMatmul(
     (options.transpose ?? true) ? 1 : 0,
   );
   return new MxArray(checkHandle(handle));
+}
+
+/** Options of `gatherQmm`. */
+export interface GatherQmmOptions extends QuantizedMatmulOptions {
+  /** Which matrix of `x`'s batch each product takes (default: every one in order). */
+  lhsIndices?: MxArray;
+  /** Which matrix of `w`'s batch each product takes (default: every one in order). */
+  rhsIndices?: MxArray;
+  /** MLX's hint that the indices are sorted (accepted; it changes nothing here). */
+  sortedIndices?: boolean;
+}
+
+/**
+ * `quantizedMatmul` of matrices picked by index from the batches of `x` and of the quantized
+ * `w` (MLX's `gather_qmm`, the product of mixture-of-experts layers). The indices broadcast
+ * together; the result is `[...indices.shape, M, N]`.
+ *
+ * @param x `[..., M, K]`.
+ * @param w The packed weights `[..., N, K * bits / 32]` (transposed) of several matrices.
+ * @param scales The scales.
+ * @param biases The biases (affine), or null.
+ * @param options `lhsIndices`, `rhsIndices`, and `quantizedMatmul`'s options.
+ * @returns The products.
+ *
+ * @example
+ * ```ts
+ * import * as mx from "mlx-ts";
+ * const experts = mx.random.normal({ shape: [4, 8, 32], key: mx.random.key(1) });
+ * const [wq, s, b] = mx.quantize(experts, { groupSize: 32 });
+ * const x = mx.ones([3, 1, 32]);
+ * const y = mx.gatherQmm(x, wq, s, b, { groupSize: 32, rhsIndices: mx.array([2, 0, 3], mx.uint32) });
+ * console.log(y.shape); // [ 3, 1, 8 ]
+ * ```
+ */
+export function gatherQmm(
+  x: MxArray,
+  w: MxArray,
+  scales: MxArray,
+  biases: MxArray | null = null,
+  options: GatherQmmOptions = {},
+): MxArray {
+  const { lhsIndices, rhsIndices, sortedIndices: _sorted, ...qmm } = options;
+  if (lhsIndices === undefined && rhsIndices === undefined) return quantizedMatmul(x, w, scales, biases, qmm);
+  if (x.ndim < 2 || w.ndim < 2) {
+    throw new MxError("invalid_argument", `[gatherQmm] x and w must have at least 2 dimensions; got [${x.shape}] and [${w.shape}]`);
+  }
+  for (const [name, indices] of [["lhsIndices", lhsIndices], ["rhsIndices", rhsIndices]] as const) {
+    if (indices !== undefined && indices.dtype.category !== "signedinteger" && indices.dtype.category !== "unsignedinteger") {
+      throw new MxError("invalid_argument", `[gatherQmm] ${name} must be integers; got ${indices.dtype}`);
+    }
+  }
+  return tidy(() => {
+    const batchOf = (a: MxArray) => a.shape.slice(0, -2);
+    const flat = (a: MxArray) => reshape(a, [-1, ...a.shape.slice(-2)]);
+    const identity = (a: MxArray) => reshape(arange(0, batchOf(a).reduce((p, d) => p * d, 1), { dtype: uint32 }), batchOf(a));
+    const [lhs, rhs] = broadcastArrays(lhsIndices ?? identity(x), rhsIndices ?? identity(w)) as [MxArray, MxArray];
+    const pick = (a: MxArray, indices: MxArray) => take(flat(a), reshape(indices, [-1]), { axis: 0 });
+    const out = quantizedMatmul(
+      pick(x, lhs),
+      pick(w, rhs),
+      pick(scales, rhs),
+      biases === null ? null : pick(biases, rhs),
+      qmm,
+    );
+    return reshape(out, [...lhs.shape, ...out.shape.slice(-2)]);
+  });
 }

@@ -218,3 +218,26 @@ test("quantization errors are MLX's, named by the op", () => {
   assertThrows(() => mx.dequantize(wq, s, s2), mx.MxError, "Scales and biases should have the same shape");
   assert(mx.quantize(w, { mode: "mxfp4" }).length === 2);
 });
+
+test("gatherQmm: experts picked by index equal MLX's gather_qmm", () => {
+  const g = (fixture as unknown as { gatherQmm: { experts: Formula; x2: Formula; x5: Formula; both: Stored; rhsOnly: Stored } }).gatherQmm;
+  using experts = formula(g.experts);
+  const [eq, es, eb] = mx.quantize(experts, { groupSize: 32, bits: 4 });
+  using _eq = eq, _es = es, _eb = eb;
+  const options = { groupSize: 32, bits: 4 };
+  using x2 = formula(g.x2);
+  using lhs = mx.array([[0, 1], [1, 0]], mx.uint32);
+  using rhs = mx.array([[3, 2], [0, 1]], mx.uint32);
+  using both = mx.gatherQmm(x2, eq, es, eb, { ...options, lhsIndices: lhs, rhsIndices: rhs });
+  using eboth = restore(g.both);
+  assertEquals(both.shape, eboth.shape);
+  assertAllClose(floats(both), floats(eboth), { rtol: 1e-5, atol: 1e-4 });
+  using x5 = formula(g.x5);
+  using rhs5 = mx.array([2, 0, 3, 3, 1], mx.uint32);
+  using rhsOnly = mx.gatherQmm(x5, eq, es, eb, { ...options, rhsIndices: rhs5 });
+  using erhs = restore(g.rhsOnly);
+  assertEquals(rhsOnly.shape, erhs.shape);
+  assertAllClose(floats(rhsOnly), floats(erhs), { rtol: 1e-5, atol: 1e-4 });
+  using bad = mx.array([4], mx.uint32);
+  assertThrows(() => mx.gatherQmm(x5, eq, es, eb, { ...options, rhsIndices: bad }).item(), mx.MxError);
+});
