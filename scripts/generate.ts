@@ -6,7 +6,8 @@
  *   deno run -A scripts/generate.ts --model stories260K.bin --tokenizer tok512.bin --max-tokens 200
  *
  * `--model` is an MLX-community / Hugging Face folder (config.json, safetensors, tokenizer.json)
- * or a llama2.c `.bin` (then `--tokenizer` names its tokenizer.bin). A chat template, when the
+ * a llama2.c `.bin` (then `--tokenizer` names its tokenizer.bin) or a llama GGUF (then
+ * `--tokenizer` names a folder with tokenizer.json). A chat template, when the
  * tokenizer has one, wraps the prompt unless `--ignore-chat-template`. Also runs as a
  * `bun build --compile` executable.
  */
@@ -54,7 +55,13 @@ async function main(): Promise<number> {
   let model: mx.models.LanguageModel;
   let tokenizer: mx.models.TextTokenizer;
   let prompt: string | number[] = values.prompt!;
-  if (values.model.endsWith(".bin")) {
+  if (values.model.endsWith(".gguf")) {
+    if (values.tokenizer === undefined) throw new Error("a GGUF model needs --tokenizer DIR (a folder with tokenizer.json)");
+    model = mx.models.loadGguf(values.model).model;
+    const tok = mx.models.Tokenizer.fromDir(values.tokenizer);
+    tokenizer = tok;
+    prompt = tok.encode(values.prompt!);
+  } else if (values.model.endsWith(".bin")) {
     if (values.tokenizer === undefined) throw new Error("a llama2.c model needs --tokenizer tokenizer.bin");
     model = mx.models.loadLlama2c(values.model);
     const tok = mx.models.Llama2cTokenizer.fromFile(values.tokenizer);

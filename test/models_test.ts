@@ -162,3 +162,36 @@ test("loadModel: quantize-on-load equals quantizing the loaded float model", () 
     assert(mx.arrayEqual(onLoad.forward(tokens), after.forward(tokens)).item());
   });
 });
+
+test("loadGguf: a llama.cpp GGUF (Q4_0 and Q8_0) computes what mlx-lm does with its weights", () => {
+  const expected = loadJson<{ promptIds: number[]; lastLogits: number[]; greedy: number[]; margins: number[] }>(
+    "models/gguf_expected.json",
+  );
+  const { model } = mx.models.loadGguf(modelDir("mistral.gguf"));
+  assert(model.model.layers[0]!.self_attn.q_proj instanceof mx.nn.QuantizedLinear);
+  assert(model.lm_head instanceof mx.nn.QuantizedLinear);
+  mx.tidy(() => {
+    const logits = model.forward(mx.array([expected.promptIds], mx.int32));
+    const last = Array.from(mx.astype(logits.get(0, -1), mx.float32).toTypedArray() as Float32Array);
+    // The embedding rows dequantize in the scales' float16, the reference in float32.
+    assertAllClose(last, expected.lastLogits, { atol: 1e-2, rtol: 0 });
+  });
+  // Greedy choices along mlx-lm's sequence, where they are decisive (random weights leave a
+  // near-tie of 0.004 at step 3, below the float16-embedding rounding between the two).
+  mx.tidy(() => {
+    const sequence = [...expected.promptIds, ...expected.greedy];
+    const logits = model.forward(mx.array([sequence], mx.int32));
+    const chosen = mx.argmax(logits.get(0), { axis: -1 }).tolist() as number[];
+    expected.greedy.forEach((token, step) => {
+      if (expected.margins[step]! > 0.02) assertEquals(chosen[expected.promptIds.length - 1 + step], token, `step ${step}`);
+    });
+  });
+  const dir = mkdtempSync(join(tmpdir(), "mlxts-gguf-"));
+  try {
+    const path = join(dir, "other.gguf");
+    mx.saveGguf(path, { "mystery.weight": mx.ones([2]) }, { "general.architecture": "mamba" });
+    assertThrows(() => mx.models.loadGguf(path), mx.MxError, 'general.architecture "mamba" is not supported');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -47,3 +47,4 @@ export {
   type TextTokenizer,
 } from "./generate.ts";
 export { type Llama2cHeader, Llama2cTokenizer, loadLlama2c, parseLlama2cHeader } from "./llama2c.ts";
+export { loadGguf } from "./gguf.ts";
