@@ -160,7 +160,54 @@ pub fn run(comptime T: type, problem: *const Problem(T)) errors.Error!void {
     assert(problem.a.offsets.len == problem.batch);
     assert(problem.b.offsets.len == problem.batch);
     if (problem.batch == 0 or problem.m == 0 or problem.n == 0) return;
+    if (problem.m == 1 and problem.k > 0 and problem.a.column_stride == 1 and problem.b.row_stride == 1 and T != f64) {
+        // A vector times transposed weights (a decoding step): every column of B is a
+        // contiguous row of the weights; packing panels would convert the whole matrix.
+        Gemv(T).run(problem);
+        return;
+    }
     return Blocked(T, Problem(T)).run(problem);
+}
+
+/// out[b][0][n] = a[b][0] . column n of b[b], for columns contiguous along the depth:
+/// threads over columns, 16-lane f32 dot products, half types converted in registers.
+fn Gemv(comptime T: type) type {
+    return struct {
+        const lanes = 16;
+        const V = @Vector(lanes, f32);
+
+        fn run(problem: *const Problem(T)) void {
+            pool.parallelFor(problem.batch * problem.n, 16, problem, range);
+        }
+
+        fn load(p: [*]const T) V {
+            if (T == f32) return p[0..lanes].*;
+            if (T == f16) return @floatCast(@as(@Vector(lanes, f16), p[0..lanes].*));
+            // bfloat16: the upper half of an f32.
+            const raw: @Vector(lanes, u16) = @bitCast(@as([lanes]u16, @bitCast(p[0..lanes].*)));
+            return @bitCast(@as(@Vector(lanes, u32), raw) << @splat(16));
+        }
+
+        fn range(context: *const anyopaque, start: usize, end: usize) void {
+            const p: *const Problem(T) = @ptrCast(@alignCast(context));
+            for (start..end) |index| {
+                const batch = index / p.n;
+                const column = index % p.n;
+                const x = p.a.base + @as(usize, @intCast(p.a.offsets[batch]));
+                const w = p.b.base + @as(usize, @intCast(p.b.offsets[batch] + @as(i64, @intCast(column)) * p.b.column_stride));
+                var acc0: V = @splat(0);
+                var acc1: V = @splat(0);
+                var kk: usize = 0;
+                while (kk + 2 * lanes <= p.k) : (kk += 2 * lanes) {
+                    acc0 = @mulAdd(V, load(x + kk), load(w + kk), acc0);
+                    acc1 = @mulAdd(V, load(x + kk + lanes), load(w + kk + lanes), acc1);
+                }
+                var sum = @reduce(.Add, acc0 + acc1);
+                while (kk < p.k) : (kk += 1) sum += toF32(T, x[kk]) * toF32(T, w[kk]);
+                p.out[batch * p.n + column] = fromF32(T, sum);
+            }
+        }
+    };
 }
 
 /// The cache-blocked product over any operand source. `Source` has fields `out: [*]T`,
