@@ -93,6 +93,9 @@ export const symbols = {
   quantize: { args: ["u32", "u32", "u32", "u32", "u32"], result: "u32" },
   dequantize: { args: ["u32", "u32", "u32", "u32", "u32", "u32", "i32"], result: "u32" },
   quantized_matmul: { args: ["u32", "u32", "u32", "u32", "u32", "u32", "u32", "u32"], result: "u32" },
+  fast_norm: { args: ["u32", "u32", "u32", "u32", "f64"], result: "u32" },
+  fast_rope: { args: ["u32", "i32", "u32", "f64", "f64", "i32", "u32", "u32"], result: "u32" },
+  fast_attention: { args: ["u32", "u32", "u32", "f64", "u32", "u32"], result: "u32" },
 } as const satisfies Record<string, SymbolSpec>;
 
 export type SymbolName = keyof typeof symbols;

@@ -1,48 +1,16 @@
 /**
  * `mx.fast`: the fused operations transformers spend their time in (MLX's `mlx.core.fast`):
  * `rmsNorm`, `layerNorm`, `rope` and `scaledDotProductAttention`, with MLX's semantics and
- * dtype rules (half-precision inputs are normalized in float32). They are composed from the
- * core ops here, so every transform (grad, vmap, compile) applies to them.
+ * dtype rules (inputs promoted to one floating type, arithmetic in float32). Each is one fused
+ * native kernel with a native vjp (the norms' backward, the inverse rotation, attention's
+ * backward recomputing the probabilities), so grad, vmap and compile apply to them.
  *
  * @module
  */
 
-import { array, MxArray } from "./array.ts";
-import { arange, zeros } from "./creation.ts";
-import { bool, type Dtype, float32 } from "./dtype.ts";
-import { MxError } from "./errors.ts";
-import { add, cos, divide, exp, greaterEqual, multiply, rsqrt, sin, square, subtract } from "./elementwise.ts";
-import { index } from "./indexing.ts";
-import { concatenate, stack } from "./joining.ts";
-import { matmul } from "./linalg_basic.ts";
-import { astype, where } from "./ops.ts";
-import { mean, softmax } from "./reductions.ts";
-import { tidy } from "./scope.ts";
-import { expandDims, reshape, swapaxes } from "./shapes.ts";
-
-/** The dtype MLX's promotion gives `a` and `b` (read off an empty product). */
-function promoteTypes(a: Dtype, b: Dtype): Dtype {
-  if (a === b) return a;
-  using x = zeros([0], a);
-  using y = zeros([0], b);
-  using product = multiply(x, y);
-  return product.dtype;
-}
-
-function checkFloating(op: string, name: string, a: MxArray): void {
-  if (a.dtype.category !== "floating") {
-    throw new MxError("invalid_argument", `[${op}] ${name} must be floating point; got ${a.dtype}`);
-  }
-}
-
-function checkFeatures(op: string, name: string, a: MxArray, x: MxArray): void {
-  if (a.ndim !== 1 || a.shape[0] !== x.shape[x.ndim - 1]) {
-    throw new MxError(
-      "shape_mismatch",
-      `[${op}] ${name} must have shape [${x.shape[x.ndim - 1]}] (the last axis of x, [${x.shape}]); got [${a.shape}]`,
-    );
-  }
-}
+import { native } from "../ffi/loader.ts";
+import { MxArray } from "./array.ts";
+import { checkHandle, MxError } from "./errors.ts";
 
 /**
  * Root-mean-square normalization over the last axis: `x / sqrt(mean(x²) + eps) * weight`,
@@ -60,19 +28,8 @@ function checkFeatures(op: string, name: string, a: MxArray, x: MxArray): void {
  * ```
  */
 export function rmsNorm(x: MxArray, weight: MxArray | null, eps: number): MxArray {
-  checkFloating("rmsNorm", "x", x);
-  if (x.ndim === 0) throw new MxError("invalid_argument", "[rmsNorm] x must have at least one axis");
-  if (weight !== null) {
-    checkFloating("rmsNorm", "weight", weight);
-    checkFeatures("rmsNorm", "weight", weight, x);
-  }
-  const outType = weight === null ? x.dtype : promoteTypes(x.dtype, weight.dtype);
-  return tidy(() => {
-    const xf = astype(x, float32);
-    const normalized = multiply(xf, rsqrt(add(mean(square(xf), { axis: -1, keepdims: true }), array(eps, float32))));
-    const out = astype(normalized, outType);
-    return weight === null ? out : multiply(out, weight);
-  });
+  const handle = native.fast_norm(0, x.handle("rmsNorm"), weight === null ? 0 : weight.handle("rmsNorm"), 0, eps);
+  return new MxArray(checkHandle(handle));
 }
 
 /**
@@ -92,24 +49,14 @@ export function rmsNorm(x: MxArray, weight: MxArray | null, eps: number): MxArra
  * ```
  */
 export function layerNorm(x: MxArray, weight: MxArray | null, bias: MxArray | null, eps: number): MxArray {
-  checkFloating("layerNorm", "x", x);
-  if (x.ndim === 0) throw new MxError("invalid_argument", "[layerNorm] x must have at least one axis");
-  let outType: Dtype = x.dtype;
-  for (const [name, p] of [["weight", weight], ["bias", bias]] as const) {
-    if (p === null) continue;
-    checkFloating("layerNorm", name, p);
-    checkFeatures("layerNorm", name, p, x);
-    outType = promoteTypes(outType, p.dtype);
-  }
-  return tidy(() => {
-    const xf = astype(x, float32);
-    const centered = subtract(xf, mean(xf, { axis: -1, keepdims: true }));
-    const variance = mean(square(centered), { axis: -1, keepdims: true });
-    let out = astype(multiply(centered, rsqrt(add(variance, array(eps, float32)))), outType);
-    if (weight !== null) out = multiply(out, weight);
-    if (bias !== null) out = add(out, bias);
-    return out;
-  });
+  const handle = native.fast_norm(
+    1,
+    x.handle("layerNorm"),
+    weight === null ? 0 : weight.handle("layerNorm"),
+    bias === null ? 0 : bias.handle("layerNorm"),
+    eps,
+  );
+  return new MxArray(checkHandle(handle));
 }
 
 /** Options of `rope`. */
@@ -143,51 +90,22 @@ export interface RopeOptions {
  * ```
  */
 export function rope(x: MxArray, dims: number, options: RopeOptions = {}): MxArray {
-  checkFloating("rope", "x", x);
-  if (x.ndim < 2) throw new MxError("invalid_argument", `[rope] x must have at least 2 axes; got shape [${x.shape}]`);
-  const d = x.shape[x.ndim - 1]!;
-  if (!Number.isInteger(dims) || dims <= 0 || dims % 2 !== 0 || dims > d) {
-    throw new MxError("invalid_argument", `[rope] dims must be a positive even integer at most ${d}; got ${dims}`);
-  }
-  const half = dims / 2;
-  const freqs = options.freqs;
-  if (freqs !== undefined && (freqs.ndim !== 1 || freqs.shape[0] !== half)) {
-    throw new MxError("shape_mismatch", `[rope] freqs must have shape [${half}]; got [${freqs.shape}]`);
-  }
+  if (!Number.isInteger(dims)) throw new MxError("invalid_argument", `[rope] dims must be an integer; got ${dims}`);
   const offset = options.offset ?? 0;
-  if (typeof offset === "number" && !Number.isInteger(offset)) {
-    throw new MxError("invalid_argument", `[rope] offset must be an integer; got ${offset}`);
+  if (typeof offset === "number" && (!Number.isInteger(offset) || Math.abs(offset) > 2 ** 31 - 1)) {
+    throw new MxError("invalid_argument", `[rope] offset must be a 32-bit integer; got ${offset}`);
   }
-  const base = options.base ?? 10000;
-  const scale = options.scale ?? 1;
-  return tidy(() => {
-    const t = x.shape[x.ndim - 2]!;
-    const shift = offset instanceof MxArray ? astype(reshape(offset, []), float32) : offset;
-    const positions = multiply(add(arange(0, t, { dtype: float32 }), shift), array(scale, float32));
-    let invFreqs: MxArray;
-    if (freqs !== undefined) {
-      invFreqs = divide(array(1, float32), astype(freqs, float32));
-    } else {
-      // base^(-i/half) = exp(-i * log(base) / half), the exponent's factor rounded to float32.
-      const logStep = Math.fround(Math.fround(Math.log(Math.fround(base))) / half);
-      invFreqs = exp(multiply(arange(0, -half, { step: -1, dtype: float32 }), array(logStep, float32)));
-    }
-    const theta = multiply(expandDims(positions, -1), invFreqs);
-    const c = astype(cos(theta), x.dtype);
-    const s = astype(sin(theta), x.dtype);
-    const rotate = (x1: MxArray, x2: MxArray) => [
-      subtract(multiply(x1, c), multiply(x2, s)),
-      add(multiply(x1, s), multiply(x2, c)),
-    ];
-    const rest = dims < d ? [index(x, "...", `${dims}:`)] : [];
-    if (options.traditional ?? false) {
-      const [o1, o2] = rotate(index(x, "...", `0:${dims}:2`), index(x, "...", `1:${dims}:2`));
-      const pairs = reshape(stack([o1!, o2!], { axis: -1 }), [...x.shape.slice(0, -1), dims]);
-      return rest.length > 0 ? concatenate([pairs, ...rest], { axis: -1 }) : pairs;
-    }
-    const [o1, o2] = rotate(index(x, "...", `0:${half}`), index(x, "...", `${half}:${dims}`));
-    return concatenate([o1!, o2!, ...rest], { axis: -1 });
-  });
+  const handle = native.fast_rope(
+    x.handle("rope"),
+    dims,
+    (options.traditional ?? false) ? 1 : 0,
+    options.base ?? 10000,
+    options.scale ?? 1,
+    typeof offset === "number" ? offset : 0,
+    offset instanceof MxArray ? offset.handle("rope") : 0,
+    options.freqs === undefined ? 0 : options.freqs.handle("rope"),
+  );
+  return new MxArray(checkHandle(handle));
 }
 
 /** Options of `scaledDotProductAttention`. */
@@ -222,44 +140,17 @@ export interface SdpaOptions {
  */
 export function scaledDotProductAttention(q: MxArray, k: MxArray, v: MxArray, options: SdpaOptions): MxArray {
   const op = "scaledDotProductAttention";
-  for (const [name, a] of [["queries", q], ["keys", k], ["values", v]] as const) {
-    checkFloating(op, name, a);
-    if (a.ndim !== 4) throw new MxError("invalid_argument", `[${op}] ${name} must be [B, heads, length, dims]; got [${a.shape}]`);
-  }
-  const [b, heads, l, dq] = q.shape as [number, number, number, number];
-  const [kb, kvHeads, s, dk] = k.shape as [number, number, number, number];
-  if (kb !== b || dk !== dq || v.shape[0] !== b || v.shape[1] !== kvHeads || v.shape[2] !== s) {
-    throw new MxError("shape_mismatch", `[${op}] queries [${q.shape}], keys [${k.shape}] and values [${v.shape}] do not fit`);
-  }
-  if (heads % kvHeads !== 0) {
-    throw new MxError("shape_mismatch", `[${op}] ${heads} query heads are not a multiple of ${kvHeads} key heads`);
-  }
   const mask = options.mask;
-  return tidy(() => {
-    const repeats = heads / kvHeads;
-    // Grouped heads: [B, Hkv, repeats, L, D] against [B, Hkv, 1, S, D].
-    const q5 = reshape(multiply(q, array(options.scale, q.dtype)), [b, kvHeads, repeats, l, dq]);
-    const k5 = expandDims(k, 2);
-    const v5 = expandDims(v, 2);
-    let scores = astype(matmul(q5, swapaxes(k5, -1, -2)), float32);
-    if (mask !== undefined) {
-      let m: MxArray;
-      if (mask === "causal") {
-        const first = s - l;
-        m = greaterEqual(expandDims(arange(first, first + l), 1), expandDims(arange(0, s), 0));
-      } else {
-        if (mask.ndim > 4) throw new MxError("invalid_argument", `[${op}] the mask must have at most 4 axes; got [${mask.shape}]`);
-        // Mask axes [B, H, L, S] -> [B, Hkv, repeats, L, S].
-        const m4 = mask.ndim < 4 ? reshape(mask, [...new Array<number>(4 - mask.ndim).fill(1), ...mask.shape]) : mask;
-        const mh = m4.shape[1]!;
-        if (mh !== 1 && mh !== heads) {
-          throw new MxError("shape_mismatch", `[${op}] the mask of shape [${mask.shape}] does not broadcast to the scores [${b}, ${heads}, ${l}, ${s}]`);
-        }
-        m = mh === 1 ? expandDims(m4, 2) : reshape(m4, [m4.shape[0]!, kvHeads, repeats, m4.shape[2]!, m4.shape[3]!]);
-      }
-      scores = m.dtype === bool ? where(m, scores, array(-3.4028234663852886e38, float32)) : add(scores, astype(m, float32));
-    }
-    const weights = astype(softmax(scores, { axis: -1 }), v.dtype);
-    return reshape(matmul(weights, v5), [b, heads, l, dq]);
-  });
+  if (mask !== undefined && mask !== "causal" && !(mask instanceof MxArray)) {
+    throw new MxError("invalid_argument", `[${op}] mask must be "causal" or an array; got ${String(mask)}`);
+  }
+  const handle = native.fast_attention(
+    q.handle(op),
+    k.handle(op),
+    v.handle(op),
+    options.scale,
+    mask === "causal" ? 1 : 0,
+    mask instanceof MxArray ? mask.handle(op) : 0,
+  );
+  return new MxArray(checkHandle(handle));
 }

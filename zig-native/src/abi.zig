@@ -41,6 +41,7 @@ const compile_mod = @import("transforms/compile.zig");
 const custom_mod = @import("primitives/custom.zig");
 const gguf_quants = @import("io/gguf_quants.zig");
 const quantized = @import("primitives/quantized.zig");
+const fast = @import("primitives/fast.zig");
 
 const Handle = handles.Handle;
 
@@ -1265,6 +1266,73 @@ fn quantizedMatmulChecked(x_handle: Handle, w_handle: Handle, scales_handle: Han
     return quantized.createMatmul(x, w, scales, biases, format, transposed != 0);
 }
 
+/// Handles of optional operands: 0 for none.
+fn acquireOptional(handle: Handle) errors.Error!?*Array {
+    return if (handle == 0) null else try handles.acquire(handle);
+}
+
+/// rms_norm (`kind` 0; `bias` must be 0) or layer_norm (`kind` 1) over the last axis.
+fn fastNorm(kind: u32, x: Handle, weight: Handle, bias: Handle, eps: f64) callconv(.c) Handle {
+    begin();
+    return handleResult(fastNormChecked(kind, x, weight, bias, eps));
+}
+
+fn fastNormChecked(kind_code: u32, x_handle: Handle, weight_handle: Handle, bias_handle: Handle, eps: f64) errors.Error!*Array {
+    const kind = try opFromCode(fast.NormKind, "fast_norm", kind_code);
+    if (kind == .rms and bias_handle != 0) {
+        return errors.fail(error.InvalidArgument, "[rms_norm] takes no bias", .{});
+    }
+    const x = try handles.acquire(x_handle);
+    defer x.release();
+    const weight = try acquireOptional(weight_handle);
+    defer if (weight) |a| a.release();
+    const bias = try acquireOptional(bias_handle);
+    defer if (bias) |a| a.release();
+    return fast.createNorm(kind, x, weight, bias, @floatCast(eps));
+}
+
+/// rope over the last two axes of x; `offset_array` (a scalar integer array, or 0) replaces
+/// `offset`; `freqs` (or 0) replaces `base`.
+fn fastRope(x: Handle, dims: i32, traditional: u32, base: f64, scale: f64, offset: i32, offset_array: Handle,
+    freqs: Handle) callconv(.c) Handle {
+    begin();
+    return handleResult(fastRopeChecked(x, dims, traditional, base, scale, offset, offset_array, freqs));
+}
+
+fn fastRopeChecked(x_handle: Handle, dims: i32, traditional: u32, base: f64, scale: f64, offset: i32,
+    offset_handle: Handle, freqs_handle: Handle) errors.Error!*Array {
+    const x = try handles.acquire(x_handle);
+    defer x.release();
+    const offset_array = try acquireOptional(offset_handle);
+    defer if (offset_array) |a| a.release();
+    const freqs = try acquireOptional(freqs_handle);
+    defer if (freqs) |a| a.release();
+    return fast.createRope(x, .{ .dims = dims, .traditional = traditional != 0, .base = @floatCast(base),
+        .scale = @floatCast(scale), .offset = offset, .offset_array = offset_array, .freqs = freqs });
+}
+
+/// scaled_dot_product_attention(q, k, v); `causal` 1 for the causal mask, else `mask` (or 0).
+fn fastAttention(q: Handle, k: Handle, v: Handle, scale: f64, causal: u32, mask: Handle) callconv(.c) Handle {
+    begin();
+    return handleResult(fastAttentionChecked(q, k, v, scale, causal, mask));
+}
+
+fn fastAttentionChecked(q_handle: Handle, k_handle: Handle, v_handle: Handle, scale: f64, causal: u32,
+    mask_handle: Handle) errors.Error!*Array {
+    if (causal != 0 and mask_handle != 0) {
+        return errors.fail(error.InvalidArgument, "[scaled_dot_product_attention] a causal mask and a mask array were both given", .{});
+    }
+    const q = try handles.acquire(q_handle);
+    defer q.release();
+    const k = try handles.acquire(k_handle);
+    defer k.release();
+    const v = try handles.acquire(v_handle);
+    defer v.release();
+    const mask = try acquireOptional(mask_handle);
+    defer if (mask) |a| a.release();
+    return fast.createAttention(q, k, v, @floatCast(scale), causal != 0, mask);
+}
+
 fn liveHandles() callconv(.c) u32 {
     return handles.liveCount();
 }
@@ -1372,6 +1440,9 @@ const exports = .{
     .{ "quantize", quantize },
     .{ "dequantize", dequantize },
     .{ "quantized_matmul", quantizedMatmul },
+    .{ "fast_norm", fastNorm },
+    .{ "fast_rope", fastRope },
+    .{ "fast_attention", fastAttention },
 };
 
 pub const symbol_prefix = "mlxts_";
@@ -1431,6 +1502,9 @@ test {
     _ = @import("primitives/indexing.zig");
     _ = @import("primitives/matmul.zig");
     _ = @import("primitives/decompositions.zig");
+    _ = @import("backend/cpu/norm.zig");
+    _ = @import("backend/cpu/rope.zig");
+    _ = @import("backend/cpu/attention.zig");
     _ = @import("backend/cpu/householder.zig");
     _ = @import("backend/cpu/svd.zig");
     _ = @import("backend/cpu/eigh.zig");

@@ -25,6 +25,7 @@ const fused = @import("primitives/fused.zig");
 const custom = @import("primitives/custom.zig");
 const as_strided = @import("primitives/as_strided.zig");
 const quantized = @import("primitives/quantized.zig");
+const fast = @import("primitives/fast.zig");
 const compile = @import("transforms/compile.zig");
 
 pub const Primitive = union(enum) {
@@ -73,6 +74,12 @@ pub const Primitive = union(enum) {
     quantize: quantized.Params,
     dequantize: quantized.Params,
     quantized_matmul: quantized.Params,
+    /// mx.fast's rms_norm / layer_norm, or a part of their backward (see primitives/fast.zig).
+    norm: fast.NormParams,
+    rope: fast.RopeParams,
+    attention: fast.AttentionParams,
+    /// Attention's backward: the cotangents of q, k and v packed into one float32 vector.
+    attention_vjp: fast.AttentionParams,
 
     pub fn name(self: Primitive) []const u8 {
         return @tagName(self);
@@ -116,6 +123,10 @@ pub fn evalCpu(out: *Array) errors.Error!void {
         .quantize => |params| try quantized.evalQuantize(params, out),
         .dequantize => |params| try quantized.evalDequantize(params, out),
         .quantized_matmul => |params| try quantized.evalMatmul(params, out),
+        .norm => |params| try fast.evalNorm(params, out),
+        .rope => |params| try fast.evalRope(params, out),
+        .attention => |params| try fast.evalAttention(params, out, false),
+        .attention_vjp => |params| try fast.evalAttention(params, out, true),
     }
 }
 
@@ -151,6 +162,11 @@ pub fn vjp(node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array 
         .decomposition => |params| errors.fail(error.Unsupported, "[vjp] the derivative of {s} " ++
             "is not defined (MLX has none)", .{@tagName(params.kind)}),
         .quantized_matmul => |params| try quantized.vjpMatmul(params, node, cotangent, argnum),
+        .norm => |params| try fast.vjpNorm(params, node, cotangent, argnum),
+        .rope => |params| try fast.vjpRope(params, node, cotangent, argnum),
+        .attention => |params| try fast.vjpAttention(params, node, cotangent, argnum),
+        .attention_vjp => errors.fail(error.Unsupported, "[vjp] the second derivative of " ++
+            "scaled_dot_product_attention is not implemented", .{}),
         .quantize, .dequantize => errors.fail(error.Unsupported, "[vjp] the derivative of {s} " ++
             "is not defined (MLX has none)", .{node.primitive.name()}),
         .arg_reduce, .random_bits, .arange => null,
@@ -158,6 +174,11 @@ pub fn vjp(node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array 
         .fused => errors.fail(error.Unsupported, "[vjp] a fused kernel has no derivative; " ++
             "compile differentiates its unfused steps", .{}),
     };
+}
+
+/// The walk is done with a node's rules (they may keep work for its other inputs until now).
+pub fn vjpDone() void {
+    fast.forgetVjp();
 }
 
 /// A node with `primitive` holds what the primitive names (custom functions' programs).

@@ -29,6 +29,18 @@ pub fn evalCpu(out: *Array) errors.Error!void {
     cpu_copy.run(out, out.inputs[0]);
 }
 
+/// For kernels reading an evaluated `input` row-major: `input` itself (one more reference)
+/// when row-contiguous, else a row-major copy.
+pub fn rowMajor(input: *Array) errors.Error!*Array {
+    if (input.isRowContiguous()) {
+        input.retain();
+        return input;
+    }
+    const copy = try Array.createUninitialized(input.dtype, input.shape);
+    cpu_copy.run(copy, input);
+    return copy;
+}
+
 /// vjp of astype and copy: the cotangent in the input's dtype.
 pub fn vjp(out: *Array, cotangent: *Array) errors.Error!*Array {
     return create(cotangent, out.inputs[0].dtype);

@@ -13,7 +13,6 @@ const DType = dtype_mod.DType;
 const Array = @import("../array.zig").Array;
 const astype = @import("astype.zig");
 const matmul = @import("matmul.zig");
-const cpu_copy = @import("../backend/cpu/copy.zig");
 const cpu = @import("../backend/cpu/quantized.zig");
 const gemm = @import("../backend/cpu/gemm.zig");
 
@@ -233,20 +232,9 @@ pub fn createMatmul(x: *Array, w: *Array, scales: *Array, biases: ?*Array, forma
 // ---------------------------------------------------------------------------------------------
 // Evaluation
 
-/// `input` itself (one more reference) when row-contiguous, else a row-major copy.
-fn rowMajor(input: *Array) errors.Error!*Array {
-    if (input.isRowContiguous()) {
-        input.retain();
-        return input;
-    }
-    const copy = try Array.createUninitialized(input.dtype, input.shape);
-    cpu_copy.run(copy, input);
-    return copy;
-}
-
 pub fn evalQuantize(params: Params, out: *Array) errors.Error!void {
     assert(out.inputs.len == 1);
-    const w = try rowMajor(out.inputs[0]);
+    const w = try astype.rowMajor(out.inputs[0]);
     defer w.release();
     try out.allocateOutput();
     const groups: usize = @intCast(@divExact(w.shape.size(), params.format.group_size));
@@ -264,11 +252,11 @@ pub fn evalQuantize(params: Params, out: *Array) errors.Error!void {
 }
 
 pub fn evalDequantize(params: Params, out: *Array) errors.Error!void {
-    const w = try rowMajor(out.inputs[0]);
+    const w = try astype.rowMajor(out.inputs[0]);
     defer w.release();
-    const scales = try rowMajor(out.inputs[1]);
+    const scales = try astype.rowMajor(out.inputs[1]);
     defer scales.release();
-    const biases: ?*Array = if (out.inputs.len > 2) try rowMajor(out.inputs[2]) else null;
+    const biases: ?*Array = if (out.inputs.len > 2) try astype.rowMajor(out.inputs[2]) else null;
     defer if (biases) |b| b.release();
     try out.allocateOutput();
     const k: usize = @intCast(lastDim(out));
@@ -311,13 +299,13 @@ pub fn evalMatmul(params: Params, out: *Array) errors.Error!void {
 }
 
 fn matmulTyped(comptime S: type, comptime T: type, params: Params, out: *Array) errors.Error!void {
-    const x = try rowMajor(out.inputs[0]);
+    const x = try astype.rowMajor(out.inputs[0]);
     defer x.release();
-    const w = try rowMajor(out.inputs[1]);
+    const w = try astype.rowMajor(out.inputs[1]);
     defer w.release();
-    const scales = try rowMajor(out.inputs[2]);
+    const scales = try astype.rowMajor(out.inputs[2]);
     defer scales.release();
-    const biases: ?*Array = if (out.inputs.len > 3) try rowMajor(out.inputs[3]) else null;
+    const biases: ?*Array = if (out.inputs.len > 3) try astype.rowMajor(out.inputs[3]) else null;
     defer if (biases) |b| b.release();
 
     const format = params.format;

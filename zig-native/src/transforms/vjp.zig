@@ -61,6 +61,7 @@ pub fn vjp(
         const record = records.getPtr(node).?;
         const cotangent = record.cotangent orelse continue;
         if (isPrimal(node, primals) or node.primitive == .none) continue;
+        defer primitive.vjpDone();
         for (node.inputs, 0..) |input, argnum| {
             const input_record = records.getPtr(input) orelse continue;
             if (!input_record.needs_grad) continue;

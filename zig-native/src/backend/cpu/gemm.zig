@@ -16,6 +16,7 @@ const errors = @import("../../errors.zig");
 const memory = @import("../../memory.zig");
 const dtype_mod = @import("../../dtype.zig");
 const pool = @import("pool.zig");
+const simd = @import("simd.zig");
 
 /// The accumulator (and packing) type of a product in `T`.
 pub fn Acc(comptime T: type) type {
@@ -181,11 +182,7 @@ fn Gemv(comptime T: type) type {
         }
 
         fn load(p: [*]const T) V {
-            if (T == f32) return p[0..lanes].*;
-            if (T == f16) return @floatCast(@as(@Vector(lanes, f16), p[0..lanes].*));
-            // bfloat16: the upper half of an f32.
-            const raw: @Vector(lanes, u16) = @bitCast(@as([lanes]u16, @bitCast(p[0..lanes].*)));
-            return @bitCast(@as(@Vector(lanes, u32), raw) << @splat(16));
+            return simd.loadF32(T, lanes, p);
         }
 
         fn range(context: *const anyopaque, start: usize, end: usize) void {

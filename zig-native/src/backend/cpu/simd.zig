@@ -54,3 +54,42 @@ pub inline fn map2(
         out[i] = f(op, T, x, y);
     }
 }
+
+/// `n` elements of a float type (f32, f16 or bfloat16) widened to f32 lanes.
+pub inline fn loadF32(comptime T: type, comptime n: comptime_int, p: [*]const T) @Vector(n, f32) {
+    if (T == f32) return p[0..n].*;
+    if (T == f16) return @floatCast(@as(@Vector(n, f16), p[0..n].*));
+    // bfloat16: the upper half of an f32.
+    const raw: @Vector(n, u16) = @bitCast(@as([n]u16, @bitCast(p[0..n].*)));
+    return @bitCast(@as(@Vector(n, u32), raw) << @splat(16));
+}
+
+/// Stores f32 lanes as `n` elements of a float type, rounding to nearest even (bfloat16:
+/// NaN stays a quiet NaN, as BFloat16.fromF32).
+pub inline fn storeF32(comptime T: type, comptime n: comptime_int, p: [*]T, value: @Vector(n, f32)) void {
+    if (T == f32) {
+        p[0..n].* = value;
+    } else if (T == f16) {
+        p[0..n].* = @as([n]f16, @as(@Vector(n, f16), @floatCast(value)));
+    } else {
+        const U = @Vector(n, u32);
+        const bits: U = @bitCast(value);
+        const rounded: U = (bits +% (@as(U, @splat(0x7fff)) + ((bits >> @splat(16)) & @as(U, @splat(1))))) >> @splat(16);
+        const nan: U = (bits >> @splat(16)) | @as(U, @splat(0x0040));
+        const halves: @Vector(n, u16) = @truncate(@select(u32, value != value, nan, rounded));
+        p[0..n].* = @bitCast(@as([n]u16, halves));
+    }
+}
+
+test "loadF32 and storeF32 round-trip every float type" {
+    const dtype = @import("../../dtype.zig");
+    inline for (.{ f32, f16, dtype.BFloat16 }) |T| {
+        var values: [16]T = undefined;
+        const source: @Vector(16, f32) = .{ 1, -2, 0.5, 3.25, 0, -0.0, 1024, 7, 1.5, -8, 2, 4, 0.25, -1, 9, 6 };
+        storeF32(T, 16, &values, source);
+        try std.testing.expectEqual(source, loadF32(T, 16, &values));
+    }
+    var one: [16]dtype.BFloat16 = undefined;
+    storeF32(dtype.BFloat16, 16, &one, @splat(1.0 + 0x1p-8));
+    try std.testing.expectEqual(@as(u16, dtype.BFloat16.fromF32(1.0 + 0x1p-8).bits), one[0].bits);
+}
