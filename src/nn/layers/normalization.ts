@@ -9,8 +9,9 @@
 
 import type { MxArray } from "../../array.ts";
 import { ones, zeros } from "../../creation.ts";
-import { add, multiply, rsqrt, square, subtract } from "../../elementwise.ts";
+import { add, multiply, rsqrt, subtract } from "../../elementwise.ts";
 import { MxError } from "../../errors.ts";
+import { layerNorm, rmsNorm } from "../../fast.ts";
 import { mean, variance } from "../../reductions.ts";
 import { keep } from "../../scope.ts";
 import { reshape, transpose } from "../../shapes.ts";
@@ -105,7 +106,7 @@ export class LayerNorm extends Module {
   /** Normalizes `x` over its last axis (`dims` features). */
   forward(x: MxArray): MxArray {
     checkFeatures("LayerNorm", x, this.#dims);
-    return affine(standardize(x, -1, this.#eps), this.weight, this.bias);
+    return layerNorm(x, this.weight ?? null, this.bias ?? null, this.#eps);
   }
 }
 
@@ -138,12 +139,7 @@ export class RMSNorm extends Module {
   /** Normalizes `x` over its last axis. */
   forward(x: MxArray): MxArray {
     checkFeatures("RMSNorm", x, this.weight.shape[0]!);
-    using squares = square(x);
-    using meanSquare = mean(squares, { axis: -1, keepdims: true });
-    using shifted = add(meanSquare, this.#eps);
-    using scale = rsqrt(shifted);
-    using normalized = multiply(x, scale);
-    return multiply(this.weight, normalized);
+    return rmsNorm(x, this.weight, this.#eps);
   }
 }
 
