@@ -40,6 +40,19 @@ interface Fixture {
     y1: Stored;
     y9: Stored;
   };
+  grads: {
+    name: string;
+    w: Formula;
+    batched: boolean;
+    transpose: boolean;
+    groupSize: number;
+    bits: number;
+    x: Formula;
+    cotangent: Formula;
+    dx: Stored;
+    dscales: Stored;
+    dbiases: Stored;
+  }[];
 }
 
 const fixture = loadJson<Fixture>("quant.json");
@@ -193,6 +206,58 @@ test("quantizedMatmul: the gradient with respect to x is the product with the tr
   using gr = mx.grad(reference)(x);
   assertAllClose(floats(g), floats(gr), { rtol: 1e-4, atol: 1e-4 });
   assertThrows(() => mx.grad((v: mx.MxArray) => mx.sum(mx.quantizedMatmul(x, v, s, b, { groupSize: 32, bits: 8 })))(wq), mx.MxError);
+});
+
+test("quantizedMatmul: gradients with respect to x, scales and biases equal MLX's", () => {
+  for (const c of fixture.grads) {
+    using base = formula(c.w);
+    using negated = mx.negative(base);
+    using stacked = c.batched ? mx.stack([base, negated]) : null;
+    const w = stacked ?? base;
+    const options = { transpose: c.transpose, groupSize: c.groupSize, bits: c.bits };
+    const [wq, s, b] = mx.quantize(w, options);
+    using _wq = wq, _s = s, _b = b;
+    using x = formula(c.x);
+    using cotangent = formula(c.cotangent);
+    const loss = (input: mx.MxArray, scales: mx.MxArray, biases: mx.MxArray) => {
+      using y = mx.quantizedMatmul(input, wq, scales, biases, options);
+      using weighted = mx.multiply(y, cotangent);
+      return mx.sum(weighted);
+    };
+    const grads = mx.grad(loss, { argnums: [0, 1, 2] })(x, s, b) as mx.MxArray[];
+    const expectations = [[c.dx, "x"], [c.dscales, "scales"], [c.dbiases, "biases"]] as const;
+    for (const [i, [stored, label]] of expectations.entries()) {
+      using got = grads[i]!;
+      using expected = restore(stored);
+      assertEquals(got.shape, expected.shape, `${c.name}: d${label} shape`);
+      assertAllClose(floats(got), floats(expected), { rtol: 1e-4, atol: 1e-3, label: `${c.name}: d${label}` });
+    }
+  }
+});
+
+test("quantizedMatmul: a 1-D x's gradients with respect to scales and biases follow dequantize then matmul", () => {
+  using w = formula({ shape: [8, 64], mul: 7, mod: 19, shift: 9, scale: 0.125 });
+  const [wq, s, b] = mx.quantize(w, { groupSize: 32, bits: 4 });
+  using _wq = wq, _s = s, _b = b;
+  using x = formula({ shape: [64], mul: 3, mod: 11, shift: 5, scale: 0.25 });
+  const loss = (scales: mx.MxArray, biases: mx.MxArray) => mx.sum(mx.square(mx.quantizedMatmul(x, wq, scales, biases, { groupSize: 32, bits: 4 })));
+  const [ds, db] = mx.grad(loss, { argnums: [0, 1] })(s, b) as mx.MxArray[];
+  using _ds = ds!, _db = db!;
+  // The reference: w = scales * codes + biases per group of 32, codes from unit scales and zero biases.
+  using unit = mx.onesLike(s);
+  using zero = mx.zerosLike(b);
+  using codes = mx.reshape(mx.dequantize(wq, unit, zero, { groupSize: 32, bits: 4 }), [8, 2, 32]);
+  const reference = (scales: mx.MxArray, biases: mx.MxArray) => {
+    const deq = mx.reshape(mx.add(mx.multiply(codes, mx.expandDims(scales, -1)), mx.expandDims(biases, -1)), [8, 64]);
+    return mx.sum(mx.square(mx.matmul(deq, x)));
+  };
+  const [rs, rb] = mx.grad(reference, { argnums: [0, 1] })(s, b) as mx.MxArray[];
+  using _rs = rs!, _rb = rb!;
+  assertAllClose(floats(_ds), floats(_rs), { rtol: 1e-4, atol: 1e-3 });
+  assertAllClose(floats(_db), floats(_rb), { rtol: 1e-4, atol: 1e-3 });
+  const [mq, ms] = mx.quantize(w, { mode: "mxfp4" });
+  using _mq = mq, _ms = ms;
+  assertThrows(() => mx.grad((v: mx.MxArray) => mx.sum(mx.quantizedMatmul(x, mq, v, null, { mode: "mxfp4" })))(ms), mx.MxError, "no gradient");
 });
 
 test("quantization errors are MLX's, named by the op", () => {

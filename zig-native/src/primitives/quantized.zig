@@ -15,6 +15,9 @@ const astype = @import("astype.zig");
 const matmul = @import("matmul.zig");
 const cpu = @import("../backend/cpu/quantized.zig");
 const gemm = @import("../backend/cpu/gemm.zig");
+const reduce = @import("reduce.zig");
+const view = @import("view.zig");
+const grad_ops = @import("../transforms/grad_ops.zig");
 
 pub const Format = cpu.Format;
 pub const Mode = cpu.Mode;
@@ -397,8 +400,9 @@ fn matmulTyped(comptime S: type, comptime T: type, params: Params, out: *Array) 
 // ---------------------------------------------------------------------------------------------
 // Derivatives
 
-/// vjp of quantized_matmul: for x, the product with the other orientation of the same weights
-/// (MLX's rule); the quantized weights have none.
+/// vjp of quantized_matmul: for x, the product with the other orientation of the same weights;
+/// for affine scales and biases, the dequantized weights' cotangent summed over each group
+/// (times the codes for the scales); the quantized weights have none (MLX's rules).
 pub fn vjpMatmul(params: Params, node: *Array, cotangent: *Array, argnum: usize) errors.Error!?*Array {
     switch (argnum) {
         0 => {
@@ -408,7 +412,79 @@ pub fn vjpMatmul(params: Params, node: *Array, cotangent: *Array, argnum: usize)
         },
         1 => return errors.fail(error.InvalidArgument, "[quantized_matmul] no gradient with " ++
             "respect to the quantized weights", .{}),
-        else => return errors.fail(error.Unsupported, "[quantized_matmul] the gradient with " ++
-            "respect to scales and biases is not implemented", .{}),
+        else => {
+            if (params.format.mode != .affine) {
+                return errors.fail(error.InvalidArgument, "[quantized_matmul] no gradient with " ++
+                    "respect to the scales of mode {s}", .{@tagName(params.format.mode)});
+            }
+            assert(node.inputs.len == 4);
+            return try vjpScalesBiases(params, node, cotangent, argnum == 2);
+        },
     }
+}
+
+fn vjpScalesBiases(params: Params, node: *Array, cotangent: *Array, of_scales: bool) errors.Error!*Array {
+    var temps: grad_ops.Temps = .{};
+    defer temps.release();
+    const w = node.inputs[1];
+    const scales = node.inputs[2];
+    const dw = try temps.keep(weightCotangent(node.inputs[0], w, cotangent, params.transpose));
+    // [..., rows, cols] -> [..., rows, groups, group_size]: the scales' shape plus the group.
+    var dims: [shape_mod.ndim_max]i32 = undefined;
+    const ndim = scales.shape.ndim;
+    @memcpy(dims[0..ndim], scales.shape.slice());
+    dims[ndim] = @intCast(params.format.group_size);
+    const grouped_shape = try shape_mod.Shape.init(dims[0 .. ndim + 1]);
+    assert(grouped_shape.size() == dw.shape.size());
+    const grouped = try temps.keep(view.createReshape(dw, grouped_shape));
+    const summand = if (of_scales) blk: {
+        // The codes as floats: dequantized with unit scales and zero biases.
+        const one = try temps.keep(grad_ops.scalar(1, scales.dtype));
+        const unit = try temps.keep(view.createBroadcastTo(one, scales.shape));
+        const zero = try temps.keep(grad_ops.zerosLike(scales));
+        const codes = try temps.keep(createDequantize(w, unit, zero, params.format, dw.dtype));
+        const codes_grouped = try temps.keep(view.createReshape(codes, grouped_shape));
+        break :blk try temps.keep(grad_ops.mul(grouped, codes_grouped));
+    } else grouped;
+    const axis = [_]i32{@intCast(ndim)};
+    const summed = try temps.keep(reduce.create(.sum, summand, &axis, false));
+    return astype.create(summed, scales.dtype);
+}
+
+/// The cotangent of the dequantized weights, in their orientation ([..., N, K] transposed,
+/// else [..., K, N]), summed over the batch axes the weights were broadcast along.
+fn weightCotangent(x: *Array, w: *Array, cotangent: *Array, transpose: bool) errors.Error!*Array {
+    var temps: grad_ops.Temps = .{};
+    defer temps.release();
+    const k = lastDim(x);
+    const n = lastDim(cotangent);
+    assert(k > 0);
+    // A 1-D x is one row; with 2-D weights every leading axis of x is a row of one GEMM.
+    var xs = x;
+    var cs = cotangent;
+    if (x.shape.ndim == 1) {
+        xs = try temps.keep(view.createReshape(x, try shape_mod.Shape.init(&.{ 1, k })));
+        var dims: [shape_mod.ndim_max]i32 = undefined;
+        const c_ndim = cotangent.shape.ndim;
+        assert(c_ndim + 1 <= shape_mod.ndim_max);
+        @memcpy(dims[0..c_ndim], cotangent.shape.slice());
+        dims[c_ndim - 1] = 1;
+        dims[c_ndim] = n;
+        cs = try temps.keep(view.createReshape(cotangent, try shape_mod.Shape.init(dims[0 .. c_ndim + 1])));
+    }
+    if (w.shape.ndim == 2) {
+        const rows: i32 = @intCast(@divExact(xs.shape.size(), @as(i64, k)));
+        xs = try temps.keep(view.createReshape(xs, try shape_mod.Shape.init(&.{ rows, k })));
+        cs = try temps.keep(view.createReshape(cs, try shape_mod.Shape.init(&.{ rows, n })));
+    }
+    const full = if (transpose)
+        try temps.keep(matmul.create(try temps.keep(grad_ops.swapLastTwo(cs)), xs))
+    else
+        try temps.keep(matmul.create(try temps.keep(grad_ops.swapLastTwo(xs)), cs));
+    var dims: [shape_mod.ndim_max]i32 = undefined;
+    const ndim = w.shape.ndim;
+    @memcpy(dims[0..ndim], w.shape.slice());
+    dims[ndim - 2] = if (transpose) n else k;
+    dims[ndim - 1] = if (transpose) k else n;
+    return grad_ops.unbroadcast(full, try shape_mod.Shape.init(dims[0..ndim]));
 }
