@@ -13,8 +13,12 @@ let register: (name: string, fn: TestFn) => void;
 if (isBun) {
   // A computed specifier keeps Deno from resolving Bun's built-in module.
   const specifier = ["bun", "test"].join(":");
-  const bunTest = (await import(specifier)) as { test: (name: string, fn: TestFn) => void };
-  register = (name, fn) => bunTest.test(name, fn);
+  const bunTest = (await import(specifier)) as {
+    test: (name: string, fn: TestFn, timeoutMs: number) => void;
+  };
+  // Bun's default 5 s per test is a speed assertion on a loaded machine; Deno has none.
+  const timeoutMs = 120_000;
+  register = (name, fn) => bunTest.test(name, fn, timeoutMs);
 } else {
   register = (name, fn) => Deno.test(name, fn);
 }

@@ -17,7 +17,7 @@ pub fn build(b: *std.Build) void {
         .target = target,
         .optimize = optimize,
         .link_libc = true,
-        .strip = optimize != .Debug,
+        .strip = b.option(bool, "strip", "Strip symbols (default: unless Debug)") orelse (optimize != .Debug),
     });
     const library = b.addLibrary(.{
         .name = "mlxts",

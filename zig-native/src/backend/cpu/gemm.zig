@@ -1,16 +1,19 @@
-//! Matrix products on the CPU: one cache-blocked GEMM for every float dtype. Blocks of A
-//! (mc x kc) and B (kc x nc) are packed, converted to the accumulator type (f32 for float32,
-//! float16 and bfloat16; f64 for float64), into contiguous aligned panels (read through any
-//! strides: transposed views need no copy), and a register-blocked micro-kernel (mr x nr
-//! accumulators in two 64-byte vectors per row, `@mulAdd`) sweeps them. Threads take tiles of
-//! the output (batch, mc rows, nc columns). float16/bfloat16 accumulate a tile in f32 and
-//! round once.
+//! Matrix products on the CPU: one cache-blocked GEMM for every float dtype (GotoBLAS's loop
+//! nest). Each thread owns a block of the output (a batch entry, a range of rows or of
+//! columns); for each kc-deep slice it packs B (kc x nc, converted to the accumulator type:
+//! f32 for float32, float16 and bfloat16, f64 for float64) once into nr-wide panels and A
+//! (mc x kc) into mr-high panels, read through any strides (transposed views need no copy),
+//! and a register-blocked micro-kernel (mr x nr accumulators, `@mulAdd`) sweeps them. The
+//! register block follows the target: 12 x 32 f32 with AVX-512 (24 of its 32 vector
+//! registers), 6 x 16 with AVX2, 6 x 8 otherwise. float16/bfloat16 accumulate a block of rows
+//! in f32 and round once.
 //!
 //! The blocked driver is generic over its operand source: `Blocked(T, Source)` asks the
 //! source to pack its A and B blocks and to place output tiles, so a convolution can feed it
 //! patches gathered on the fly (backend/cpu/conv.zig) with the same micro-kernel.
 
 const std = @import("std");
+const builtin = @import("builtin");
 const assert = std.debug.assert;
 const errors = @import("../../errors.zig");
 const memory = @import("../../memory.zig");
@@ -23,27 +26,40 @@ pub fn Acc(comptime T: type) type {
     return if (T == f64) f64 else f32;
 }
 
-/// Accumulator lanes in one 64-byte vector.
+const is_x86 = builtin.cpu.arch == .x86_64 or builtin.cpu.arch == .x86;
+const has_avx512 = is_x86 and std.Target.x86.featureSetHas(builtin.cpu.features, .avx512f);
+const has_avx = is_x86 and std.Target.x86.featureSetHas(builtin.cpu.features, .avx);
+
+/// Bytes of one vector register of the target.
+const register_bytes = if (has_avx512) 64 else if (has_avx) 32 else 16;
+
+/// Accumulator lanes in one register.
 fn lanesOf(comptime A: type) comptime_int {
-    return 64 / @sizeOf(A);
+    return register_bytes / @sizeOf(A);
 }
 
-/// Rows of A a micro-kernel call covers.
-pub const mr = 6;
-/// Columns of B a micro-kernel call covers (two vectors).
+/// Vectors of B (and of C) per micro-kernel row.
+const row_vectors = 2;
+/// Rows of A a micro-kernel call covers: with 32 vector registers (AVX-512, NEON) 12 rows
+/// (24 accumulators); with 16 (AVX2, SSE) 6 rows (12 accumulators).
+pub const mr = if (has_avx512) 12 else if (builtin.cpu.arch == .aarch64) 8 else 6;
+/// Columns of B a micro-kernel call covers.
 pub fn nrOf(comptime A: type) comptime_int {
-    return 2 * lanesOf(A);
+    return row_vectors * lanesOf(A);
 }
 /// `nrOf(f32)`, the panel width of the f32-accumulating sources (conv.zig).
 pub const nr = nrOf(f32);
-/// Rows of A per packed block (the block stays in L2).
-pub const mc = 192;
+/// Rows of A per packed block (mc x kc stays in L2 beside the B block).
+pub const mc = mr * 16;
 /// Depth of one packed block.
-pub const kc = 128;
-/// Columns of B per packed block: 512 f32 or 256 f64 (the same 256 KiB block).
+pub const kc = 256;
+/// Columns of B per packed block: 2048 f32 or 1024 f64 (2 MiB at kc = 256, in L3: each
+/// nr-wide panel of it is read once per A block and then stays in L1).
 pub fn ncOf(comptime A: type) comptime_int {
-    return 2048 / @sizeOf(A);
+    return 8192 / @sizeOf(A);
 }
+/// Rows of a float16/bfloat16 product accumulated in f32 before rounding.
+const rows_per_chunk_half = mc;
 
 comptime {
     for (.{ f32, f64 }) |A| {
@@ -97,40 +113,77 @@ pub fn Problem(comptime T: type) type {
         /// Panels of mr rows: panel q holds, for each depth index, mr values (zero-padded).
         pub fn packA(self: *const Self, batch: usize, row0: usize, depth0: usize, rows: usize,
             depth: usize, out: []Acc(T)) void {
-            var panel_row: usize = 0;
-            while (panel_row < rows) : (panel_row += mr) {
-                const panel = out[panel_row * depth ..][0 .. mr * depth];
-                for (0..depth) |kk| {
-                    for (0..mr) |r| {
-                        const row = panel_row + r;
-                        panel[kk * mr + r] = if (row < rows)
-                            toAcc(T, self.a.at(batch, row0 + row, depth0 + kk))
-                        else
-                            0;
-                    }
-                }
-            }
+            packPanels(T, mr, &self.a, batch, row0, depth0, rows, depth, .rows, out);
         }
 
         /// Panels of nr columns: panel q holds, for each depth index, nr values (zero-padded).
         pub fn packB(self: *const Self, batch: usize, depth0: usize, column0: usize,
             depth: usize, columns: usize, out: []Acc(T)) void {
-            const nr_t = nrOf(Acc(T));
-            var panel_column: usize = 0;
-            while (panel_column < columns) : (panel_column += nr_t) {
-                const panel = out[panel_column * depth ..][0 .. nr_t * depth];
-                const width = @min(nr_t, columns - panel_column);
+            packPanels(T, nrOf(Acc(T)), &self.b, batch, column0, depth0, columns, depth, .columns, out);
+        }
+    };
+}
+
+/// Packs `count` rows (A, `along` .rows) or columns (B, .columns) of `operand` from `first`,
+/// over depth `depth0..depth0 + depth`, into panels of `width`: panel q holds, for each depth
+/// index kk, the `width` values of lines q*width.. at kk (zero past `count`). The loop runs
+/// along whichever of the two directions is contiguous in memory.
+fn packPanels(comptime T: type, comptime width: usize, operand: *const Operand(T), batch: usize,
+    first: usize, depth0: usize, count: usize, depth: usize,
+    comptime along: enum { rows, columns }, out: []Acc(T)) void {
+    // Stride between lines (the packed direction) and between depth indices.
+    const line_stride = if (along == .rows) operand.row_stride else operand.column_stride;
+    const depth_stride = if (along == .rows) operand.column_stride else operand.row_stride;
+    const base = operand.base + @as(usize, @intCast(operand.offsets[batch]));
+    var panel_first: usize = 0;
+    while (panel_first < count) : (panel_first += width) {
+        const panel = out[panel_first * depth ..][0 .. width * depth];
+        const lines = @min(width, count - panel_first);
+        const start: i64 = @as(i64, @intCast(first + panel_first)) * line_stride +
+            @as(i64, @intCast(depth0)) * depth_stride;
+        if (line_stride == 1 and lines == width) {
+            // The panel's lines are contiguous: one vector per depth index.
+            for (0..depth) |kk| {
+                const source = base + @as(usize, @intCast(start + @as(i64, @intCast(kk)) * depth_stride));
+                panel[kk * width ..][0..width].* = loadAcc(T, width, source);
+            }
+            continue;
+        }
+        if (depth_stride == 1 and lines == width) {
+            // Each line is contiguous along the depth: read the `width` lines side by side,
+            // writing the panel in order (a strided store loop would become a scatter).
+            var sources: [width][*]const T = undefined;
+            inline for (0..width) |line| {
+                sources[line] = base + @as(usize, @intCast(start + @as(i64, @intCast(line)) * line_stride));
+            }
+            for (0..depth) |kk| {
+                const out_line = panel[kk * width ..][0..width];
+                inline for (0..width) |line| out_line[line] = toAcc(T, sources[line][kk]);
+            }
+            continue;
+        }
+        for (0..lines) |line| {
+            const line_start = start + @as(i64, @intCast(line)) * line_stride;
+            if (depth_stride == 1) {
+                const source = base + @as(usize, @intCast(line_start));
+                for (0..depth) |kk| panel[kk * width + line] = toAcc(T, source[kk]);
+            } else {
                 for (0..depth) |kk| {
-                    const line = panel[kk * nr_t ..][0..nr_t];
-                    const column_first = column0 + panel_column;
-                    for (0..width) |j| {
-                        line[j] = toAcc(T, self.b.at(batch, depth0 + kk, column_first + j));
-                    }
-                    @memset(line[width..], 0);
+                    const index = line_start + @as(i64, @intCast(kk)) * depth_stride;
+                    panel[kk * width + line] = toAcc(T, base[@intCast(index)]);
                 }
             }
         }
-    };
+        for (lines..width) |line| {
+            for (0..depth) |kk| panel[kk * width + line] = 0;
+        }
+    }
+}
+
+/// `n` contiguous values of `T` in the accumulator type.
+inline fn loadAcc(comptime T: type, comptime n: comptime_int, p: [*]const T) @Vector(n, Acc(T)) {
+    if (T == f64) return p[0..n].*;
+    return simd.loadF32(T, n, p);
 }
 
 /// A value in its accumulator type.
@@ -167,7 +220,59 @@ pub fn run(comptime T: type, problem: *const Problem(T)) errors.Error!void {
         Gemv(T).run(problem);
         return;
     }
+    if (problem.m == 1 and problem.k > 0 and problem.b.column_stride == 1 and T != f64) {
+        // A vector times row-major weights: rows of B scaled and summed, no packing.
+        VecMat(T).run(problem);
+        return;
+    }
     return Blocked(T, Problem(T)).run(problem);
+}
+
+/// out[b][0] = sum over k of a[b][0][k] * row k of b[b], for rows contiguous along the
+/// columns: threads over blocks of 128 columns, the block's sums in eight f32 registers.
+fn VecMat(comptime T: type) type {
+    return struct {
+        const lanes = 16;
+        const vectors = 8;
+        const block_columns = lanes * vectors;
+        const V = @Vector(lanes, f32);
+
+        fn run(problem: *const Problem(T)) void {
+            const blocks = std.math.divCeil(usize, problem.n, block_columns) catch unreachable;
+            pool.parallelFor(problem.batch * blocks, 1, problem, range);
+        }
+
+        fn range(context: *const anyopaque, start: usize, end: usize) void {
+            const p: *const Problem(T) = @ptrCast(@alignCast(context));
+            const blocks = std.math.divCeil(usize, p.n, block_columns) catch unreachable;
+            for (start..end) |index| {
+                const batch = index / blocks;
+                const column0 = (index % blocks) * block_columns;
+                const width = @min(block_columns, p.n - column0);
+                const out = p.out + batch * p.n + column0;
+                const b_base = p.b.base + @as(usize, @intCast(p.b.offsets[batch] + @as(i64, @intCast(column0))));
+                if (width == block_columns) {
+                    var acc: [vectors]V = @splat(@splat(0));
+                    for (0..p.k) |kk| {
+                        const x: V = @splat(toF32(T, p.a.at(batch, 0, kk)));
+                        const row = b_base + @as(usize, @intCast(@as(i64, @intCast(kk)) * p.b.row_stride));
+                        inline for (0..vectors) |v| {
+                            acc[v] = @mulAdd(V, x, simd.loadF32(T, lanes, row + v * lanes), acc[v]);
+                        }
+                    }
+                    inline for (0..vectors) |v| simd.storeF32(T, lanes, out + v * lanes, acc[v]);
+                    continue;
+                }
+                var acc: [block_columns]f32 = @splat(0);
+                for (0..p.k) |kk| {
+                    const x = toF32(T, p.a.at(batch, 0, kk));
+                    const row = b_base + @as(usize, @intCast(@as(i64, @intCast(kk)) * p.b.row_stride));
+                    for (0..width) |j| acc[j] += x * toF32(T, row[j]);
+                }
+                for (0..width) |j| out[j] = fromF32(T, acc[j]);
+            }
+        }
+    };
 }
 
 /// out[b][0][n] = a[b][0] . column n of b[b], for columns contiguous along the depth:
@@ -209,8 +314,9 @@ fn Gemv(comptime T: type) type {
 
 /// The cache-blocked product over any operand source. `Source` has fields `out: [*]T`,
 /// `batch`, `m`, `n`, `k` (usize) and methods `packA`, `packB` (the panel layouts of
-/// `Problem.packA` / `Problem.packB`), `outRowStride()` and `outOffset(batch)`: output element
-/// (row, column) of matrix `batch` is `out[outOffset(batch) + row * outRowStride() + column]`.
+/// `Problem.packA` / `Problem.packB`, depth at most kc), `outRowStride()` and
+/// `outOffset(batch)`: output element (row, column) of matrix `batch` is
+/// `out[outOffset(batch) + row * outRowStride() + column]`.
 pub fn Blocked(comptime T: type, comptime Source: type) type {
     comptime assert(T == f32 or T == f64 or T == f16 or T == dtype_mod.BFloat16);
     return struct {
@@ -220,39 +326,46 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
         const nc_t = ncOf(A);
         const pack_a_len = mc * kc;
         const pack_b_len = kc * nc_t;
-        /// float32/float64 write straight into the output; the half types accumulate a tile in
-        /// f32.
+        /// float32/float64 accumulate straight into the output; the half types into an f32
+        /// block of rows, rounded once.
         const direct = T == A;
-        const tile_len = if (direct) 0 else mc * nc_t;
-        const scratch_len = pack_a_len + pack_b_len + tile_len;
+        const chunk_rows_max = if (direct) std.math.maxInt(usize) else rows_per_chunk_half;
+        const chunk_len = if (direct) 0 else rows_per_chunk_half * nc_t;
+        const scratch_len = pack_a_len + pack_b_len + chunk_len;
         const alignment = std.mem.Alignment.fromByteUnits(64);
 
         problem: *const Source,
-        /// Rows per output tile: mc, or fewer (a multiple of mr) so that a small product still
-        /// gives every thread a tile.
-        row_block: usize,
-        m_tiles: usize,
-        n_tiles: usize,
+        /// Each matrix is split into row_parts x column_parts blocks, one work unit each.
+        row_parts: usize,
+        column_parts: usize,
+        /// Rows (a multiple of mr) and columns (a multiple of nr) of a block.
+        rows_per_part: usize,
+        columns_per_part: usize,
         failed: std.atomic.Value(bool) = .init(false),
 
         pub fn run(problem: *const Source) errors.Error!void {
             if (problem.batch == 0 or problem.m == 0 or problem.n == 0) return;
-            const n_tiles = std.math.divCeil(usize, problem.n, nc_t) catch unreachable;
             const threads = pool.threadCount();
-            var row_block: usize = mc;
-            if (problem.batch * n_tiles < threads) {
-                const share = std.math.divCeil(usize, problem.m, threads) catch unreachable;
-                row_block = @min(mc, mr * (std.math.divCeil(usize, share, mr) catch unreachable));
-            }
-            assert(row_block > 0 and row_block <= mc and row_block % mr == 0);
+            // Enough blocks for every thread; a split along the columns repacks A in each
+            // block and one along the rows B, so split the dimension whose other operand is
+            // the smaller one.
+            const splits = if (problem.batch >= threads) 1 else std.math.divCeil(usize, threads, problem.batch) catch unreachable;
+            const row_panels = std.math.divCeil(usize, problem.m, mr) catch unreachable;
+            const column_panels = std.math.divCeil(usize, problem.n, nr_t) catch unreachable;
+            const by_columns = problem.m <= problem.n;
+            const column_parts = if (by_columns) @min(splits, column_panels) else 1;
+            const row_parts = if (by_columns) 1 else @min(splits, row_panels);
             var self: Self = .{
                 .problem = problem,
-                .row_block = row_block,
-                .m_tiles = std.math.divCeil(usize, problem.m, row_block) catch unreachable,
-                .n_tiles = n_tiles,
+                .row_parts = row_parts,
+                .column_parts = column_parts,
+                .rows_per_part = mr * (std.math.divCeil(usize, row_panels, row_parts) catch unreachable),
+                .columns_per_part = nr_t * (std.math.divCeil(usize, column_panels, column_parts) catch unreachable),
             };
-            const tiles = problem.batch * self.m_tiles * self.n_tiles;
-            pool.parallelFor(tiles, 1, &self, runRange);
+            assert(self.rows_per_part * row_parts >= problem.m);
+            assert(self.columns_per_part * column_parts >= problem.n);
+            const units = problem.batch * row_parts * column_parts;
+            pool.parallelFor(units, 1, &self, runRange);
             if (self.failed.load(.acquire)) return memory.outOfMemory(scratch_len * @sizeOf(A));
         }
 
@@ -263,54 +376,87 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
                 return;
             };
             defer memory.allocator.free(scratch);
-            for (start..end) |tile_index| {
-                const per_batch = self.m_tiles * self.n_tiles;
-                const batch = tile_index / per_batch;
-                const rest = tile_index % per_batch;
-                const row0 = (rest / self.n_tiles) * self.row_block;
-                self.tile(scratch, batch, row0, (rest % self.n_tiles) * nc_t);
+            const p = self.problem;
+            const per_batch = self.row_parts * self.column_parts;
+            for (start..end) |unit| {
+                const batch = unit / per_batch;
+                const row_part = (unit % per_batch) / self.column_parts;
+                const column_part = unit % self.column_parts;
+                const row0 = row_part * self.rows_per_part;
+                const column0 = column_part * self.columns_per_part;
+                if (row0 >= p.m or column0 >= p.n) continue;
+                self.block(scratch, batch, row0, @min(p.m, row0 + self.rows_per_part), column0,
+                    @min(p.n, column0 + self.columns_per_part));
             }
         }
 
-        /// The output block at rows `row0..`, columns `column0..` of matrix `batch`.
-        fn tile(self: *const Self, scratch: []A, batch: usize, row0: usize, column0: usize) void {
+        /// Output rows row0..row_end, columns column0..column_end of matrix `batch`.
+        fn block(self: *const Self, scratch: []A, batch: usize, row0: usize, row_end: usize,
+            column0: usize, column_end: usize) void {
             const p = self.problem;
-            const rows = @min(self.row_block, p.m - row0);
-            const columns = @min(nc_t, p.n - column0);
             const pack_a = scratch[0..pack_a_len];
             const pack_b = scratch[pack_a_len..][0..pack_b_len];
             const out_row_stride = p.outRowStride();
-            const out_start = p.outOffset(batch) + row0 * out_row_stride + column0;
-            const c: [*]A, const ldc: usize = if (direct)
-                .{ p.out + out_start, out_row_stride }
-            else
-                .{ scratch[pack_a_len + pack_b_len ..].ptr, nc_t };
-            if (p.k == 0) {
-                for (0..rows) |i| @memset(c[i * ldc ..][0..columns], 0);
-            }
-            var depth0: usize = 0;
-            while (depth0 < p.k) : (depth0 += kc) {
-                const depth = @min(kc, p.k - depth0);
-                p.packA(batch, row0, depth0, rows, depth, pack_a);
-                p.packB(batch, depth0, column0, depth, columns, pack_b);
-                var jr: usize = 0;
-                while (jr < columns) : (jr += nr_t) {
-                    var ir: usize = 0;
-                    while (ir < rows) : (ir += mr) {
-                        microKernel(A, depth, pack_a[ir * depth ..].ptr, pack_b[jr * depth ..].ptr,
-                            c + ir * ldc + jr, ldc, @min(mr, rows - ir), @min(nr_t, columns - jr),
-                            depth0 > 0);
+            const out_base = p.outOffset(batch);
+            var jc = column0;
+            while (jc < column_end) : (jc += nc_t) {
+                const columns = @min(nc_t, column_end - jc);
+                var chunk0 = row0;
+                while (chunk0 < row_end) : (chunk0 += @min(chunk_rows_max, row_end - chunk0)) {
+                    const chunk_rows = @min(chunk_rows_max, row_end - chunk0);
+                    // Where the chunk accumulates: the output itself, or the f32 block.
+                    const c: [*]A, const ldc: usize = if (direct)
+                        .{ p.out + out_base + chunk0 * out_row_stride + jc, out_row_stride }
+                    else
+                        .{ scratch[pack_a_len + pack_b_len ..].ptr, nc_t };
+                    if (p.k == 0) {
+                        for (0..chunk_rows) |i| @memset(c[i * ldc ..][0..columns], 0);
+                    }
+                    var depth0: usize = 0;
+                    while (depth0 < p.k) : (depth0 += kc) {
+                        const depth = @min(kc, p.k - depth0);
+                        p.packB(batch, depth0, jc, depth, columns, pack_b);
+                        var ic: usize = 0;
+                        while (ic < chunk_rows) : (ic += mc) {
+                            const rows = @min(mc, chunk_rows - ic);
+                            p.packA(batch, chunk0 + ic, depth0, rows, depth, pack_a);
+                            sweep(depth, pack_a, pack_b, c + ic * ldc, ldc, rows, columns, depth0 > 0);
+                        }
+                    }
+                    if (!direct) {
+                        for (0..chunk_rows) |i| {
+                            const row_out = p.out + out_base + (chunk0 + i) * out_row_stride + jc;
+                            storeRow(T, row_out, c[i * ldc ..][0..columns]);
+                        }
                     }
                 }
             }
-            if (!direct) {
-                for (0..rows) |i| {
-                    const row_out = p.out + out_start + i * out_row_stride;
-                    for (0..columns) |j| row_out[j] = fromF32(T, c[i * ldc + j]);
+        }
+
+        /// The micro-kernel over every mr x nr block of a packed A block and B block.
+        fn sweep(depth: usize, pack_a: []const A, pack_b: []const A, c: [*]A, ldc: usize,
+            rows: usize, columns: usize, accumulate: bool) void {
+            var jr: usize = 0;
+            while (jr < columns) : (jr += nr_t) {
+                var ir: usize = 0;
+                while (ir < rows) : (ir += mr) {
+                    microKernel(A, depth, pack_a[ir * depth ..].ptr, pack_b[jr * depth ..].ptr,
+                        c + ir * ldc + jr, ldc, @min(mr, rows - ir), @min(nr_t, columns - jr),
+                        accumulate);
                 }
             }
         }
     };
+}
+
+/// Rounds a row of f32 accumulators into `T`.
+fn storeRow(comptime T: type, out: [*]T, values: []const f32) void {
+    const lanes = 16;
+    var j: usize = 0;
+    while (j + lanes <= values.len) : (j += lanes) {
+        simd.storeF32(T, lanes, out + j, values[j..][0..lanes].*);
+    }
+    while (j < values.len) : (j += 1) out[j] = fromF32(T, values[j]);
 }
 
 /// c[0..rows, 0..columns] (+)= a_panel @ b_panel over `depth`; a full mr x nr block in
@@ -322,35 +468,28 @@ fn microKernel(comptime A: type, depth: usize, a: [*]const A, b: [*]const A, c: 
     const V = @Vector(lanes, A);
     assert(rows >= 1 and rows <= mr);
     assert(columns >= 1 and columns <= nr_t);
-    var acc: [mr][2]V = @splat(.{ @splat(0), @splat(0) });
+    var acc: [mr][row_vectors]V = @splat(@splat(@splat(0)));
     for (0..depth) |kk| {
-        const b0: V = b[kk * nr_t ..][0..lanes].*;
-        const b1: V = b[kk * nr_t + lanes ..][0..lanes].*;
+        var bv: [row_vectors]V = undefined;
+        inline for (0..row_vectors) |v| bv[v] = b[kk * nr_t + v * lanes ..][0..lanes].*;
         inline for (0..mr) |r| {
             const av: V = @splat(a[kk * mr + r]);
-            acc[r][0] = @mulAdd(V, av, b0, acc[r][0]);
-            acc[r][1] = @mulAdd(V, av, b1, acc[r][1]);
+            inline for (0..row_vectors) |v| acc[r][v] = @mulAdd(V, av, bv[v], acc[r][v]);
         }
     }
     if (rows == mr and columns == nr_t) {
         inline for (0..mr) |r| {
             const line = c + r * ldc;
-            if (accumulate) {
-                const old0: V = line[0..lanes].*;
-                const old1: V = line[lanes..][0..lanes].*;
-                line[0..lanes].* = acc[r][0] + old0;
-                line[lanes..][0..lanes].* = acc[r][1] + old1;
-            } else {
-                line[0..lanes].* = acc[r][0];
-                line[lanes..][0..lanes].* = acc[r][1];
+            inline for (0..row_vectors) |v| {
+                const slot = line[v * lanes ..][0..lanes];
+                slot.* = if (accumulate) acc[r][v] + @as(V, slot.*) else acc[r][v];
             }
         }
         return;
     }
     var block: [mr][nr_t]A = undefined;
     inline for (0..mr) |r| {
-        block[r][0..lanes].* = acc[r][0];
-        block[r][lanes..].* = acc[r][1];
+        inline for (0..row_vectors) |v| block[r][v * lanes ..][0..lanes].* = acc[r][v];
     }
     for (0..rows) |r| {
         const line = c + r * ldc;
@@ -430,7 +569,7 @@ fn fromAny(comptime T: type, value: f32) T {
 
 test "gemm matches the naive product at edge sizes, transposed and batched" {
     const sizes = [_][3]usize{ .{ 1, 1, 1 }, .{ 7, 33, 5 }, .{ 97, 513, 257 }, .{ 13, 40, 600 },
-        .{ 6, 32, 256 }, .{ 3, 2, 0 } };
+        .{ 6, 32, 256 }, .{ 3, 2, 0 }, .{ 200, 2100, 40 }, .{ 25, 70, 300 } };
     for (sizes) |size| {
         inline for (.{ f32, f64, f16, dtype_mod.BFloat16 }) |T| {
             try checkAgainstNaive(T, 1, size[0], size[1], size[2], false, false);
@@ -438,5 +577,12 @@ test "gemm matches the naive product at edge sizes, transposed and batched" {
         }
         try checkAgainstNaive(f32, 3, size[0], size[1], size[2], true, false);
         try checkAgainstNaive(f32, 1, size[0], size[1], size[2], false, true);
+    }
+    // One row of A: the vector-matrix paths (both orientations of B), full and partial blocks.
+    for ([_]usize{ 1, 200, 300 }) |n| {
+        inline for (.{ f32, f16, dtype_mod.BFloat16 }) |T| {
+            try checkAgainstNaive(T, 2, 1, n, 37, false, false);
+            try checkAgainstNaive(T, 1, 1, n, 37, true, true);
+        }
     }
 }
