@@ -158,6 +158,27 @@ test("pooling layouts (kept axes ending in a contiguous row, middle axes reduced
   assertEquals(mx.reshape(anyPositive, [-1]).tolist(), reference((p, q) => p || q > 0 ? 1 : 0, 0).map(Boolean));
 });
 
+test("column reductions over many rows (rows split across threads) match a direct loop", () => {
+  for (const [rows, columns] of [[300, 40], [1000, 17], [129, 1000]] as const) {
+    const values = Float32Array.from({ length: rows * columns }, (_, i) => Math.sin(i * 0.37) * 4);
+    using flat = mx.array(values);
+    using x = mx.reshape(flat, [rows, columns]);
+    using sums = mx.sum(x, { axis: 0 });
+    using maxima = mx.max(x, { axis: 0 });
+    const expectedSums = new Array<number>(columns).fill(0);
+    const expectedMaxima = new Array<number>(columns).fill(-Infinity);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < columns; c++) {
+        const v = values[r * columns + c]!;
+        expectedSums[c]! += v;
+        expectedMaxima[c] = Math.max(expectedMaxima[c]!, v);
+      }
+    }
+    assertAllClose(Array.from(sums.toTypedArray() as Float32Array), expectedSums, { rtol: 1e-5, atol: 1e-3 });
+    assertEquals(Array.from(maxima.toTypedArray() as Float32Array), expectedMaxima.map(Math.fround));
+  }
+});
+
 test("isclose, allclose and arrayEqual match MLX (infinities, NaN, broadcasting, shapes)", () => {
   // Expected values from MLX 0.32.4 (mx.isclose / mx.allclose / mx.array_equal).
   const a = mx.array([1, NaN, Infinity, -Infinity, 1e-9]);

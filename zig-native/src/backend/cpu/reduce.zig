@@ -8,6 +8,7 @@ const assert = std.debug.assert;
 const dtype_mod = @import("../../dtype.zig");
 const shape_mod = @import("../../shape.zig");
 const Array = @import("../../array.zig").Array;
+const memory = @import("../../memory.zig");
 const strided = @import("strided.zig");
 const pool = @import("pool.zig");
 const simd = @import("simd.zig");
@@ -129,26 +130,54 @@ fn Kernel(comptime op: Op, comptime in_dtype: DType) type {
             if (comptime !columnFriendly()) unreachable;
             const out = self.out[start..end];
             for (out) |*slot| slot.* = identity(op, acc_dtype);
-            const rows: usize = @intCast(self.reduced.rowCount());
+            self.addRows(out, start, 0, self.reducedItems());
+        }
+
+        /// Input rows (of kept elements) the reduced axes index.
+        fn reducedItems(self: *const @This()) usize {
+            return @intCast(self.reduced.rowCount() * self.reduced.rowLength());
+        }
+
+        /// Combines reduced items `first_item..end_item` (each a contiguous input row of the
+        /// kept elements, from column `column0`) into `out`.
+        fn addRows(self: *const @This(), out: []Acc, column0: usize, first_item: usize, end_item: usize) void {
             const length: usize = @intCast(self.reduced.rowLength());
             const stride = self.reduced.rowStride(0);
-            const base = self.kept.rowOffsets(0)[0] + @as(i64, @intCast(start));
+            const base = self.kept.rowOffsets(0)[0] + @as(i64, @intCast(column0));
             const n = simd.lanes(Acc);
-            for (0..rows) |row| {
-                const row_start = base + self.reduced.rowOffsets(@intCast(row))[0];
-                for (0..length) |k| {
-                    const first = row_start + @as(i64, @intCast(k)) * stride;
-                    const source = strided.ptrAt(In, self.input, first);
-                    var i: usize = 0;
-                    while (i + n <= out.len) : (i += n) {
-                        const chunk: simd.Vec(Acc) = source[i..][0..n].*;
-                        out[i..][0..n].* = combine(op, acc_dtype, @as(simd.Vec(Acc), out[i..][0..n].*), chunk);
-                    }
-                    while (i < out.len) : (i += 1) out[i] = combine(op, acc_dtype, out[i], source[i]);
+            for (first_item..end_item) |item| {
+                const row_start = base + self.reduced.rowOffsets(@intCast(item / length))[0];
+                const first = row_start + @as(i64, @intCast(item % length)) * stride;
+                const source = strided.ptrAt(In, self.input, first);
+                var i: usize = 0;
+                while (i + n <= out.len) : (i += n) {
+                    const chunk: simd.Vec(Acc) = source[i..][0..n].*;
+                    out[i..][0..n].* = combine(op, acc_dtype, @as(simd.Vec(Acc), out[i..][0..n].*), chunk);
                 }
+                while (i < out.len) : (i += 1) out[i] = combine(op, acc_dtype, out[i], source[i]);
             }
         }
 
+        /// The column layout with the reduced rows split across threads: part p combines its
+        /// share of the rows over every column into partial row p (part 0 into the output),
+        /// reading the input in order; the partials are combined afterwards.
+        const RowParts = struct {
+            kernel: *const Kernel(op, in_dtype),
+            partials: []Acc,
+            parts: usize,
+
+            fn run(context: *const anyopaque, start: usize, end: usize) void {
+                const self: *const RowParts = @ptrCast(@alignCast(context));
+                const k = self.kernel;
+                const columns: usize = @intCast(k.kept.rowLength());
+                const items = k.reducedItems();
+                for (start..end) |part| {
+                    const out = if (part == 0) k.out[0..columns] else self.partials[(part - 1) * columns ..][0..columns];
+                    for (out) |*slot| slot.* = identity(op, acc_dtype);
+                    k.addRows(out, 0, items * part / self.parts, items * (part + 1) / self.parts);
+                }
+            }
+        };
         /// Kept axes end in a contiguous row (pooling-like layouts, `[..., k, ..., c]` reduced
         /// over the middle axes): each kept row of outputs [start, end) is combined with the
         /// matching input rows, one vector op per `simd.lanes` elements.
@@ -219,12 +248,24 @@ fn Kernel(comptime op: Op, comptime in_dtype: DType) type {
             const row = strided.ptrAt(In, self.input, first);
             if (comptime vectorizable(op, in_dtype)) {
                 const n = simd.lanes(Acc);
-                var vacc: simd.Vec(Acc) = @splat(identity(op, acc_dtype));
-                while (i + n <= length) : (i += n) vacc = combine(op, acc_dtype, vacc, row[i..][0..n].*);
+                const vacc = reduceVectors(row, length, &i);
                 inline for (0..n) |lane| acc = combine(op, acc_dtype, acc, vacc[lane]);
             }
             while (i < length) : (i += 1) acc = combine(op, acc_dtype, acc, load(op, in_dtype, acc_dtype, row[i]));
             return acc;
+        }
+
+        /// Combines the whole vectors of `row[i.*..length]` into one vector, four independent
+        /// accumulators at a time (one would wait on the add's latency); `i` ends past them.
+        fn reduceVectors(row: [*]const In, length: usize, i: *usize) simd.Vec(Acc) {
+            const n = simd.lanes(Acc);
+            const V = simd.Vec(Acc);
+            var vacc: [4]V = @splat(@splat(identity(op, acc_dtype)));
+            while (i.* + 4 * n <= length) : (i.* += 4 * n) {
+                inline for (0..4) |v| vacc[v] = combine(op, acc_dtype, vacc[v], @as(V, row[i.* + v * n ..][0..n].*));
+            }
+            while (i.* + n <= length) : (i.* += n) vacc[0] = combine(op, acc_dtype, vacc[0], @as(V, row[i.*..][0..n].*));
+            return combine(op, acc_dtype, combine(op, acc_dtype, vacc[0], vacc[1]), combine(op, acc_dtype, vacc[2], vacc[3]));
         }
 
         fn keptOffset(self: *const @This(), out_index: usize) i64 {
@@ -244,10 +285,7 @@ fn Kernel(comptime op: Op, comptime in_dtype: DType) type {
                 if (stride == 1) {
                     const n = simd.lanes(Acc);
                     const row = strided.ptrAt(In, self.input, first);
-                    var vacc: simd.Vec(Acc) = @splat(identity(op, acc_dtype));
-                    while (i + n <= length) : (i += n) {
-                        vacc = combine(op, acc_dtype, vacc, row[i..][0..n].*);
-                    }
+                    const vacc = reduceVectors(row, length, &i);
                     inline for (0..n) |lane| acc = combine(op, acc_dtype, acc, vacc[lane]);
                 }
             }
@@ -330,6 +368,24 @@ fn runTyped(comptime op: Op, comptime in_dtype: DType, out: *Array, input: *cons
     const columns = kernel.kept.ndim == 1 and kernel.kept.rowStride(0) == 1 and out_count >= 16;
     if (comptime K.columnFriendly()) {
         if (columns) {
+            // Many rows: split the rows (partials of at most 4 MiB in all), else the columns.
+            const parts = @min(threads, reduced_count / 64);
+            const partials_len = (parts -| 1) * out_count;
+            const partials_fit = partials_len * @sizeOf(Storage(acc_dtype)) <= 4 << 20;
+            const scratch = if (parts > 1 and partials_fit)
+                memory.allocator.alloc(Storage(acc_dtype), partials_len) catch null
+            else
+                null;
+            if (scratch) |partials| {
+                defer memory.allocator.free(partials);
+                const job: K.RowParts = .{ .kernel = &kernel, .partials = partials, .parts = parts };
+                pool.parallelFor(parts, 1, &job, K.RowParts.run);
+                for (0..parts - 1) |part| {
+                    const partial = partials[part * out_count ..][0..out_count];
+                    for (out_ptr[0..out_count], partial) |*slot, value| slot.* = combine(op, acc_dtype, slot.*, value);
+                }
+                return;
+            }
             pool.parallelFor(out_count, 64, &kernel, K.runColumns);
             return;
         }
