@@ -87,7 +87,10 @@ export function libraryCandidates(): LibraryCandidate[] {
   if (embedded?.host !== undefined) {
     candidates.push({ path: embedded.host, source: "embedded in the executable (host build)" });
   }
-  candidates.push({ path: fromHere(`../zig-native/zig-out/lib/${libraryFileName(platform)}`), source: "built here" });
+  candidates.push({
+    path: fromHere(`../zig-native/zig-out/lib/${libraryFileName(platform)}`),
+    source: "built here",
+  });
   candidates.push(prebuiltFolder(platform));
   return candidates;
 }
@@ -100,7 +103,9 @@ function choosePrebuilt(candidate: LibraryCandidate, forced: string | undefined)
     ? `in ${candidate.path.slice(0, candidate.path.lastIndexOf("/"))}`
     : candidate.source;
   const baseline = files[libraryFileName(platform)];
-  const cpuLevel = hasLevels(platform) && baseline !== undefined ? runtime.cpuLevel(runtime.unpacked(baseline)) : 0;
+  const cpuLevel = hasLevels(platform) && baseline !== undefined
+    ? runtime.cpuLevel(runtime.unpacked(baseline))
+    : 0;
   const choice = chooseLevel({ platform, cpuLevel, files, forced, where });
   return { path: runtime.unpacked(choice.path), level: choice.level };
 }

@@ -10,7 +10,9 @@ import process from "node:process";
 import type { Runtime } from "../ffi/runtime.ts";
 
 const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
-const runtime: Runtime = isBun ? (await import("../ffi/bun.ts")).runtime : (await import("../ffi/deno.ts")).runtime;
+const runtime: Runtime = isBun
+  ? (await import("../ffi/bun.ts")).runtime
+  : (await import("../ffi/deno.ts")).runtime;
 const path = process.argv[2];
 if (path === undefined || !runtime.fileExists(path)) {
   console.error(`usage: cpu_level.ts LIBRARY (a library file; got ${path ?? "nothing"})`);

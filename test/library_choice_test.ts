@@ -32,7 +32,11 @@ function choose(input: Partial<LevelChoiceInput>): { path: string; level: number
 
 test("levelFileName() and prebuiltFileNames() name one file per x86-64 level", () => {
   assertEquals(prebuiltFileNames(linux), ["libmlxts.so", "libmlxts.x86_64_v3.so", "libmlxts.x86_64_v4.so"]);
-  assertEquals(prebuiltFileNames(mac), ["libmlxts.dylib", "libmlxts.x86_64_v3.dylib", "libmlxts.x86_64_v4.dylib"]);
+  assertEquals(prebuiltFileNames(mac), [
+    "libmlxts.dylib",
+    "libmlxts.x86_64_v3.dylib",
+    "libmlxts.x86_64_v4.dylib",
+  ]);
   assertEquals(prebuiltFileNames(linuxArm), ["libmlxts.so"]);
   assertEquals(levelFileName(linux, 2), "libmlxts.so");
 });
@@ -42,16 +46,31 @@ test("chooseLevel() takes the highest level the CPU supports among the files pre
   assertEquals(choose({ cpuLevel: 3 }), { path: `${dist}/libmlxts.x86_64_v3.so`, level: 3 });
   assertEquals(choose({ cpuLevel: 2 }), { path: `${dist}/libmlxts.so`, level: 2 });
   // Missing files: the next level down that is present.
-  const noV4 = { "libmlxts.so": allLinux["libmlxts.so"], "libmlxts.x86_64_v3.so": allLinux["libmlxts.x86_64_v3.so"] };
+  const noV4 = {
+    "libmlxts.so": allLinux["libmlxts.so"],
+    "libmlxts.x86_64_v3.so": allLinux["libmlxts.x86_64_v3.so"],
+  };
   assertEquals(choose({ cpuLevel: 4, files: noV4 }), { path: `${dist}/libmlxts.x86_64_v3.so`, level: 3 });
-  const noV3 = { "libmlxts.so": allLinux["libmlxts.so"], "libmlxts.x86_64_v4.so": allLinux["libmlxts.x86_64_v4.so"] };
+  const noV3 = {
+    "libmlxts.so": allLinux["libmlxts.so"],
+    "libmlxts.x86_64_v4.so": allLinux["libmlxts.x86_64_v4.so"],
+  };
   assertEquals(choose({ cpuLevel: 3, files: noV3 }), { path: `${dist}/libmlxts.so`, level: 2 });
   assertEquals(choose({ cpuLevel: 4, files: { "libmlxts.so": "/b.so" } }), { path: "/b.so", level: 2 });
   // macOS ships v2 and v3: an AVX-512 Mac gets v3.
-  const macFiles = { "libmlxts.dylib": "/m/libmlxts.dylib", "libmlxts.x86_64_v3.dylib": "/m/libmlxts.x86_64_v3.dylib" };
-  assertEquals(choose({ platform: mac, cpuLevel: 4, files: macFiles }), { path: "/m/libmlxts.x86_64_v3.dylib", level: 3 });
+  const macFiles = {
+    "libmlxts.dylib": "/m/libmlxts.dylib",
+    "libmlxts.x86_64_v3.dylib": "/m/libmlxts.x86_64_v3.dylib",
+  };
+  assertEquals(choose({ platform: mac, cpuLevel: 4, files: macFiles }), {
+    path: "/m/libmlxts.x86_64_v3.dylib",
+    level: 3,
+  });
   // aarch64: the one file, no level asked.
-  assertEquals(choose({ platform: linuxArm, cpuLevel: 0, files: { "libmlxts.so": "/a.so" } }), { path: "/a.so", level: 0 });
+  assertEquals(choose({ platform: linuxArm, cpuLevel: 0, files: { "libmlxts.so": "/a.so" } }), {
+    path: "/a.so",
+    level: 0,
+  });
 });
 
 test("chooseLevel() opens a forced level (MLXTS_CPU_LEVEL) the CPU supports", () => {
@@ -68,7 +87,11 @@ test("chooseLevel() rejects a forced level the CPU lacks, a missing file and a m
     Error,
     "mlx-ts: MLXTS_CPU_LEVEL=v4: this CPU supports x86-64-v3 at most; x86-64-v4 needs AVX-512F/BW/CD/DQ/VL",
   );
-  assertThrows(() => choose({ cpuLevel: 2, forced: "v3" }), Error, "this CPU supports x86-64-v2 at most; x86-64-v3 needs AVX2, FMA");
+  assertThrows(
+    () => choose({ cpuLevel: 2, forced: "v3" }),
+    Error,
+    "this CPU supports x86-64-v2 at most; x86-64-v3 needs AVX2, FMA",
+  );
   assertThrows(
     () => choose({ files: { "libmlxts.so": "/b.so" }, forced: "v3" }),
     Error,
@@ -111,7 +134,9 @@ test("cpu_level() and cpu_level_built() report x86-64 levels the loaded library 
   assertEquals(runtime.cpuLevel(mx.libraryPath), cpu);
 });
 
-function printLibrary(env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
+function printLibrary(
+  env: Record<string, string>,
+): { status: number | null; stdout: string; stderr: string } {
   const script = new URL("./support/print_library.ts", import.meta.url).pathname;
   const args = runtimeName === "deno" ? ["run", "-A", script] : [script];
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
@@ -125,7 +150,9 @@ test("MLXTS_CPU_LEVEL opens that level's prebuilt file, and names a malformed le
   const bad = printLibrary({ MLXTS_CPU_LEVEL: "v7" });
   assert(bad.status !== 0, "MLXTS_CPU_LEVEL=v7 must fail");
   assert(bad.stderr.includes("mlx-ts: MLXTS_CPU_LEVEL=v7: expected v2, v3 or v4"), bad.stderr);
-  if (process.platform !== "linux" || process.arch !== "x64" || !runtime.fileExists(`${directory}/libmlxts.so`)) {
+  if (
+    process.platform !== "linux" || process.arch !== "x64" || !runtime.fileExists(`${directory}/libmlxts.so`)
+  ) {
     return; // scripts/build --cross has not run: no prebuilt files to choose from.
   }
   const baseline = printLibrary({ MLXTS_CPU_LEVEL: "v2" });
