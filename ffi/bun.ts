@@ -10,7 +10,7 @@ import { dlopen, FFIType, toArrayBuffer } from "bun:ffi";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
-import type { Runtime } from "./runtime.ts";
+import type { EmbeddedLibraries, Runtime } from "./runtime.ts";
 import {
   type ArgType,
   type NativeLib,
@@ -56,21 +56,34 @@ function view(pointer: NativePointer, byteLength: number): ArrayBuffer {
   return toArrayBuffer(pointer as number, 0, byteLength);
 }
 
-/**
- * In a `bun build --compile` executable the library is a file inside the executable
- * (`/$bunfs/...`), which the system loader cannot open: it is copied once to the temp
- * directory, under a name made from its content hash, and loaded from there.
- */
-let embeddedLibraryPath: string | undefined;
-try {
-  embeddedLibraryPath = (await import("./embedded_bun.ts")).embeddedLibraryPath;
-} catch {
-  // Not built on this machine (a prebuilt library is used instead): nothing to embed.
+function cpuLevel(path: string): number {
+  const name = `${symbolPrefix}cpu_level`;
+  const library = dlopen(path, { [name]: { args: [], returns: FFIType.u32 } });
+  try {
+    return library.symbols[name]!() as number;
+  } finally {
+    library.close();
+  }
 }
 
-function embeddedLibrary(): string | undefined {
-  const path = embeddedLibraryPath;
-  if (path === undefined || !path.includes("$bunfs")) return undefined;
+/** Whether this process is a `bun build --compile` executable. */
+const standalone = (globalThis as { Bun?: { isStandaloneExecutable?: boolean } }).Bun?.isStandaloneExecutable === true;
+
+/** The libraries the executable packs (embedded_bun.ts), as `/$bunfs/...` paths. */
+const embedded = standalone ? await import("./embedded_bun.ts") : undefined;
+
+function embeddedLibraries(platform: string): EmbeddedLibraries | undefined {
+  if (embedded === undefined) return undefined;
+  return { host: embedded.hostLibrary, prebuilt: embedded.prebuiltLibraries[platform] ?? {} };
+}
+
+/**
+ * A library inside the executable (`/$bunfs/...`) cannot be opened by the system loader: it is
+ * copied once to the temp directory, under a name made from its content hash, and loaded from
+ * there.
+ */
+function unpacked(path: string): string {
+  if (!path.includes("$bunfs")) return path;
   const bytes = readFileSync(path);
   const directory = `${tmpdir()}/mlx-ts`;
   const target = `${directory}/${createHash("sha256").update(bytes).digest("hex").slice(0, 16)}-${path.split("/").pop()}`;
@@ -86,8 +99,10 @@ function embeddedLibrary(): string | undefined {
 export const runtime: Runtime = {
   name: "bun",
   open,
+  cpuLevel,
   view,
   fileExists: (path) => existsSync(path),
   env: (name) => process.env[name],
-  embeddedLibrary,
+  embeddedLibraries,
+  unpacked,
 };

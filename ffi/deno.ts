@@ -57,6 +57,15 @@ function view(pointer: NativePointer, byteLength: number): ArrayBuffer {
   return Deno.UnsafePointerView.getArrayBuffer(pointer as unknown as Deno.PointerObject, byteLength);
 }
 
+function cpuLevel(path: string): number {
+  const library = Deno.dlopen(path, { [`${symbolPrefix}cpu_level`]: { parameters: [], result: "u32" } });
+  try {
+    return library.symbols[`${symbolPrefix}cpu_level`]() as number;
+  } finally {
+    library.close();
+  }
+}
+
 function fileExists(path: string): boolean {
   try {
     return Deno.statSync(path).isFile;
@@ -68,8 +77,10 @@ function fileExists(path: string): boolean {
 export const runtime: Runtime = {
   name: "deno",
   open,
+  cpuLevel,
   view,
   fileExists,
   env: (name) => Deno.env.get(name),
-  embeddedLibrary: () => undefined,
+  embeddedLibraries: () => undefined,
+  unpacked: (path) => path,
 };

@@ -26,6 +26,8 @@ export const symbolPrefix = "mlxts_";
 
 export const symbols = {
   version: { args: [], result: "u32" },
+  cpu_level: { args: [], result: "u32" },
+  cpu_level_built: { args: [], result: "u32" },
   trace_begin: { args: [], result: "void" },
   trace_end: { args: [], result: "i32" },
   tracer: { args: ["u32"], result: "u32" },

@@ -42,6 +42,7 @@ const custom_mod = @import("primitives/custom.zig");
 const gguf_quants = @import("io/gguf_quants.zig");
 const quantized = @import("primitives/quantized.zig");
 const fast = @import("primitives/fast.zig");
+const cpu_level = @import("cpu_level.zig");
 
 const Handle = handles.Handle;
 
@@ -105,6 +106,17 @@ fn handleResult(result: errors.Error!*Array) Handle {
 
 fn version() callconv(.c) u32 {
     return (version_major << 16) | (version_minor << 8) | version_patch;
+}
+
+/// The x86-64 level (1-4) this CPU and OS support; 0 when not x86-64 (cpu_level.zig).
+/// The loader asks the baseline library, then opens the best level's file.
+fn cpuLevel() callconv(.c) u32 {
+    return cpu_level.supported();
+}
+
+/// The x86-64 level this library was compiled for; 0 when not x86-64.
+fn cpuLevelBuilt() callconv(.c) u32 {
+    return cpu_level.built;
 }
 
 fn lastStatus() callconv(.c) i32 {
@@ -1373,6 +1385,8 @@ fn shapeFromAbi(op: []const u8, dims: ?[*]const i32, ndim: u32) errors.Error!sha
 
 const exports = .{
     .{ "version", version },
+    .{ "cpu_level", cpuLevel },
+    .{ "cpu_level_built", cpuLevelBuilt },
     .{ "trace_begin", traceBegin },
     .{ "trace_end", traceEnd },
     .{ "tracer", tracer },
@@ -1484,6 +1498,7 @@ fn abiTypeName(comptime T: type) []const u8 {
 test {
     std.testing.refAllDecls(@This());
     _ = @import("io/gguf_quants.zig");
+    _ = @import("cpu_level.zig");
     _ = @import("dtype.zig");
     _ = @import("errors.zig");
     _ = @import("memory.zig");
