@@ -104,7 +104,7 @@ pub fn Problem(comptime T: type) type {
 fn dot(comptime T: type, a: [*]const f32, b: [*]const T, dim: usize) f32 {
     var acc: V = @splat(0);
     var i: usize = 0;
-    while (i + lanes <= dim) : (i += lanes) acc = @mulAdd(V, a[i..][0..lanes].*, simd.loadF32(T, lanes, b + i), acc);
+    while (i + lanes <= dim) : (i += lanes) acc = simd.mulAdd(V, a[i..][0..lanes].*, simd.loadF32(T, lanes, b + i), acc);
     var sum = @reduce(.Add, acc);
     while (i < dim) : (i += 1) sum += a[i] * simd.loadF32(T, 1, b + i)[0];
     return sum;
@@ -114,7 +114,7 @@ fn dot(comptime T: type, a: [*]const f32, b: [*]const T, dim: usize) f32 {
 fn axpy(comptime T: type, acc: [*]f32, alpha: f32, x: [*]const T, dim: usize) void {
     const a: V = @splat(alpha);
     var i: usize = 0;
-    while (i + lanes <= dim) : (i += lanes) acc[i..][0..lanes].* = @mulAdd(V, a, simd.loadF32(T, lanes, x + i), acc[i..][0..lanes].*);
+    while (i + lanes <= dim) : (i += lanes) acc[i..][0..lanes].* = simd.mulAdd(V, a, simd.loadF32(T, lanes, x + i), acc[i..][0..lanes].*);
     while (i < dim) : (i += 1) acc[i] += alpha * simd.loadF32(T, 1, x + i)[0];
 }
 

@@ -3,7 +3,7 @@
 //! columns); for each kc-deep slice it packs B (kc x nc, converted to the accumulator type:
 //! f32 for float32, float16 and bfloat16, f64 for float64) once into nr-wide panels and A
 //! (mc x kc) into mr-high panels, read through any strides (transposed views need no copy),
-//! and a register-blocked micro-kernel (mr x nr accumulators, `@mulAdd`) sweeps them. The
+//! and a register-blocked micro-kernel (mr x nr accumulators, fused multiply-adds) sweeps them. The
 //! register block follows the target: 12 x 32 f32 with AVX-512 (24 of its 32 vector
 //! registers), 6 x 16 with AVX2, 6 x 8 otherwise. float16/bfloat16 accumulate a block of rows
 //! in f32 and round once.
@@ -257,7 +257,7 @@ fn VecMat(comptime T: type) type {
                         const x: V = @splat(toF32(T, p.a.at(batch, 0, kk)));
                         const row = b_base + @as(usize, @intCast(@as(i64, @intCast(kk)) * p.b.row_stride));
                         inline for (0..vectors) |v| {
-                            acc[v] = @mulAdd(V, x, simd.loadF32(T, lanes, row + v * lanes), acc[v]);
+                            acc[v] = simd.mulAdd(V, x, simd.loadF32(T, lanes, row + v * lanes), acc[v]);
                         }
                     }
                     inline for (0..vectors) |v| simd.storeF32(T, lanes, out + v * lanes, acc[v]);
@@ -301,8 +301,8 @@ fn Gemv(comptime T: type) type {
                 var acc1: V = @splat(0);
                 var kk: usize = 0;
                 while (kk + 2 * lanes <= p.k) : (kk += 2 * lanes) {
-                    acc0 = @mulAdd(V, load(x + kk), load(w + kk), acc0);
-                    acc1 = @mulAdd(V, load(x + kk + lanes), load(w + kk + lanes), acc1);
+                    acc0 = simd.mulAdd(V, load(x + kk), load(w + kk), acc0);
+                    acc1 = simd.mulAdd(V, load(x + kk + lanes), load(w + kk + lanes), acc1);
                 }
                 var sum = @reduce(.Add, acc0 + acc1);
                 while (kk < p.k) : (kk += 1) sum += toF32(T, x[kk]) * toF32(T, w[kk]);
@@ -474,7 +474,7 @@ fn microKernel(comptime A: type, depth: usize, a: [*]const A, b: [*]const A, c: 
         inline for (0..row_vectors) |v| bv[v] = b[kk * nr_t + v * lanes ..][0..lanes].*;
         inline for (0..mr) |r| {
             const av: V = @splat(a[kk * mr + r]);
-            inline for (0..row_vectors) |v| acc[r][v] = @mulAdd(V, av, bv[v], acc[r][v]);
+            inline for (0..row_vectors) |v| acc[r][v] = simd.mulAdd(V, av, bv[v], acc[r][v]);
         }
     }
     if (rows == mr and columns == nr_t) {

@@ -65,7 +65,7 @@ fn rowStats(comptime T: type, kind: Kind, row: [*]const T, dim: usize, eps: f32)
     var i: usize = 0;
     while (i < dim) : (i += lanes) {
         const centered = loadPart(T, row, i, dim, mean) - @as(V, @splat(mean));
-        squares = @mulAdd(V, centered, centered, squares);
+        squares = simd.mulAdd(V, centered, centered, squares);
     }
     return .{ .mean = mean, .inv = 1 / @sqrt(@reduce(.Add, squares) / n + eps) };
 }
@@ -168,7 +168,7 @@ pub fn Backward(comptime T: type) type {
                     const gw = self.weighted(g, i);
                     const normalized = (loadPart(T, x, i, self.dim, 0) - mean) * inv;
                     sum_gw += gw;
-                    sum_gwx = @mulAdd(V, gw, normalized, sum_gwx);
+                    sum_gwx = simd.mulAdd(V, gw, normalized, sum_gwx);
                 }
                 const mean_gw: V = @splat(if (self.kind == .layer) @reduce(.Add, sum_gw) / n else 0);
                 const mean_gwx: V = @splat(@reduce(.Add, sum_gwx) / n);

@@ -10,17 +10,9 @@
 //! NaN, infinities, zeros and subnormals handled exactly.
 
 const std = @import("std");
-const builtin = @import("builtin");
 const assert = std.debug.assert;
+const simd = @import("simd.zig");
 
-/// Whether the target fuses a*b+c in one instruction. Without it `@mulAdd` is a libm call
-/// per lane, so the polynomials use a separate multiply and add (Cephes' coefficients are
-/// fitted for that).
-const has_fma = switch (builtin.cpu.arch) {
-    .x86_64, .x86 => std.Target.x86.featureSetHas(builtin.cpu.features, .fma),
-    .aarch64 => true,
-    else => false,
-};
 
 const log2e = 1.44269504088896341;
 /// ln 2 as a part exact in few bits plus the rest, so n * ln2_hi is exact for |n| < 2^15.
@@ -118,9 +110,9 @@ inline fn splat(comptime V: type, value: f32) V {
     return @splat(value);
 }
 
-inline fn mulAdd(comptime V: type, a: V, b: V, c: V) V {
-    return if (has_fma) @mulAdd(V, a, b, c) else a * b + c;
-}
+/// Without FMA the polynomials use a separate multiply and add (Cephes' coefficients are
+/// fitted for that).
+const mulAdd = simd.mulAdd;
 
 /// c[0] + c[1] x + c[2] x^2 + ... by Horner's rule.
 inline fn polynomial(comptime V: type, x: V, comptime c: []const f32) V {
