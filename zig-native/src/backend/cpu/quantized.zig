@@ -19,6 +19,7 @@ const assert = std.debug.assert;
 const dtype_mod = @import("../../dtype.zig");
 const gemm = @import("gemm.zig");
 const pool = @import("pool.zig");
+const lanes_mod = @import("quantized_lanes.zig");
 
 pub const Mode = enum(u8) { affine = 0, mxfp4 = 1 };
 
@@ -219,6 +220,12 @@ fn pack(bits: u8, codes: []const u8, out: []u8) void {
 
 /// A quantized matrix: `rows` rows of `k` values; row r's codes start at `codes + r *
 /// row_bytes`, its scales/biases at `r * groups` (row-major, contiguous).
+/// Longest run `Matrix.decodeStrided` takes (a GEMM panel's depth).
+pub const decode_run_max = gemm.kc;
+/// Lanes of `decodeStrided`'s chunks: 8, so that every width's chunk (at most 128 codes)
+/// divides the panel depth.
+const decode_lanes = 8;
+
 pub fn Matrix(comptime S: type) type {
     return struct {
         codes: [*]const u8,
@@ -239,6 +246,63 @@ pub fn Matrix(comptime S: type) type {
             switch (self.format.bits) {
                 inline 2, 3, 4, 5, 6, 8 => |bits| self.decodeBits(bits, row, start, out),
                 else => unreachable,
+            }
+        }
+
+        /// Values `start .. start + count` of row `row` in f32, value i to `out[i * stride]`
+        /// (a column of a GEMM panel), rounded as `decode`. Affine rows aligned to whole chunks
+        /// unpack a chunk in vector registers (quantized_lanes.zig) and store lane by lane.
+        pub fn decodeStrided(self: *const Self, row: usize, start: usize, count: usize,
+            out: [*]f32, stride: usize) void {
+            assert(count <= decode_run_max);
+            if (self.format.mode == .affine) {
+                switch (self.format.bits) {
+                    inline 2, 3, 4, 5, 6, 8 => |bits| {
+                        const chunk = lanes_mod.Lanes(bits, decode_lanes).chunk_codes;
+                        if (start % chunk == 0 and count % chunk == 0) {
+                            return self.decodeChunks(bits, row, start, count, out, stride);
+                        }
+                    },
+                    else => unreachable,
+                }
+            }
+            var line: [decode_run_max]f32 = undefined;
+            self.decode(row, start, line[0..count]);
+            for (line[0..count], 0..) |value, i| out[i * stride] = value;
+        }
+
+        fn decodeChunks(self: *const Self, comptime bits: u8, row: usize, start: usize,
+            count: usize, out: [*]f32, stride: usize) void {
+            const L = lanes_mod.Lanes(bits, decode_lanes);
+            const V = @Vector(decode_lanes, f32);
+            const codes = self.codes + row * self.format.rowBytes(self.k);
+            const gs = self.format.group_size;
+            const params = row * self.groups();
+            var base = start;
+            while (base < start + count) : (base += L.chunk_codes) {
+                const words = L.load(codes + base / L.chunk_codes * L.chunk_bytes);
+                var scale_lanes: [decode_lanes]f32 = undefined;
+                var bias_lanes: [decode_lanes]f32 = undefined;
+                for (0..decode_lanes) |i| {
+                    const g = (base + i * L.per_lane) / gs;
+                    scale_lanes[i] = toF32(S, self.scales[params + g]);
+                    bias_lanes[i] = toF32(S, self.biases.?[params + g]);
+                }
+                const scale: V = scale_lanes;
+                const bias: V = bias_lanes;
+                inline for (0..L.per_lane) |j| {
+                    const x_scales: V = comptime blk: {
+                        var v: [decode_lanes]f32 = undefined;
+                        for (0..decode_lanes) |i| v[i] = L.xScale(i, j);
+                        break :blk v;
+                    };
+                    // code() gives q * 2^o; times 2^-o is q exactly; then decode's q * s + b.
+                    const q = L.code(words, j) * x_scales;
+                    const values: [decode_lanes]f32 = q * scale + bias;
+                    for (0..decode_lanes) |i| {
+                        out[(base - start + i * L.per_lane + j) * stride] = values[i];
+                    }
+                }
             }
         }
 
@@ -368,17 +432,16 @@ pub fn GemmSource(comptime S: type, comptime T: type) type {
             local.codes = self.matrix.codes + self.w_offsets[batch];
             local.scales = self.matrix.scales + self.p_offsets[batch];
             if (self.matrix.biases) |biases| local.biases = biases + self.p_offsets[batch];
-            var line: [gemm.kc]f32 = undefined;
             var panel_column: usize = 0;
             while (panel_column < columns) : (panel_column += nr_t) {
                 const panel = out[panel_column * depth ..][0 .. nr_t * depth];
                 const width = @min(nr_t, columns - panel_column);
                 if (self.transpose) {
-                    // Weight row n holds column n of B: decode `depth` values, scatter them.
+                    // Weight row n holds column n of B: `depth` values down panel column j.
                     assert(depth <= gemm.kc);
                     for (0..width) |j| {
-                        local.decode(column0 + panel_column + j, depth0, line[0..depth]);
-                        for (0..depth) |kk| panel[kk * nr_t + j] = line[kk];
+                        local.decodeStrided(column0 + panel_column + j, depth0, depth,
+                            panel[j..].ptr, nr_t);
                     }
                 } else {
                     // Weight row k holds row k of B: decode `width` values per depth index.
@@ -421,4 +484,30 @@ test "4-bit codes pack as MLX's uint32 words, least significant nibble first" {
     var bytes: [4]u8 = undefined;
     pack(4, &codes, &bytes);
     try std.testing.expectEqual(@as(u32, 0x87654321), std.mem.readInt(u32, &bytes, .little));
+}
+
+test "decodeStrided equals decode, chunked or not, for every width and group size" {
+    inline for (.{ 2, 3, 4, 5, 6, 8 }) |bits| {
+        for ([_]u32{ 32, 64, 128 }) |gs| {
+            const k = 512;
+            const format: Format = .{ .group_size = gs, .bits = bits, .mode = .affine };
+            var codes: [2 * k]u8 = undefined;
+            for (&codes, 0..) |*c, i| c.* = @truncate(i *% 2654435761 >> 9);
+            var scales: [2 * k / 32]f16 = undefined;
+            var biases: [2 * k / 32]f16 = undefined;
+            for (&scales, &biases, 0..) |*sc, *b, i| {
+                sc.* = @floatFromInt(i % 5 + 1);
+                b.* = @as(f16, @floatFromInt(i % 3)) - 1.5;
+            }
+            const m: Matrix(f16) = .{ .codes = &codes, .scales = &scales, .biases = &biases,
+                .format = format, .k = k };
+            for ([_][2]usize{ .{ 0, 128 }, .{ 128, 64 }, .{ 384, 128 }, .{ 32, 96 }, .{ 256, 32 } }) |range| {
+                var want: [128]f32 = undefined;
+                m.decode(1, range[0], want[0..range[1]]);
+                var got: [3 * 128]f32 = @splat(-99);
+                m.decodeStrided(1, range[0], range[1], &got, 3);
+                for (want[0..range[1]], 0..) |w, i| try std.testing.expectEqual(w, got[3 * i]);
+            }
+        }
+    }
 }
