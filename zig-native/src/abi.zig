@@ -1540,4 +1540,6 @@ test {
     _ = @import("backend/cpu/triangular.zig");
     _ = @import("backend/cpu/cholesky.zig");
     _ = @import("backend/cpu/quantized.zig");
+    _ = @import("backend/cpu/quantized_lanes.zig");
+    _ = @import("backend/cpu/quantized_matvec.zig");
 }

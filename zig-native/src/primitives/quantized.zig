@@ -14,6 +14,7 @@ const Array = @import("../array.zig").Array;
 const astype = @import("astype.zig");
 const matmul = @import("matmul.zig");
 const cpu = @import("../backend/cpu/quantized.zig");
+const matvec = @import("../backend/cpu/quantized_matvec.zig");
 const gemm = @import("../backend/cpu/gemm.zig");
 const reduce = @import("reduce.zig");
 const view = @import("view.zig");
@@ -346,7 +347,7 @@ fn matmulTyped(comptime S: type, comptime T: type, params: Params, out: *Array) 
         .biases = if (biases) |b| b.basePtr(S) else null, .format = format,
         .k = if (params.transpose) k else n };
 
-    if (params.transpose and m <= cpu.matvec_rows_max) {
+    if (params.transpose and m <= matvec.rows_max) {
         // Decoding: x rows converted to f32 once (permuted for the register unpacking).
         const rows = batch_count * m;
         const groups = k / format.group_size;
@@ -360,16 +361,11 @@ fn matmulTyped(comptime S: type, comptime T: type, params: Params, out: *Array) 
         const x_base = x.basePtr(T);
         for (0..batch_count) |b| for (0..m) |r| {
             const src = x_base + @as(usize, @intCast(x_offsets[b])) + r * k;
-            for (line, 0..) |*v, i| v.* = gemm.toF32(T, src[i]);
             const row = b * m + r;
-            for (0..groups) |g| {
-                var sum: f32 = 0;
-                for (line[g * format.group_size ..][0..format.group_size]) |v| sum += v;
-                xsum[row * groups + g] = sum;
-            }
-            cpu.permute(format, line, xp[row * k ..][0..k]);
+            matvec.prepareRow(T, format, src[0..k], line, xsum[row * groups ..][0..groups],
+                xp[row * k ..][0..k]);
         };
-        const job: cpu.MatVec(S, T) = .{ .matrix = matrix, .n = n, .m = m, .xp = xp.ptr,
+        const job: matvec.MatVec(S, T) = .{ .matrix = matrix, .n = n, .m = m, .xp = xp.ptr,
             .xsum = xsum.ptr, .out = out.dataPtr(T), .w_offsets = w_offsets, .p_offsets = p_offsets };
         job.run();
         return;

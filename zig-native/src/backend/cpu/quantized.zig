@@ -10,10 +10,7 @@
 //! Kernels:
 //! - `quantizeGroups`: MLX's CPU quantizer, rounding for rounding (rint, f32 division).
 //! - `dequantizeRows`: the dequantized matrix, rounded as MLX's composed fallback rounds.
-//! - `MatVec`: products with few rows of x (decoding): each thread takes output columns, reads
-//!   every weight once, unpacks words in registers (`@Vector` shifts and masks) against x
-//!   permuted once into the matching lane order, and applies scale and bias per group:
-//!   sum_k x_k (s q_k + b) = s (x . q) + b sum(x).
+//! - Products with few rows of x (decoding): quantized_matvec.zig.
 //! - `GemmSource`: larger products run the blocked GEMM (gemm.zig) with B panels decoded from
 //!   the quantized weights while packing; A is x.
 
@@ -22,6 +19,7 @@ const assert = std.debug.assert;
 const dtype_mod = @import("../../dtype.zig");
 const gemm = @import("gemm.zig");
 const pool = @import("pool.zig");
+const lanes_mod = @import("quantized_lanes.zig");
 
 pub const Mode = enum(u8) { affine = 0, mxfp4 = 1 };
 
@@ -222,6 +220,12 @@ fn pack(bits: u8, codes: []const u8, out: []u8) void {
 
 /// A quantized matrix: `rows` rows of `k` values; row r's codes start at `codes + r *
 /// row_bytes`, its scales/biases at `r * groups` (row-major, contiguous).
+/// Longest run `Matrix.decodeStrided` takes (a GEMM panel's depth).
+pub const decode_run_max = gemm.kc;
+/// Lanes of `decodeStrided`'s chunks: 8, so that every width's chunk (at most 128 codes)
+/// divides the panel depth.
+const decode_lanes = 8;
+
 pub fn Matrix(comptime S: type) type {
     return struct {
         codes: [*]const u8,
@@ -242,6 +246,63 @@ pub fn Matrix(comptime S: type) type {
             switch (self.format.bits) {
                 inline 2, 3, 4, 5, 6, 8 => |bits| self.decodeBits(bits, row, start, out),
                 else => unreachable,
+            }
+        }
+
+        /// Values `start .. start + count` of row `row` in f32, value i to `out[i * stride]`
+        /// (a column of a GEMM panel), rounded as `decode`. Affine rows aligned to whole chunks
+        /// unpack a chunk in vector registers (quantized_lanes.zig) and store lane by lane.
+        pub fn decodeStrided(self: *const Self, row: usize, start: usize, count: usize,
+            out: [*]f32, stride: usize) void {
+            assert(count <= decode_run_max);
+            if (self.format.mode == .affine) {
+                switch (self.format.bits) {
+                    inline 2, 3, 4, 5, 6, 8 => |bits| {
+                        const chunk = lanes_mod.Lanes(bits, decode_lanes).chunk_codes;
+                        if (start % chunk == 0 and count % chunk == 0) {
+                            return self.decodeChunks(bits, row, start, count, out, stride);
+                        }
+                    },
+                    else => unreachable,
+                }
+            }
+            var line: [decode_run_max]f32 = undefined;
+            self.decode(row, start, line[0..count]);
+            for (line[0..count], 0..) |value, i| out[i * stride] = value;
+        }
+
+        fn decodeChunks(self: *const Self, comptime bits: u8, row: usize, start: usize,
+            count: usize, out: [*]f32, stride: usize) void {
+            const L = lanes_mod.Lanes(bits, decode_lanes);
+            const V = @Vector(decode_lanes, f32);
+            const codes = self.codes + row * self.format.rowBytes(self.k);
+            const gs = self.format.group_size;
+            const params = row * self.groups();
+            var base = start;
+            while (base < start + count) : (base += L.chunk_codes) {
+                const words = L.load(codes + base / L.chunk_codes * L.chunk_bytes);
+                var scale_lanes: [decode_lanes]f32 = undefined;
+                var bias_lanes: [decode_lanes]f32 = undefined;
+                for (0..decode_lanes) |i| {
+                    const g = (base + i * L.per_lane) / gs;
+                    scale_lanes[i] = toF32(S, self.scales[params + g]);
+                    bias_lanes[i] = toF32(S, self.biases.?[params + g]);
+                }
+                const scale: V = scale_lanes;
+                const bias: V = bias_lanes;
+                inline for (0..L.per_lane) |j| {
+                    const x_scales: V = comptime blk: {
+                        var v: [decode_lanes]f32 = undefined;
+                        for (0..decode_lanes) |i| v[i] = L.xScale(i, j);
+                        break :blk v;
+                    };
+                    // code() gives q * 2^o; times 2^-o is q exactly; then decode's q * s + b.
+                    const q = L.code(words, j) * x_scales;
+                    const values: [decode_lanes]f32 = q * scale + bias;
+                    for (0..decode_lanes) |i| {
+                        out[(base - start + i * L.per_lane + j) * stride] = values[i];
+                    }
+                }
             }
         }
 
@@ -331,177 +392,6 @@ pub fn DequantizeJob(comptime S: type, comptime T: type) type {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Products with few rows: out[m, n] = sum_k x[m, k] w[n, k]
-
-/// Rows of x one pass of `MatVec` carries in registers.
-pub const matvec_rows = 4;
-/// Products with at most this many rows of x take `MatVec`; more take the GEMM.
-pub const matvec_rows_max = 8;
-
-/// `out[b][m][n] = x[b][m] . w[b][n]` (transposed weights) for few rows. `xp` holds the rows
-/// of x of every batch matrix (`batch * m` rows of k) in f32, permuted per chunk into the lane
-/// order of the word unpacking (see `permute`); `xsum` their per-group sums.
-pub fn MatVec(comptime S: type, comptime T: type) type {
-    return struct {
-        matrix: Matrix(S),
-        /// Weight rows (output columns) per batch matrix.
-        n: usize,
-        m: usize,
-        xp: [*]const f32,
-        xsum: [*]const f32,
-        out: [*]T,
-        /// Element offsets of batch b's weight codes (bytes), params and x rows.
-        w_offsets: []const usize,
-        p_offsets: []const usize,
-
-        const Self = @This();
-
-        pub fn run(self: *const Self) void {
-            const batch = self.w_offsets.len;
-            pool.parallelFor(batch * self.n, 8, self, range);
-        }
-
-        fn range(context: *const anyopaque, start: usize, end: usize) void {
-            const self: *const Self = @ptrCast(@alignCast(context));
-            const f = self.matrix.format;
-            if (f.mode == .affine) {
-                switch (f.bits) {
-                    inline 2, 4, 8 => |bits| switch (f.group_size) {
-                        inline 32, 64, 128 => |gs| return self.columnsPacked(bits, gs, start, end),
-                        else => unreachable,
-                    },
-                    else => {},
-                }
-            }
-            self.columnsDecoded(start, end);
-        }
-
-        /// Words per vector for `bits` and `gs`: a group's words, at most 16.
-        fn lanesOf(comptime bits: u8, comptime gs: u32) comptime_int {
-            return @min(16, gs / (32 / bits));
-        }
-
-        fn columnsPacked(self: *const Self, comptime bits: u8, comptime gs: u32, start: usize, end: usize) void {
-            const pf = 32 / bits;
-            const lanes = lanesOf(bits, gs);
-            const chunks = gs / (pf * lanes);
-            const V = @Vector(lanes, f32);
-            const U = @Vector(lanes, u32);
-            const mask: U = @splat((1 << bits) - 1);
-            const mat = &self.matrix;
-            const k = mat.k;
-            const groups = mat.groups();
-            const row_bytes = mat.format.rowBytes(k);
-            for (start..end) |column| {
-                const b = column / self.n;
-                const n = column % self.n;
-                const codes = mat.codes + self.w_offsets[b] + n * row_bytes;
-                const params = self.p_offsets[b] + n * groups;
-                var m0: usize = 0;
-                while (m0 < self.m) : (m0 += matvec_rows) {
-                    const rows = @min(matvec_rows, self.m - m0);
-                    const x_row = b * self.m + m0;
-                    var acc: [matvec_rows]V = @splat(@splat(0));
-                    var bias_acc: [matvec_rows]f32 = @splat(0);
-                    for (0..groups) |g| {
-                        const scale = toF32(S, mat.scales[params + g]);
-                        const bias = toF32(S, mat.biases.?[params + g]);
-                        var dot: [matvec_rows]V = @splat(@splat(0));
-                        inline for (0..chunks) |c| {
-                            const word_index = (g * gs + c * pf * lanes) / pf;
-                            const words_ptr: *align(1) const [lanes]u32 = @ptrCast(codes + word_index * 4);
-                            const words: U = words_ptr.*;
-                            inline for (0..pf) |j| {
-                                const shift: @Vector(lanes, u5) = @splat(j * bits);
-                                const q: V = @floatFromInt((words >> shift) & mask);
-                                const base = g * gs + c * pf * lanes + j * lanes;
-                                for (0..rows) |r| {
-                                    const xv: V = self.xp[(x_row + r) * k + base ..][0..lanes].*;
-                                    dot[r] = @mulAdd(V, xv, q, dot[r]);
-                                }
-                            }
-                        }
-                        for (0..rows) |r| {
-                            acc[r] = @mulAdd(V, @splat(scale), dot[r], acc[r]);
-                            bias_acc[r] += bias * self.xsum[(x_row + r) * groups + g];
-                        }
-                    }
-                    for (0..rows) |r| {
-                        const value = @reduce(.Add, acc[r]) + bias_acc[r];
-                        self.out[(b * self.m + m0 + r) * self.n + n] = gemm.fromF32(T, value);
-                    }
-                }
-            }
-        }
-
-        /// Any format: a group decoded to f32, then dotted with each row of x (natural order).
-        fn columnsDecoded(self: *const Self, start: usize, end: usize) void {
-            const mat = &self.matrix;
-            const gs = mat.format.group_size;
-            const k = mat.k;
-            var buffer: [128]f32 = undefined;
-            for (start..end) |column| {
-                const b = column / self.n;
-                const n = column % self.n;
-                var local = mat.*;
-                local.codes = mat.codes + self.w_offsets[b];
-                local.scales = mat.scales + self.p_offsets[b];
-                if (mat.biases) |biases| local.biases = biases + self.p_offsets[b];
-                var acc: [matvec_rows_max]f32 = @splat(0);
-                for (0..mat.groups()) |g| {
-                    const values = buffer[0..gs];
-                    local.decode(n, g * gs, values);
-                    for (0..self.m) |r| {
-                        acc[r] += dotF32(self.xp[(b * self.m + r) * k + g * gs ..][0..gs], values);
-                    }
-                }
-                for (0..self.m) |r| self.out[(b * self.m + r) * self.n + n] = gemm.fromF32(T, acc[r]);
-            }
-        }
-    };
-}
-
-fn dotF32(a: []const f32, b: []const f32) f32 {
-    assert(a.len == b.len);
-    const V = @Vector(16, f32);
-    var acc: V = @splat(0);
-    var i: usize = 0;
-    while (i + 16 <= a.len) : (i += 16) {
-        const va: V = a[i..][0..16].*;
-        const vb: V = b[i..][0..16].*;
-        acc = @mulAdd(V, va, vb, acc);
-    }
-    var sum = @reduce(.Add, acc);
-    while (i < a.len) : (i += 1) sum += a[i] * b[i];
-    return sum;
-}
-
-/// Whether `MatVec` unpacks words in registers for this format (and so wants x permuted).
-pub fn packedLanes(format: Format) bool {
-    return format.mode == .affine and (format.bits == 2 or format.bits == 4 or format.bits == 8);
-}
-
-/// One row of x (length k, f32) in the order `MatVec.columnsPacked` reads it: per chunk of
-/// `lanes` words, element (lane i, shift j) = x[i * pf + j] is stored at j * lanes + i.
-pub fn permute(format: Format, x: []const f32, out: []f32) void {
-    assert(x.len == out.len);
-    if (!packedLanes(format)) {
-        @memcpy(out, x);
-        return;
-    }
-    const pf: usize = 32 / format.bits;
-    const lanes: usize = @min(16, format.group_size / pf);
-    const chunk = pf * lanes;
-    assert(x.len % chunk == 0);
-    var base: usize = 0;
-    while (base < x.len) : (base += chunk) {
-        for (0..lanes) |i| for (0..pf) |j| {
-            out[base + j * lanes + i] = x[base + i * pf + j];
-        };
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Products with many rows: the blocked GEMM with decoded B panels
 
 /// A `gemm.Blocked` source: A is x (any strides, f32/f16/bf16), B[k][n] the dequantized
@@ -542,17 +432,16 @@ pub fn GemmSource(comptime S: type, comptime T: type) type {
             local.codes = self.matrix.codes + self.w_offsets[batch];
             local.scales = self.matrix.scales + self.p_offsets[batch];
             if (self.matrix.biases) |biases| local.biases = biases + self.p_offsets[batch];
-            var line: [gemm.kc]f32 = undefined;
             var panel_column: usize = 0;
             while (panel_column < columns) : (panel_column += nr_t) {
                 const panel = out[panel_column * depth ..][0 .. nr_t * depth];
                 const width = @min(nr_t, columns - panel_column);
                 if (self.transpose) {
-                    // Weight row n holds column n of B: decode `depth` values, scatter them.
+                    // Weight row n holds column n of B: `depth` values down panel column j.
                     assert(depth <= gemm.kc);
                     for (0..width) |j| {
-                        local.decode(column0 + panel_column + j, depth0, line[0..depth]);
-                        for (0..depth) |kk| panel[kk * nr_t + j] = line[kk];
+                        local.decodeStrided(column0 + panel_column + j, depth0, depth,
+                            panel[j..].ptr, nr_t);
                     }
                 } else {
                     // Weight row k holds row k of B: decode `width` values per depth index.
@@ -595,4 +484,30 @@ test "4-bit codes pack as MLX's uint32 words, least significant nibble first" {
     var bytes: [4]u8 = undefined;
     pack(4, &codes, &bytes);
     try std.testing.expectEqual(@as(u32, 0x87654321), std.mem.readInt(u32, &bytes, .little));
+}
+
+test "decodeStrided equals decode, chunked or not, for every width and group size" {
+    inline for (.{ 2, 3, 4, 5, 6, 8 }) |bits| {
+        for ([_]u32{ 32, 64, 128 }) |gs| {
+            const k = 512;
+            const format: Format = .{ .group_size = gs, .bits = bits, .mode = .affine };
+            var codes: [2 * k]u8 = undefined;
+            for (&codes, 0..) |*c, i| c.* = @truncate(i *% 2654435761 >> 9);
+            var scales: [2 * k / 32]f16 = undefined;
+            var biases: [2 * k / 32]f16 = undefined;
+            for (&scales, &biases, 0..) |*sc, *b, i| {
+                sc.* = @floatFromInt(i % 5 + 1);
+                b.* = @as(f16, @floatFromInt(i % 3)) - 1.5;
+            }
+            const m: Matrix(f16) = .{ .codes = &codes, .scales = &scales, .biases = &biases,
+                .format = format, .k = k };
+            for ([_][2]usize{ .{ 0, 128 }, .{ 128, 64 }, .{ 384, 128 }, .{ 32, 96 }, .{ 256, 32 } }) |range| {
+                var want: [128]f32 = undefined;
+                m.decode(1, range[0], want[0..range[1]]);
+                var got: [3 * 128]f32 = @splat(-99);
+                m.decodeStrided(1, range[0], range[1], &got, 3);
+                for (want[0..range[1]], 0..) |w, i| try std.testing.expectEqual(w, got[3 * i]);
+            }
+        }
+    }
 }
