@@ -1,8 +1,8 @@
 /**
  * The benchmark registry: every case `scripts/bench/run` measures, as plain data (group, name,
- * what to compute, and the work it stands for). `ours.ts` runs the cases in mlx-ts,
- * `reference.py` runs the same cases in NumPy, MLX and PyTorch (it reads them as JSON from
- * `deno run cases.ts [FILTER...]`), `table.py` prints them side by side.
+ * what to compute, and the work it stands for). `deno run cases.ts [FILTER...]` prints the
+ * selected cases as JSON lines; `ours.ts` runs them in mlx-ts, `reference.py` in NumPy, MLX and
+ * PyTorch, `driver.py` hands each case to all of them in turn, `table.py` prints the table.
  *
  * Work: `flops` (floating-point operations, 2 per multiply-add) gives a GFLOP/s column;
  * `bytes` (what the op must read and write once: no temporaries, no write-allocate) gives
@@ -339,5 +339,5 @@ export function select(filters: string[]): BenchCase[] {
 
 if (import.meta.main) {
   const args = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? [];
-  console.log(JSON.stringify(select(args)));
+  for (const c of select(args)) console.log(JSON.stringify(c));
 }

@@ -2,7 +2,7 @@
 with mlx-lm into OUT_DIR/<name> (scripts/bench/run keeps them in a temporary folder between
 runs): the same files feed our library and mlx-lm.
 
-usage: generate_models.py OUT_DIR < cases.json   (makes the models the cases name, if missing)
+usage: generate_models.py OUT_DIR < cases.jsonl   (makes the models the cases name, if missing)
 """
 
 import contextlib
@@ -42,7 +42,8 @@ def make(path: pathlib.Path, preset: dict) -> None:
 
 def main() -> None:
     out = pathlib.Path(sys.argv[1])
-    names = {case["model"] for case in json.load(sys.stdin) if case["kind"] in ("prompt", "decode")}
+    cases = [json.loads(line) for line in sys.stdin if line.strip()]
+    names = {case["model"] for case in cases if case["kind"] in ("prompt", "decode")}
     for name in sorted(names):
         path = out / name
         if not (path / "config.json").exists():

@@ -89,6 +89,9 @@ def main():
         f"memory bandwidth: {peak:.1f} GB/s, the best of {measured} GB/s (PyTorch on {cores} threads, 256 MiB"
         " float32 arrays, best of 10; sum b, a = b, a = b + 3c; bytes read + written)",
     ]
+    if os.getloadavg()[0] > cores / 2:
+        lines.append(f"warning: the machine is busy (load {os.getloadavg()[0]:.1f} on {cores} cores): threaded"
+                     " kernels wait on preempted threads; rerun noisy cases (scripts/bench/run FILTER)")
     flops_by_dtype = {"float32": flops, "float16": flops, "bfloat16": bf16 * flops}
     print(json.dumps({"lines": lines, "flops": flops_by_dtype, "bandwidth": peak}))
 

@@ -1,25 +1,23 @@
 /**
- * The benchmark cases (cases.ts) in mlx-ts, under the runtime running this file (Deno or Bun):
- * one JSON line per case, `{ runtime, case, ns }` (best time, evaluation included) or
- * `{ runtime, case, skip }`. `scripts/bench/run` runs it under both runtimes.
+ * The benchmark cases (cases.ts) in mlx-ts, under the runtime running this file (Deno or Bun).
+ * Reads cases as JSON lines on stdin and answers each with one JSON line, `{ runtime, case, ns }`
+ * (best time, evaluation included) or `{ runtime, case, skip }`. `scripts/bench/run` keeps one
+ * per runtime running beside the references and hands every case to each in turn.
  *
- * usage: ours.ts [--models=DIR] [FILTER...]   (DIR: generate_models.py's folders)
+ * usage: deno run cases.ts [FILTER...] | ours.ts [--models=DIR]   (DIR: generate_models.py's)
  */
 
+import process from "node:process";
+import { createInterface } from "node:readline";
 import * as mx from "mlx-ts";
 import { native } from "../../ffi/loader.ts";
 import { Cnn } from "../examples/mnist_model.ts";
-import { type BenchCase, type BenchDtype, select } from "./cases.ts";
+import type { BenchCase, BenchDtype } from "./cases.ts";
 
 const { nn, optimizers } = mx;
 
-const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
-const runtime = isBun ? "bun" : "deno";
-const args: string[] = isBun
-  ? (globalThis as unknown as { process: { argv: string[] } }).process.argv.slice(2)
-  : (globalThis as unknown as { Deno: { args: string[] } }).Deno.args;
-const modelsDir = args.find((a) => a.startsWith("--models="))?.slice("--models=".length);
-const filters = args.filter((a) => !a.startsWith("--"));
+const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
+const modelsDir = process.argv.find((a) => a.startsWith("--models="))?.slice("--models=".length);
 
 const dtypes: Record<BenchDtype, mx.Dtype> = {
   float32: mx.float32,
@@ -274,18 +272,22 @@ function generation(
   return times;
 }
 
-for (const c of select(filters)) {
-  let record: Record<string, unknown>;
+function run(c: BenchCase): Record<string, unknown> {
   try {
     const bench = kernel(c);
-    if ("ns" in bench) {
-      record = { ns: Math.round(bench.ns) };
-    } else {
-      record = { ns: Math.round(measure(bench.call)) };
+    if ("ns" in bench) return { ns: Math.round(bench.ns) };
+    try {
+      return { ns: Math.round(measure(bench.call)) };
+    } finally {
       bench.dispose?.();
     }
   } catch (e) {
-    record = { skip: e instanceof Error ? e.message : String(e) };
+    return { skip: e instanceof Error ? e.message : String(e) };
   }
-  console.log(JSON.stringify({ runtime, case: c.name, ...record }));
+}
+
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line.trim() === "") continue;
+  const c = JSON.parse(line) as BenchCase;
+  console.log(JSON.stringify({ runtime, case: c.name, ...run(c) }));
 }

@@ -1,12 +1,12 @@
-"""The benchmark cases (cases.ts, read as JSON from stdin) in one reference library: NumPy (its
-BLAS: OpenBLAS), MLX (mlx-cpu) or PyTorch CPU. One JSON line per case, {runtime, case, ns}, or
-{runtime, case, skip: reason} where the library lacks the op or a run would take minutes.
+"""The benchmark cases (cases.ts) in one reference library: NumPy (its BLAS: OpenBLAS), MLX
+(mlx-cpu) or PyTorch CPU. Reads cases as JSON lines on stdin and answers each with one JSON
+line, {runtime, case, ns}, or {runtime, case, skip: reason} where the library lacks the op or a
+run would take minutes. One process per library (driver.py keeps them side by side).
 
-usage: reference.py numpy|mlx|torch [--models=DIR] < cases.json
+usage: deno run cases.ts [FILTER...] | reference.py numpy|mlx|torch [--models=DIR]
 
 Inputs are the same values as ours.ts's (sin(i * (0.37 + seed)), made in NumPy and converted);
-timing follows ours.ts's measure(). Each library runs in its own process, so one library's idle
-worker threads (OpenBLAS, OpenMP) never spin beside another's measurement.
+timing follows ours.ts's measure().
 """
 
 import gc
@@ -457,7 +457,10 @@ def main():
         import torch
 
         torch.set_num_threads(os.cpu_count())
-    for case in json.load(sys.stdin):
+    for line in iter(sys.stdin.readline, ""):
+        if not line.strip():
+            continue
+        case = json.loads(line)
         record = {"runtime": library, "case": case["name"]}
         try:
             result = bench(case)
@@ -466,6 +469,8 @@ def main():
             record["skip"] = str(skip)
         except Exception as error:  # a broken case is reported, the others still run
             record["skip"] = f"error: {error!r}"
+        result = None  # frees the case's inputs before this process waits beside the others
+        gc.collect()
         print(json.dumps(record), flush=True)
 
 

@@ -5,7 +5,7 @@ machine's peak (GFLOP/s against the theoretical peak of the case's dtype, GB/s a
 measured bandwidth). A "-" is a library without the op or a run left out; the reasons follow
 the table.
 
-usage: table.py CASES.json MACHINE.json RESULTS.jsonl
+usage: table.py CASES.jsonl MACHINE.json RESULTS.jsonl
 """
 
 import json
@@ -66,7 +66,7 @@ def ratio(value):
 
 
 def main():
-    cases = json.load(open(sys.argv[1]))
+    cases = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
     machine = json.load(open(sys.argv[2]))
     results, skips = {}, {}
     for line in open(sys.argv[3]):
