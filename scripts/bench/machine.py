@@ -1,7 +1,7 @@
-"""The machine's peak figures for the benchmark table, as one JSON object {lines, flops,
-bandwidth}: the theoretical FLOP/s per dtype from /proc/cpuinfo (cores x clock x FMA lanes x 2)
-and the memory bandwidth measured now (STREAM-style read, copy and triad in PyTorch on every
-core; the best of the three).
+"""The machine's peak figures for the benchmark table, as one JSON line {lines, cores, flops,
+bandwidth, load}: the theoretical FLOP/s per dtype from /proc/cpuinfo (cores x clock x FMA
+lanes x 2), the memory bandwidth measured now (STREAM-style read, copy and triad in PyTorch on
+every core) and the load average. scripts/bench/run measures at the start and at the end.
 """
 
 import json
@@ -45,7 +45,7 @@ def clock_ghz(fields):
 
 def bandwidth(threads):
     """GB/s of a read (sum b), a copy (a = b) and a triad (a = b + 3c) over 256 MiB float32
-    arrays, best of 10 each, counted as STREAM does (4, 8 and 12 bytes per element: reads and
+    arrays, best of 30 each, counted as STREAM does (4, 8 and 12 bytes per element: reads and
     writes, no write-allocate)."""
     torch.set_num_threads(threads)
     n = 1 << 26
@@ -54,7 +54,7 @@ def bandwidth(threads):
     def best(body):
         body()
         times = []
-        for _ in range(10):
+        for _ in range(30):
             start = time.perf_counter()
             body()
             times.append(time.perf_counter() - start)
@@ -77,23 +77,16 @@ def main():
     # avx512_bf16's vdpbf16ps does two bfloat16 multiply-adds per float32 lane; float16 has no
     # arithmetic on this class of CPU (converted to float32).
     bf16 = 2 if "avx512_bf16" in flags else 1
-    rates = bandwidth(cores)
-    peak = max(rates.values())
     isa = " ".join(f for f in ("avx512f", "avx512_bf16", "avx2", "fma", "f16c") if f in flags)
-    load = " ".join(f"{v:.1f}" for v in os.getloadavg())
-    measured = ", ".join(f"{name} {value:.1f}" for name, value in rates.items())
     lines = [
-        f"machine: {fields.get('model name', '?')}, {cores} cores, flags {isa}; load average {load}",
+        f"machine: {fields.get('model name', '?')}, {cores} cores, flags {isa}",
         f"peak f32: {cores} cores x {ghz:.2f} GHz ({clock_source}) x {lanes} FMA lanes x 2 = {flops:.0f} GFLOP/s"
         f" ({why}); bf16 {bf16}x that" + (" (avx512_bf16 dot products)" if bf16 > 1 else ""),
-        f"memory bandwidth: {peak:.1f} GB/s, the best of {measured} GB/s (PyTorch on {cores} threads, 256 MiB"
-        " float32 arrays, best of 10; sum b, a = b, a = b + 3c; bytes read + written)",
     ]
-    if os.getloadavg()[0] > cores / 2:
-        lines.append(f"warning: the machine is busy (load {os.getloadavg()[0]:.1f} on {cores} cores): threaded"
-                     " kernels wait on preempted threads; rerun noisy cases (scripts/bench/run FILTER)")
     flops_by_dtype = {"float32": flops, "float16": flops, "bfloat16": bf16 * flops}
-    print(json.dumps({"lines": lines, "flops": flops_by_dtype, "bandwidth": peak}))
+    record = {"lines": lines, "cores": cores, "flops": flops_by_dtype, "bandwidth": bandwidth(cores),
+              "load": os.getloadavg()[0]}
+    print(json.dumps(record))
 
 
 if __name__ == "__main__":

@@ -5,11 +5,10 @@ machine's peak (GFLOP/s against the theoretical peak of the case's dtype, GB/s a
 measured bandwidth). A "-" is a library without the op or a run left out; the reasons follow
 the table.
 
-usage: table.py CASES.jsonl MACHINE.json RESULTS.jsonl
+usage: table.py CASES.jsonl MACHINE.jsonl RESULTS.jsonl   (MACHINE: machine.py's lines)
 """
 
 import json
-import os
 import sys
 
 OURS = ("deno", "bun")
@@ -65,9 +64,32 @@ def ratio(value):
     return f"{value:.1f}x" if value >= 10 else f"{value:.2f}x"
 
 
+def header(measurements):
+    """Prints the machine's figures; returns them with the best bandwidth of all measurements."""
+    first = measurements[0]
+    for line in first["lines"]:
+        print(line)
+    when = ("start", "end") if len(measurements) == 2 else range(len(measurements))
+    best = max(max(m["bandwidth"].values()) for m in measurements)
+    seen = "; ".join(
+        f"{label}: " + ", ".join(f"{name} {value:.1f}" for name, value in m["bandwidth"].items())
+        for label, m in zip(when, measurements)
+    )
+    print(f"memory bandwidth: {best:.1f} GB/s, the best of sum b (read), a = b (copy) and a = b + 3c (triad)"
+          f" over 256 MiB float32 arrays in PyTorch on {first['cores']} threads, best of 30, bytes read +"
+          f" written, measured at the {seen} GB/s")
+    load = max(m["load"] for m in measurements)
+    loads = " ".join(f"{m['load']:.1f}" for m in measurements)
+    print(f"load average (1 min) at the start and end: {loads}")
+    if load > first["cores"] / 2:
+        print(f"warning: the machine was busy (load up to {load:.1f} on {first['cores']} cores): threaded kernels"
+              " wait on preempted threads; rerun noisy cases (scripts/bench/run FILTER)")
+    return {**first, "bandwidth": best}
+
+
 def main():
     cases = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-    machine = json.load(open(sys.argv[2]))
+    machine = header([json.loads(line) for line in open(sys.argv[2]) if line.strip()])
     results, skips = {}, {}
     for line in open(sys.argv[3]):
         record = json.loads(line)
@@ -75,9 +97,6 @@ def main():
             results.setdefault(record["case"], {})[record["runtime"]] = record["ns"]
         else:
             skips.setdefault((record["runtime"], record["skip"]), []).append(record["case"])
-    for line in machine["lines"]:
-        print(line)
-    print("load average at the end: " + " ".join(f"{v:.1f}" for v in os.getloadavg()))
     print("ratios: reference time / ours (ours: the faster of deno and bun); above 1: mlx-ts is faster")
     print()
     table = rows(cases, results, machine)
