@@ -1,8 +1,8 @@
-"""Random-weight Llama models in MLX-community layout for scripts/bench/generate, made once
-with mlx-lm into .toolchain/bench-models/<name> (not committed): the same files feed our
-library and mlx-lm.
+"""Random-weight Llama models in MLX-community layout for the benchmark's llm cases, made once
+with mlx-lm into OUT_DIR/<name> (scripts/bench/run keeps them in a temporary folder between
+runs): the same files feed our library and mlx-lm.
 
-usage: generate_models.py OUT_DIR   (prints the cases as JSON)
+usage: generate_models.py OUT_DIR < cases.jsonl   (makes the models the cases name, if missing)
 """
 
 import contextlib
@@ -42,15 +42,14 @@ def make(path: pathlib.Path, preset: dict) -> None:
 
 def main() -> None:
     out = pathlib.Path(sys.argv[1])
-    cases = []
-    for name, preset in PRESETS.items():
+    cases = [json.loads(line) for line in sys.stdin if line.strip()]
+    names = {case["model"] for case in cases if case["kind"] in ("prompt", "decode")}
+    for name in sorted(names):
         path = out / name
         if not (path / "config.json").exists():
             print(f"bench: making {name} in {path}", file=sys.stderr)
             with contextlib.redirect_stdout(sys.stderr):  # mlx-lm prints progress to stdout
-                make(path, preset)
-        cases.append({"name": name, "dir": str(path), "promptTokens": 128, "genTokens": 32})
-    print(json.dumps(cases))
+                make(path, PRESETS[name])
 
 
 if __name__ == "__main__":
