@@ -501,7 +501,9 @@ test "decodeStrided equals decode, chunked or not, for every width and group siz
             }
             const m: Matrix(f16) = .{ .codes = &codes, .scales = &scales, .biases = &biases,
                 .format = format, .k = k };
-            for ([_][2]usize{ .{ 0, 128 }, .{ 128, 64 }, .{ 384, 128 }, .{ 32, 96 }, .{ 256, 32 } }) |range| {
+            const ranges = [_][2]usize{ .{ 0, 128 }, .{ 128, 64 }, .{ 384, 128 }, .{ 32, 96 },
+                .{ 256, 32 } };
+            for (ranges) |range| {
                 var want: [128]f32 = undefined;
                 m.decode(1, range[0], want[0..range[1]]);
                 var got: [3 * 128]f32 = @splat(-99);

@@ -8,9 +8,9 @@
 //! - 3, 6 bits: lane i is bytes 3i .. 3i + 2 (8 or 4 codes; MLX packs 8 or 4 codes in 3 bytes);
 //! - 5 bits: 8 codes in 5 bytes, split over two lanes: bytes 5u .. 5u + 2 (codes 0..3 at bits
 //!   0, 5, 10, 15) and bytes 5u + 2 .. 5u + 4 (codes 4..7 at bits 4, 9, 14, 19).
-//! Three-byte lanes are gathered with one two-source byte shuffle (comptime mask). The codes of a lane lie
-//! in one group, since a group (32, 64 or 128 codes) is a whole number of lanes. A code is
-//! masked where it sits, not shifted down: it converts to q * 2^o and x carries 2^-o.
+//! Three-byte lanes are gathered with one two-source byte shuffle (comptime mask). The codes of
+//! a lane lie in one group, since a group (32, 64 or 128 codes) is a whole number of lanes. A
+//! code is masked where it sits, not shifted down: it converts to q * 2^o and x carries 2^-o.
 
 const std = @import("std");
 const builtin = @import("builtin");

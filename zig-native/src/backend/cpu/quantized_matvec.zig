@@ -26,12 +26,16 @@ const Format = quantized.Format;
 /// f32 lanes per vector: one AVX-512 register, else 8 (one AVX2 register, two SSE or NEON).
 pub const lanes: comptime_int = if (builtin.cpu.arch == .x86_64 and
     std.Target.x86.featureSetHas(builtin.cpu.features, .avx512f)) 16 else 8;
-/// Rows of x that share one unpacked chunk (their accumulators stay in registers).
+/// Most rows of x that share one unpacked chunk (their accumulators stay in registers).
 pub const rows_per_pass = 4;
 /// Products with at most this many rows of x take `MatVec`; more take the GEMM.
 pub const rows_max = 8;
 /// Fewest weights a thread's share should hold (smaller products stay on one thread).
 const weights_per_thread_min = 1 << 15;
+/// How far ahead of the chunk being unpacked its row's codes are prefetched: the hardware
+/// prefetchers stop at 4 KiB pages, a software prefetch keeps DRAM busy across them (measured:
+/// a small gain with rotating matrices larger than L3, within noise when they fit).
+const prefetch_distance_bytes = 1024;
 /// Weight rows a tile walks over one depth block of x.
 const tile_rows = 8;
 /// Bytes of x (all rows of a pass) one depth block holds: half of a 32 KiB L1, the rest is
@@ -140,7 +144,7 @@ pub fn MatVec(comptime S: type, comptime T: type) type {
         }
 
         /// Columns `start..end` in tiles of up to `tile_rows` weight rows (one batch matrix
-        /// each), `rows_per_pass` rows of x at a time.
+        /// each), up to `rows_per_pass` rows of x at a time.
         fn columnsChunked(self: *const Self, comptime bits: u8, comptime gs: u32, start: usize,
             end: usize) void {
             var column = start;
@@ -150,9 +154,13 @@ pub fn MatVec(comptime S: type, comptime T: type) type {
                 const count = @min(tile_rows, end - column, self.n - n0);
                 var m0: usize = 0;
                 while (m0 < self.m) {
-                    const rows = @min(rows_per_pass, self.m - m0);
+                    // Passes of 4, 2 or 1 rows (3 are 2 + 1: fewer kernels to compile).
+                    const left = self.m - m0;
+                    const rows: usize = if (left >= rows_per_pass)
+                        rows_per_pass
+                    else if (left >= 2) 2 else 1;
                     switch (rows) {
-                        inline 1...rows_per_pass => |r| self.tile(bits, gs, r, b, n0, count, m0),
+                        inline 1, 2, rows_per_pass => |r| self.tile(bits, gs, r, b, n0, count, m0),
                         else => unreachable,
                     }
                     m0 += rows;
@@ -170,7 +178,8 @@ pub fn MatVec(comptime S: type, comptime T: type) type {
             const L = lanes_mod.Lanes(bits, lanes);
             const k = self.matrix.k;
             const chunked = k - k % L.chunk_codes;
-            const block_chunks = comptime @max(1, x_block_bytes / (R * @sizeOf(f32) * L.chunk_codes));
+            const chunk_x_bytes = R * @sizeOf(f32) * L.chunk_codes;
+            const block_chunks = comptime @max(1, x_block_bytes / chunk_x_bytes);
             const x_row0 = b * self.m + m0;
             var xs: [R][*]const f32 = undefined;
             inline for (0..R) |r| xs[r] = self.xp + (x_row0 + r) * k;
@@ -199,6 +208,7 @@ pub fn MatVec(comptime S: type, comptime T: type) type {
             const L = lanes_mod.Lanes(bits, lanes);
             var acc = acc_io.*;
             for (c0..c1) |c| {
+                @prefetch(row.codes + c * L.chunk_bytes + prefetch_distance_bytes, .{});
                 const words = L.load(row.codes + c * L.chunk_bytes);
                 var dot: [R]V = @splat(@splat(0));
                 inline for (0..L.per_lane) |j| {
@@ -280,7 +290,9 @@ pub fn MatVec(comptime S: type, comptime T: type) type {
                         acc[r] += dotF32(self.xp[(b * self.m + r) * k + g * gs ..][0..gs], values);
                     }
                 }
-                for (0..self.m) |r| self.out[(b * self.m + r) * self.n + n] = gemm.fromF32(T, acc[r]);
+                for (0..self.m) |r| {
+                    self.out[(b * self.m + r) * self.n + n] = gemm.fromF32(T, acc[r]);
+                }
             }
         }
 
@@ -304,13 +316,17 @@ pub fn MatVec(comptime S: type, comptime T: type) type {
 /// The sum of a vector's lanes, halving (not a serial chain).
 fn sumLanes(v: V) f32 {
     const half = lanes / 2;
-    const low: @Vector(half, f32) = @shuffle(f32, v, undefined, std.simd.iota(i32, half));
-    const high: @Vector(half, f32) = @shuffle(f32, v, undefined, std.simd.iota(i32, half) + @as(@Vector(half, i32), @splat(half)));
-    const quarter = half / 2;
-    const folded = low + high;
-    const a: @Vector(quarter, f32) = @shuffle(f32, folded, undefined, std.simd.iota(i32, quarter));
-    const c: @Vector(quarter, f32) = @shuffle(f32, folded, undefined, std.simd.iota(i32, quarter) + @as(@Vector(quarter, i32), @splat(quarter)));
-    return @reduce(.Add, a + c);
+    const folded = lowHalf(lanes, v) + highHalf(lanes, v);
+    return @reduce(.Add, lowHalf(half, folded) + highHalf(half, folded));
+}
+
+fn lowHalf(comptime n: comptime_int, v: @Vector(n, f32)) @Vector(n / 2, f32) {
+    return @shuffle(f32, v, undefined, std.simd.iota(i32, n / 2));
+}
+
+fn highHalf(comptime n: comptime_int, v: @Vector(n, f32)) @Vector(n / 2, f32) {
+    const offset: @Vector(n / 2, i32) = @splat(n / 2);
+    return @shuffle(f32, v, undefined, std.simd.iota(i32, n / 2) + offset);
 }
 
 fn dotF32(a: []const f32, b: []const f32) f32 {
@@ -389,8 +405,9 @@ fn checkMatVec(comptime S: type, format: Format, batch: usize, m: usize, n: usiz
         }
         const got: f64 = gemm.toF32(S, out[(b * m + r) * n + j]);
         if (@abs(got - want) > tolerance * @max(1, magnitude)) {
-            std.debug.print("bits {d} gs {d} m {d} n {d} k {d}: [{d}][{d}][{d}] got {d}, want {d}\n",
-                .{ format.bits, format.group_size, m, n, k, b, r, j, got, want });
+            std.debug.print("bits {d} gs {d} m {d} n {d} k {d}: [{d}][{d}][{d}] " ++
+                "got {d}, want {d}\n", .{ format.bits, format.group_size, m, n, k, b, r, j, got,
+                want });
             return error.TestExpectedEqual;
         }
     };
