@@ -215,11 +215,11 @@ pub fn MatVec(comptime S: type, comptime T: type) type {
                     const q = L.code(words, j);
                     inline for (0..R) |r| {
                         const xv: V = xs[r][c * L.chunk_codes + j * lanes ..][0..lanes].*;
-                        dot[r] = @mulAdd(V, xv, q, dot[r]);
+                        dot[r] = simd.mulAdd(V, xv, q, dot[r]);
                     }
                 }
                 const scale = scaleLanes(gs, L.chunk_codes, row.scales, c);
-                inline for (0..R) |r| acc[r] = @mulAdd(V, scale, dot[r], acc[r]);
+                inline for (0..R) |r| acc[r] = simd.mulAdd(V, scale, dot[r], acc[r]);
             }
             acc_io.* = acc;
         }
@@ -304,7 +304,7 @@ pub fn MatVec(comptime S: type, comptime T: type) type {
             while (g + W <= count) : (g += W) {
                 const p = simd.loadF32(S, W, params + g);
                 const s: @Vector(W, f32) = sums[g..][0..W].*;
-                acc = @mulAdd(@Vector(W, f32), p, s, acc);
+                acc = simd.mulAdd(@Vector(W, f32), p, s, acc);
             }
             var total = @reduce(.Add, acc);
             while (g < count) : (g += 1) total += gemm.toF32(S, params[g]) * sums[g];
@@ -336,7 +336,7 @@ fn dotF32(a: []const f32, b: []const f32) f32 {
     while (i + lanes <= a.len) : (i += lanes) {
         const va: V = a[i..][0..lanes].*;
         const vb: V = b[i..][0..lanes].*;
-        acc = @mulAdd(V, va, vb, acc);
+        acc = simd.mulAdd(V, va, vb, acc);
     }
     var sum = @reduce(.Add, acc);
     while (i < a.len) : (i += 1) sum += a[i] * b[i];
