@@ -118,6 +118,62 @@ fn axpy(comptime T: type, acc: [*]f32, alpha: f32, x: [*]const T, dim: usize) vo
     while (i < dim) : (i += 1) acc[i] += alpha * simd.loadF32(T, 1, x + i)[0];
 }
 
+/// The dot products of `a` with four rows, four accumulators side by side.
+fn dot4(comptime T: type, a: [*]const f32, rows: [4][*]const T, dim: usize) [4]f32 {
+    var acc: [4]V = @splat(@splat(0));
+    var i: usize = 0;
+    while (i + lanes <= dim) : (i += lanes) {
+        const x: V = a[i..][0..lanes].*;
+        inline for (&acc, rows) |*sum, row| sum.* = simd.mulAdd(V, x, simd.loadF32(T, lanes, row + i), sum.*);
+    }
+    var sums: [4]f32 = undefined;
+    inline for (&sums, acc, rows) |*sum, vector, row| {
+        sum.* = @reduce(.Add, vector);
+        for (i..dim) |tail| sum.* += a[tail] * simd.loadF32(T, 1, row + tail)[0];
+    }
+    return sums;
+}
+
+/// scores[j] = e^(scores[j] - max), 16 at a time; returns their sum.
+fn expShifted(scores: []f32, max: f32) f32 {
+    const shift: V = @splat(max);
+    var sums: V = @splat(0);
+    var j: usize = 0;
+    while (j + lanes <= scores.len) : (j += lanes) {
+        const e = vmath.exp(@as(V, scores[j..][0..lanes].*) - shift);
+        scores[j..][0..lanes].* = e;
+        sums += e;
+    }
+    var total = @reduce(.Add, sums);
+    for (scores[j..]) |*score| {
+        score.* = vmath.exp(score.* - max);
+        total += score.*;
+    }
+    return total;
+}
+
+/// acc[r] += sum over j of weights[r][j] * values[j], for the first `rows` rows: 16 lanes of
+/// every row's accumulator stay in registers over the whole block of values.
+fn accumulate(comptime T: type, comptime rows: usize, acc: *[rows_per_block][head_dim_max]f32,
+    weights: *const [rows_per_block][keys_per_block]f32, values: []const [*]const T, dim: usize) void {
+    var i: usize = 0;
+    while (i + lanes <= dim) : (i += lanes) {
+        var sums: [rows]V = undefined;
+        inline for (&sums, 0..) |*sum, r| sum.* = acc[r][i..][0..lanes].*;
+        for (values, 0..) |value, j| {
+            const x = simd.loadF32(T, lanes, value + i);
+            inline for (&sums, 0..) |*sum, r| sum.* = simd.mulAdd(V, @splat(weights[r][j]), x, sum.*);
+        }
+        inline for (sums, 0..) |sum, r| acc[r][i..][0..lanes].* = sum;
+    }
+    for (i..dim) |tail| {
+        for (values, 0..) |value, j| {
+            const x = simd.loadF32(T, 1, value + tail)[0];
+            inline for (0..rows) |r| acc[r][tail] += weights[r][j] * x;
+        }
+    }
+}
+
 fn widen(comptime T: type, out: [*]f32, x: [*]const T, dim: usize, factor: f32) void {
     for (0..dim) |i| out[i] = simd.loadF32(T, 1, x + i)[0] * factor;
 }
@@ -163,7 +219,18 @@ pub fn Forward(comptime T: type) type {
                 var j0: usize = 0;
                 while (j0 < key_end) : (j0 += keys_per_block) {
                     const count = @min(keys_per_block, key_end - j0);
-                    for (0..count) |jj| {
+                    var jj: usize = 0;
+                    while (jj + 4 <= count) : (jj += 4) {
+                        var keys: [4][*]const T = undefined;
+                        inline for (&keys, 0..) |*k, t| k.* = p.k.row(b, kvh, j0 + jj + t);
+                        for (0..rows) |r| {
+                            const sums = dot4(T, &queries[r], keys, p.dim);
+                            inline for (sums, 0..) |sum, t| {
+                                scores[r][jj + t] = p.masked(b, h, l0 + r, j0 + jj + t, sum);
+                            }
+                        }
+                    }
+                    while (jj < count) : (jj += 1) {
                         const k = p.k.row(b, kvh, j0 + jj);
                         for (0..rows) |r| scores[r][jj] = p.masked(b, h, l0 + r, j0 + jj, dot(T, &queries[r], k, p.dim));
                     }
@@ -182,14 +249,13 @@ pub fn Forward(comptime T: type) type {
                         if (rescale != 1) {
                             for (acc[r][0..p.dim]) |*a| a.* *= rescale;
                         }
-                        for (scores[r][0..count]) |*s| {
-                            s.* = vmath.exp(s.* - next_max);
-                            total[r] += s.*;
-                        }
+                        total[r] += expShifted(scores[r][0..count], next_max);
                     }
-                    for (0..count) |jj| {
-                        const v = p.v.row(b, kvh, j0 + jj);
-                        for (0..rows) |r| axpy(T, &acc[r], scores[r][jj], v, p.dim);
+                    var values: [keys_per_block][*]const T = undefined;
+                    for (values[0..count], j0..) |*v, j| v.* = p.v.row(b, kvh, j);
+                    switch (rows) {
+                        inline 1...rows_per_block => |r| accumulate(T, r, &acc, &scores, values[0..count], p.dim),
+                        else => unreachable,
                     }
                 }
                 for (0..rows) |r| {
