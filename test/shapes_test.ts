@@ -153,6 +153,28 @@ test("reshape() of a contiguous array is a view; of a transposed one, a copy", (
   assertThrows(() => mx.reshape(a, [-1, -1]), mx.MxError, "[reshape] only one dimension can be -1");
 });
 
+test("copies of transposes (tiled past 32 x 32) hold every element, converted and batched", () => {
+  // [3, 70, 45] with axes [0, 2, 1]: partial tiles both ways, three planes; then a dtype
+  // conversion on the way, and a negative-stride input (flipped rows).
+  const [b, r, c] = [3, 70, 45];
+  using a = mx.reshape(mx.arange(b * r * c, { dtype: mx.int32 }), [b, r, c]);
+  using t = mx.transpose(a, { axes: [0, 2, 1] });
+  using flat = mx.reshape(t, [-1]);
+  const expected: number[] = [];
+  for (let i = 0; i < b; i++) for (let j = 0; j < c; j++) for (let k = 0; k < r; k++) expected.push((i * r + k) * c + j);
+  assertEquals(flat.tolist(), expected);
+  using converted = mx.astype(t, mx.float32);
+  using convertedFlat = mx.reshape(converted, [-1]);
+  assertEquals(convertedFlat.tolist(), expected);
+  using m = mx.reshape(mx.arange(40 * 33, { dtype: mx.float32 }), [40, 33]);
+  using flipped = mx.index(m, mx.slice(null, null, -1));
+  using flippedT = mx.transpose(flipped);
+  using ft = mx.reshape(flippedT, [-1]);
+  const want: number[] = [];
+  for (let j = 0; j < 33; j++) for (let i = 39; i >= 0; i--) want.push(i * 33 + j);
+  assertEquals(ft.tolist(), want);
+});
+
 test("broadcastTo() and slices of views read the right elements", () => {
   using a = mx.arange(3);
   using b = mx.broadcastTo(a, [2, 3]);

@@ -74,6 +74,59 @@ fn Kernel(comptime in_dtype: DType, comptime out_dtype: DType) type {
     };
 }
 
+/// The copy of a transpose: output rows contiguous, the input strided along them but
+/// contiguous down the columns. Row by row, every output row would touch a new cache line of
+/// the input per element; tiles of `tile` x `tile` keep the lines they read in L1. Threads
+/// take bands of `tile` rows.
+fn Transpose(comptime in_dtype: DType, comptime out_dtype: DType) type {
+    const In = Storage(in_dtype);
+    const Out = Storage(out_dtype);
+    return struct {
+        loop: strided.Loop(2),
+        input: [*]const In,
+        out: [*]Out,
+
+        const tile = 32;
+
+        fn fits(loop: *const strided.Loop(2)) bool {
+            if (loop.ndim < 2 or loop.rowLength() < tile or loop.dims[loop.ndim - 2] < tile) return false;
+            return loop.rowStride(0) == 1 and loop.strides[1][loop.ndim - 2] == 1 and
+                loop.rowStride(1) != 1;
+        }
+
+        fn runRange(context: *const anyopaque, start: usize, end: usize) void {
+            const self: *const @This() = @ptrCast(@alignCast(context));
+            const loop = &self.loop;
+            assert(fits(loop));
+            const plane_rows: usize = @intCast(loop.dims[loop.ndim - 2]);
+            const columns: usize = @intCast(loop.rowLength());
+            const out_row_stride = loop.strides[0][loop.ndim - 2];
+            const in_column_stride = loop.rowStride(1);
+            const bands = std.math.divCeil(usize, plane_rows, tile) catch unreachable;
+            const input = @constCast(self.input);
+            for (start..end) |band| {
+                const row0 = (band % bands) * tile;
+                const rows = @min(tile, plane_rows - row0);
+                const offsets = loop.rowOffsets(@intCast((band / bands) * plane_rows + row0));
+                var column0: usize = 0;
+                while (column0 < columns) : (column0 += tile) {
+                    const count = @min(tile, columns - column0);
+                    const column0_i: i64 = @intCast(column0);
+                    for (0..rows) |r| {
+                        const r_i: i64 = @intCast(r);
+                        const out_row = strided.ptrAt(Out, self.out, offsets[0] + r_i * out_row_stride + column0_i);
+                        const in_first = offsets[1] + r_i + column0_i * in_column_stride;
+                        for (out_row[0..count], 0..) |*slot, c| {
+                            const element = strided.at(In, input, in_first + @as(i64, @intCast(c)) * in_column_stride).*;
+                            slot.* = cast.convert(out_dtype, in_dtype, element);
+                        }
+                    }
+                }
+            }
+        }
+    };
+}
+
 /// Writes `input`, broadcast to `out.shape` and converted to `out.dtype`, into `out`
 /// (allocated row-major).
 pub fn run(out: *Array, input: *const Array) void {
@@ -156,6 +209,19 @@ fn runLoop(
 ) void {
     const total: usize = @intCast(element_count);
     if (total == 0) return;
+    if (Transpose(in_dtype, out_dtype).fits(&loop)) {
+        const T = Transpose(in_dtype, out_dtype);
+        const transpose: T = .{
+            .loop = loop,
+            .input = input.basePtr(Storage(in_dtype)),
+            .out = out.basePtr(Storage(out_dtype)),
+        };
+        const bands: usize = @intCast(@divExact(loop.rowCount(), loop.dims[loop.ndim - 2]) *
+            (std.math.divCeil(i64, loop.dims[loop.ndim - 2], T.tile) catch unreachable));
+        const band_elements = T.tile * @as(usize, @intCast(loop.rowLength()));
+        pool.parallelFor(bands, @max(1, simd.parallel_grain_elements / band_elements), &transpose, T.runRange);
+        return;
+    }
     const K = Kernel(in_dtype, out_dtype);
     const kernel: K = .{
         .loop = loop,
