@@ -197,3 +197,23 @@ test("isclose, allclose and arrayEqual match MLX (infinities, NaN, broadcasting,
   assertEquals(mx.arrayEqual(mx.array([NaN]), mx.array([NaN]), { equalNan: true }).item(), true);
   assertEquals(mx.arrayEqual(mx.zeros([0, 3]), mx.zeros([0, 3])).item(), true);
 });
+
+test("float32 cumsum along contiguous rows (16-lane prefix sums) matches a float64 running sum", () => {
+  // Rows of 37 (two vectors and a tail) and one of 5000; integer values sum exactly.
+  for (const [rows, columns] of [[3, 37], [1, 5000]] as const) {
+    const values = Float32Array.from({ length: rows * columns }, (_, i) => Math.sin(i * 0.37) * 4);
+    using flat = mx.array(values);
+    using x = mx.reshape(flat, [rows, columns]);
+    using sums = mx.cumsum(x, { axis: 1 });
+    const expected: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      let total = 0;
+      for (let c = 0; c < columns; c++) expected.push(total += values[r * columns + c]!);
+    }
+    assertAllClose(Array.from(sums.toTypedArray() as Float32Array), expected, { rtol: 1e-5, atol: 1e-3 });
+  }
+  using ints = mx.astype(mx.remainder(mx.arange(100), 7), mx.float32);
+  using intSums = mx.cumsum(ints);
+  let total = 0;
+  assertEquals(intSums.tolist(), Array.from({ length: 100 }, (_, i) => total += i % 7));
+});
