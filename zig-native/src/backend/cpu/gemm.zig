@@ -325,7 +325,7 @@ fn Gemv(comptime T: type) type {
                 const column0 = (index % blocks) * column_tile;
                 const a_base = p.a.base + @as(usize, @intCast(p.a.offsets[batch]));
                 const b_base = p.b.base + @as(usize, @intCast(p.b.offsets[batch]));
-                const out = p.out + batch * p.m * p.n;
+                const out = p.out + p.outOffset(batch);
                 var row0: usize = 0;
                 while (row0 < p.m) : (row0 += row_tile) {
                     switch (@min(row_tile, p.m - row0)) {
@@ -367,7 +367,7 @@ fn Gemv(comptime T: type) type {
                 inline for (0..columns) |c| {
                     var sum = @reduce(.Add, acc[r][c]);
                     for (kk..p.k) |tail| sum += toF32(T, x[r][tail]) * toF32(T, w[c][tail]);
-                    out[(row0 + r) * p.n + column0 + c] = fromF32(T, sum);
+                    out[(row0 + r) * p.outRowStride() + column0 + c] = fromF32(T, sum);
                 }
             }
         }
