@@ -1525,6 +1525,7 @@ test {
     _ = @import("backend/cpu/eigh.zig");
     _ = @import("backend/cpu/eig.zig");
     _ = @import("backend/cpu/gemm.zig");
+    _ = @import("backend/cpu/gemm_pairs.zig");
     _ = @import("primitives/random.zig");
     _ = @import("backend/cpu/threefry.zig");
     _ = @import("primitives/conv.zig");

@@ -149,6 +149,7 @@ fn tapOffset(g: *const Geometry, pixel: *const Pixel, tap: *const Tap) ?i64 {
 fn PatchSource(comptime T: type) type {
     return struct {
         const Self = @This();
+        pub const Packed = gemm.Acc(T);
 
         out: [*]T,
         batch: usize,
@@ -279,6 +280,7 @@ pub fn run(comptime T: type, g: *const Geometry, input: [*]const T, weight: [*]c
 fn WeightGradSource(comptime T: type) type {
     return struct {
         const Self = @This();
+        pub const Packed = gemm.Acc(T);
         const A = gemm.Acc(T);
         const nr_t = gemm.nrOf(A);
 

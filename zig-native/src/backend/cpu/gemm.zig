@@ -20,6 +20,7 @@ const memory = @import("../../memory.zig");
 const dtype_mod = @import("../../dtype.zig");
 const pool = @import("pool.zig");
 const simd = @import("simd.zig");
+const pairs = @import("gemm_pairs.zig");
 
 /// The accumulator (and packing) type of a product in `T`.
 pub fn Acc(comptime T: type) type {
@@ -69,6 +70,20 @@ comptime {
     assert(kc > 0);
 }
 
+/// The element type of a product's packed panels: its accumulator type, or bfloat16 pairs
+/// (gemm_pairs.zig) where the target multiplies those natively.
+pub fn PackedOf(comptime T: type) type {
+    return if (T == dtype_mod.BFloat16 and pairs.available) pairs.Pair else Acc(T);
+}
+
+/// Depth steps of a packed panel holding `depth` indices.
+fn packedSteps(comptime P: type, depth: usize) usize {
+    return if (P == pairs.Pair) pairs.steps(depth) else depth;
+}
+
+/// Which lines of an operand a panel holds: rows (A) or columns (B).
+pub const Along = enum { rows, columns };
+
 /// One strided operand: matrix `index` of a batch starts at `base + offsets[index]`; element
 /// (row, column) is `row_stride * row + column_stride * column` further (element units).
 pub fn Operand(comptime T: type) type {
@@ -100,6 +115,7 @@ pub fn Problem(comptime T: type) type {
         k: usize,
 
         const Self = @This();
+        pub const Packed = PackedOf(T);
 
         /// Output rows are `n` apart; matrix `batch` starts `batch * m * n` in.
         pub fn outRowStride(self: *const Self) usize {
@@ -110,16 +126,24 @@ pub fn Problem(comptime T: type) type {
             return batch * self.m * self.n;
         }
 
-        /// Panels of mr rows: panel q holds, for each depth index, mr values (zero-padded).
+        /// Panels of mr rows: panel q holds, for each depth step, mr values (zero-padded).
         pub fn packA(self: *const Self, batch: usize, row0: usize, depth0: usize, rows: usize,
-            depth: usize, out: []Acc(T)) void {
-            packPanels(T, mr, &self.a, batch, row0, depth0, rows, depth, .rows, out);
+            depth: usize, out: []Packed) void {
+            if (Packed == pairs.Pair) {
+                pairs.pack(mr, &self.a, batch, row0, depth0, rows, depth, .rows, out);
+            } else {
+                packPanels(T, mr, &self.a, batch, row0, depth0, rows, depth, .rows, out);
+            }
         }
 
-        /// Panels of nr columns: panel q holds, for each depth index, nr values (zero-padded).
+        /// Panels of nr columns: panel q holds, for each depth step, nr values (zero-padded).
         pub fn packB(self: *const Self, batch: usize, depth0: usize, column0: usize,
-            depth: usize, columns: usize, out: []Acc(T)) void {
-            packPanels(T, nrOf(Acc(T)), &self.b, batch, column0, depth0, columns, depth, .columns, out);
+            depth: usize, columns: usize, out: []Packed) void {
+            if (Packed == pairs.Pair) {
+                pairs.pack(nr, &self.b, batch, column0, depth0, columns, depth, .columns, out);
+            } else {
+                packPanels(T, nrOf(Acc(T)), &self.b, batch, column0, depth0, columns, depth, .columns, out);
+            }
         }
     };
 }
@@ -128,9 +152,9 @@ pub fn Problem(comptime T: type) type {
 /// over depth `depth0..depth0 + depth`, into panels of `width`: panel q holds, for each depth
 /// index kk, the `width` values of lines q*width.. at kk (zero past `count`). The loop runs
 /// along whichever of the two directions is contiguous in memory.
-fn packPanels(comptime T: type, comptime width: usize, operand: *const Operand(T), batch: usize,
-    first: usize, depth0: usize, count: usize, depth: usize,
-    comptime along: enum { rows, columns }, out: []Acc(T)) void {
+pub fn packPanels(comptime T: type, comptime width: usize, operand: *const Operand(T), batch: usize,
+    first: usize, depth0: usize, count: usize, depth: usize, comptime along: Along,
+    out: []Acc(T)) void {
     // Stride between lines (the packed direction) and between depth indices.
     const line_stride = if (along == .rows) operand.row_stride else operand.column_stride;
     const depth_stride = if (along == .rows) operand.column_stride else operand.row_stride;
@@ -384,6 +408,8 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
     return struct {
         const Self = @This();
         const A = Acc(T);
+        /// The packed panels' element: A, or bfloat16 pairs (gemm_pairs.zig).
+        const P = Source.Packed;
         const nr_t = nrOf(A);
         const nc_t = ncOf(A);
         const pack_a_len = mc * kc;
@@ -394,6 +420,10 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
         const chunk_rows_max = if (direct) std.math.maxInt(usize) else rows_per_chunk_half;
         const chunk_len = if (direct) 0 else rows_per_chunk_half * nc_t;
         const scratch_len = pack_a_len + pack_b_len + chunk_len;
+        comptime {
+            assert(P == A or (P == pairs.Pair and A == f32));
+            assert(@sizeOf(P) == @sizeOf(A));
+        }
         const alignment = std.mem.Alignment.fromByteUnits(64);
 
         problem: *const Source,
@@ -456,8 +486,8 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
         fn block(self: *const Self, scratch: []A, batch: usize, row0: usize, row_end: usize,
             column0: usize, column_end: usize) void {
             const p = self.problem;
-            const pack_a = scratch[0..pack_a_len];
-            const pack_b = scratch[pack_a_len..][0..pack_b_len];
+            const pack_a: []P = @ptrCast(scratch[0..pack_a_len]);
+            const pack_b: []P = @ptrCast(scratch[pack_a_len..][0..pack_b_len]);
             const out_row_stride = p.outRowStride();
             const out_base = p.outOffset(batch);
             var jc = column0;
@@ -496,15 +526,24 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
         }
 
         /// The micro-kernel over every mr x nr block of a packed A block and B block.
-        fn sweep(depth: usize, pack_a: []const A, pack_b: []const A, c: [*]A, ldc: usize,
+        fn sweep(depth: usize, pack_a: []const P, pack_b: []const P, c: [*]A, ldc: usize,
             rows: usize, columns: usize, accumulate: bool) void {
+            const panel_steps = packedSteps(P, depth);
             var jr: usize = 0;
             while (jr < columns) : (jr += nr_t) {
                 var ir: usize = 0;
                 while (ir < rows) : (ir += mr) {
-                    microKernel(A, depth, pack_a[ir * depth ..].ptr, pack_b[jr * depth ..].ptr,
-                        c + ir * ldc + jr, ldc, @min(mr, rows - ir), @min(nr_t, columns - jr),
-                        accumulate);
+                    const a = pack_a[ir * panel_steps ..].ptr;
+                    const b = pack_b[jr * panel_steps ..].ptr;
+                    const tile_rows = @min(mr, rows - ir);
+                    const tile_columns = @min(nr_t, columns - jr);
+                    if (P == pairs.Pair) {
+                        pairs.microKernel(panel_steps, a, b, c + ir * ldc + jr, ldc, tile_rows,
+                            tile_columns, accumulate);
+                    } else {
+                        microKernel(A, depth, a, b, c + ir * ldc + jr, ldc, tile_rows,
+                            tile_columns, accumulate);
+                    }
                 }
             }
         }
@@ -539,6 +578,15 @@ fn microKernel(comptime A: type, depth: usize, a: [*]const A, b: [*]const A, c: 
             inline for (0..row_vectors) |v| acc[r][v] = simd.mulAdd(V, av, bv[v], acc[r][v]);
         }
     }
+    storeTile(A, &acc, c, ldc, rows, columns, accumulate);
+}
+
+/// c[0..rows, 0..columns] (+)= a micro-kernel's accumulators.
+pub inline fn storeTile(comptime A: type, acc: *const [mr][row_vectors]@Vector(lanesOf(A), A),
+    c: [*]A, ldc: usize, rows: usize, columns: usize, accumulate: bool) void {
+    const lanes = lanesOf(A);
+    const nr_t = nrOf(A);
+    const V = @Vector(lanes, A);
     if (rows == mr and columns == nr_t) {
         inline for (0..mr) |r| {
             const line = c + r * ldc;

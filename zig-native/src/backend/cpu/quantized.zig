@@ -412,6 +412,8 @@ pub fn GemmSource(comptime S: type, comptime T: type) type {
 
         const Self = @This();
         const nr_t = gemm.nrOf(f32);
+        /// B panels are decoded to f32, so A packs as f32 whatever the target.
+        pub const Packed = f32;
 
         pub fn outRowStride(self: *const Self) usize {
             return self.n;
@@ -423,7 +425,7 @@ pub fn GemmSource(comptime S: type, comptime T: type) type {
 
         pub fn packA(self: *const Self, batch: usize, row0: usize, depth0: usize, rows: usize,
             depth: usize, out: []f32) void {
-            self.x.packA(batch, row0, depth0, rows, depth, out);
+            gemm.packPanels(T, gemm.mr, &self.x.a, batch, row0, depth0, rows, depth, .rows, out);
         }
 
         pub fn packB(self: *const Self, batch: usize, depth0: usize, column0: usize,
