@@ -40,7 +40,7 @@ fn lanesOf(comptime A: type) comptime_int {
 }
 
 /// Vectors of B (and of C) per micro-kernel row.
-const row_vectors = 2;
+pub const row_vectors = 2;
 /// Rows of A a micro-kernel call covers: with 32 vector registers (AVX-512, NEON) 12 rows
 /// (24 accumulators); with 16 (AVX2, SSE) 6 rows (12 accumulators).
 pub const mr = if (has_avx512) 12 else if (builtin.cpu.arch == .aarch64) 8 else 6;
