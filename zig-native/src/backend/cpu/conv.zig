@@ -164,111 +164,6 @@ pub fn run(comptime T: type, g: *const Geometry, input: [*]const T, weight: [*]c
     return conv_direct.run(T, g, taps, input, weight, out);
 }
 
-/// The weight gradient's operand source for group `batch`: A = the cotangent transposed
-/// (the group's output channels x output pixels), B = the patches (output pixels x (weight
-/// tap, input channel)), gathered while packing as in the forward product. The output is the
-/// weight's row-major layout [C_out, kernel..., C_in / groups].
-fn WeightGradSource(comptime T: type) type {
-    return struct {
-        const Self = @This();
-        pub const Packed = gemm.Acc(T);
-        const A = gemm.Acc(T);
-        const nr_t = gemm.nrOf(A);
-
-        out: [*]T,
-        batch: usize,
-        m: usize,
-        n: usize,
-        k: usize,
-        geometry: *const Geometry,
-        input: [*]const T,
-        cotangent: [*]const T,
-        cotangent_offset: i64,
-        cotangent_strides: [spatial_max + 2]i64,
-        taps: []const Tap,
-
-        pub fn outRowStride(self: *const Self) usize {
-            return self.n;
-        }
-
-        pub fn outOffset(self: *const Self, group: usize) usize {
-            return group * self.m * self.n;
-        }
-
-        /// The element offset of output pixel `row`'s channel 0 in the cotangent.
-        fn cotangentPixel(self: *const Self, row: usize) i64 {
-            const at = outPosition(self.geometry, row);
-            var offset = self.cotangent_offset + at.image * self.cotangent_strides[0];
-            for (0..self.geometry.spatial) |axis| offset += at.position[axis] * self.cotangent_strides[axis + 1];
-            return offset;
-        }
-
-        /// Panels of mr output channels; depth index kk is an output pixel.
-        pub fn packA(self: *const Self, group: usize, row0: usize, depth0: usize, rows: usize,
-            depth: usize, out: []A) void {
-            assert(depth <= gemm.kc);
-            var pixels: [gemm.kc]i64 = undefined;
-            for (pixels[0..depth], 0..) |*offset, kk| offset.* = self.cotangentPixel(depth0 + kk);
-            const channel_stride = self.cotangent_strides[self.geometry.spatial + 1];
-            const first_channel = group * self.m + row0;
-            var panel_row: usize = 0;
-            while (panel_row < rows) : (panel_row += gemm.mr) {
-                const panel = out[panel_row * depth ..][0 .. gemm.mr * depth];
-                for (0..gemm.mr) |r| {
-                    const row = panel_row + r;
-                    if (row >= rows) {
-                        for (0..depth) |kk| panel[kk * gemm.mr + r] = 0;
-                        continue;
-                    }
-                    const channel_offset = @as(i64, @intCast(first_channel + row)) * channel_stride;
-                    for (pixels[0..depth], 0..) |pixel, kk| {
-                        panel[kk * gemm.mr + r] = gemm.toAcc(T, self.cotangent[@intCast(pixel + channel_offset)]);
-                    }
-                }
-            }
-        }
-
-        /// Panels of nr weight columns (tap, input channel); depth index kk is an output pixel.
-        pub fn packB(self: *const Self, group: usize, depth0: usize, column0: usize,
-            depth: usize, columns: usize, out: []A) void {
-            const g = self.geometry;
-            const channels = g.in_channels_per_group;
-            assert(channels > 0);
-            const channel_stride = g.inChannelStride();
-            const group_offset = @as(i64, @intCast(group * channels)) * channel_stride;
-            const last_tap = self.taps.len - 1;
-            for (0..depth) |kk| {
-                const pixel = pixelAt(g, depth0 + kk);
-                var jj: usize = 0;
-                while (jj < columns) {
-                    const column = column0 + jj;
-                    const weight_tap = column / channels;
-                    const channel = column % channels;
-                    const run_length = @min(channels - channel, columns - jj);
-                    // The weight's tap w meets input tap w, or its mirror image when flipped.
-                    const tap = &self.taps[if (g.flip) last_tap - weight_tap else weight_tap];
-                    const source: ?i64 = if (tapOffset(g, &pixel, tap)) |offset|
-                        offset + group_offset + @as(i64, @intCast(channel)) * channel_stride
-                    else
-                        null;
-                    for (0..run_length) |t| {
-                        const j = jj + t;
-                        const slot = &out[(j / nr_t) * nr_t * depth + kk * nr_t + j % nr_t];
-                        slot.* = if (source) |first|
-                            gemm.toAcc(T, self.input[@intCast(first + @as(i64, @intCast(t)) * channel_stride)])
-                        else
-                            0;
-                    }
-                    jj += run_length;
-                }
-                // Zero the lanes past the last column in its panel.
-                var j = columns;
-                while (j % nr_t != 0) : (j += 1) out[(j / nr_t) * nr_t * depth + kk * nr_t + j % nr_t] = 0;
-            }
-        }
-    };
-}
-
 /// The gradient of a convolution with respect to its weight: for each group, the cotangent
 /// transposed times the input's patches, summed over every output pixel of the batch. `g`
 /// describes the forward convolution (its weight fields are unused); `out` is the weight's
@@ -289,27 +184,69 @@ pub fn runWeightGrad(comptime T: type, g: *const Geometry, input: [*]const T, co
         return memory.outOfMemory(tap_count * @sizeOf(Tap));
     defer memory.allocator.free(taps);
     buildTaps(g, taps);
-    const source: WeightGradSource(T) = .{
-        .out = out,
-        .batch = g.groups,
-        .m = g.out_channels_per_group,
-        .n = columns,
-        .k = pixels,
-        .geometry = g,
-        .input = input,
-        .cotangent = cotangent,
-        .cotangent_offset = cotangent_offset,
-        .cotangent_strides = cotangent_strides,
-        .taps = taps,
+    if (T == f64) return runWeightGradLoop(T, g, taps, input, cotangent, cotangent_offset, cotangent_strides, out);
+    if (g.in_channels_per_group == 0 or g.out_channels_per_group == 0) {
+        @memset(out[0..out_count], std.mem.zeroes(T));
+        return;
+    }
+    return conv_direct.runWeightGrad(T, g, taps, input, cotangent, cotangent_offset,
+        cotangent_strides, out);
+}
+
+/// The weight gradient's loop: every weight element sums its pixels (in f64 for float64,
+/// f32 otherwise); weight elements across threads. float64's path and the tests' reference.
+fn runWeightGradLoop(comptime T: type, g: *const Geometry, taps: []const Tap, input: [*]const T,
+    cotangent: [*]const T, cotangent_offset: i64, cotangent_strides: [spatial_max + 2]i64,
+    out: [*]T) errors.Error!void {
+    const Context = struct {
+        geometry: *const Geometry,
+        taps: []const Tap,
+        input: [*]const T,
+        cotangent: [*]const T,
+        cotangent_offset: i64,
+        cotangent_strides: [spatial_max + 2]i64,
+        out: [*]T,
+
+        fn range(context: *const anyopaque, start: usize, end: usize) void {
+            const self: *const @This() = @ptrCast(@alignCast(context));
+            const geo = self.geometry;
+            const channels = geo.in_channels_per_group;
+            const columns = self.taps.len * channels;
+            const last_tap = self.taps.len - 1;
+            const in_cs = geo.inChannelStride();
+            for (start..end) |index| {
+                const oc = index / columns;
+                const weight_tap = (index % columns) / channels;
+                const c = index % channels;
+                const group = oc / geo.out_channels_per_group;
+                // The weight's tap w meets input tap w, or its mirror image when flipped.
+                const tap = &self.taps[if (geo.flip) last_tap - weight_tap else weight_tap];
+                const channel: i64 = @intCast(group * channels + c);
+                var sum: Wide(T) = 0;
+                for (0..geo.batch * geo.outPixels()) |row| {
+                    const pixel = pixelAt(geo, row);
+                    const offset = tapOffset(geo, &pixel, tap) orelse continue;
+                    const at = outPosition(geo, row);
+                    var cot_index = self.cotangent_offset + at.image * self.cotangent_strides[0] +
+                        @as(i64, @intCast(oc)) * self.cotangent_strides[geo.spatial + 1];
+                    for (0..geo.spatial) |axis| cot_index += at.position[axis] * self.cotangent_strides[axis + 1];
+                    sum += widen(T, self.input[@intCast(offset + channel * in_cs)]) *
+                        widen(T, self.cotangent[@intCast(cot_index)]);
+                }
+                self.out[index] = narrow(T, sum);
+            }
+        }
     };
-    try gemm.Blocked(T, WeightGradSource(T)).run(&source);
+    const context: Context = .{ .geometry = g, .taps = taps, .input = input, .cotangent = cotangent,
+        .cotangent_offset = cotangent_offset, .cotangent_strides = cotangent_strides, .out = out };
+    const count = g.outChannels() * taps.len * g.in_channels_per_group;
+    pool.parallelFor(count, @max(1, (1 << 15) / @max(1, g.batch * g.outPixels())), &context, Context.range);
 }
 
 /// The loop: every output element sums its taps and channels (in f64 for float64, f32
 /// otherwise); output pixels across threads.
 fn runLoop(comptime T: type, g: *const Geometry, input: [*]const T, weight: [*]const T,
     taps: []const Tap, out: [*]T) void {
-    const Accumulator = if (T == f64) f64 else f32;
     const Context = struct {
         geometry: *const Geometry,
         input: [*]const T,
@@ -329,7 +266,7 @@ fn runLoop(comptime T: type, g: *const Geometry, input: [*]const T, weight: [*]c
                     const group = oc / geo.out_channels_per_group;
                     const first: i64 = @intCast(group * geo.in_channels_per_group);
                     const oc_offset = @as(i64, @intCast(oc)) * geo.weight_strides[0];
-                    var sum: Accumulator = 0;
+                    var sum: Wide(T) = 0;
                     for (self.taps) |*tap| {
                         const offset = tapOffset(geo, &pixel, tap) orelse continue;
                         for (0..geo.in_channels_per_group) |c| {
@@ -352,11 +289,16 @@ fn runLoop(comptime T: type, g: *const Geometry, input: [*]const T, weight: [*]c
     pool.parallelFor(g.batch * g.outPixels(), grain, &context, Context.range);
 }
 
-fn widen(comptime T: type, value: T) if (T == f64) f64 else f32 {
+/// The accumulator of the loops: f64 for float64, f32 otherwise.
+fn Wide(comptime T: type) type {
+    return if (T == f64) f64 else f32;
+}
+
+fn widen(comptime T: type, value: T) Wide(T) {
     return if (T == f64) value else gemm.toF32(T, value);
 }
 
-fn narrow(comptime T: type, value: if (T == f64) f64 else f32) T {
+fn narrow(comptime T: type, value: Wide(T)) T {
     return if (T == f64) value else gemm.fromF32(T, value);
 }
 
@@ -435,12 +377,65 @@ fn checkAgainstLoop(comptime T: type, g: *const Geometry) !void {
     }
 }
 
-test "the direct convolution kernel matches the loop across parameters and dtypes" {
+/// The weight gradient of `T` (direct kernel) against float64's loop, for a row-major
+/// cotangent [N, out..., C_out].
+fn checkWeightGradAgainstLoop(comptime T: type, g: *const Geometry) !void {
+    const gpa = std.testing.allocator;
+    const in_count: usize = @intCast(g.in_strides[0] * @as(i64, @intCast(g.batch)));
+    const pixels = g.batch * g.outPixels();
+    const cot_count = pixels * g.outChannels();
+    const out_count = g.outChannels() * g.kernelTaps() * g.in_channels_per_group;
+    const input = try gpa.alloc(T, in_count);
+    defer gpa.free(input);
+    const input_wide = try gpa.alloc(f64, in_count);
+    defer gpa.free(input_wide);
+    const cot = try gpa.alloc(T, cot_count);
+    defer gpa.free(cot);
+    const cot_wide = try gpa.alloc(f64, cot_count);
+    defer gpa.free(cot_wide);
+    for (input, input_wide, 0..) |*x, *w, i| {
+        x.* = gemm.fromF32(T, @as(f32, @floatFromInt((i * 7 + 3) % 17)) / 8 - 1);
+        w.* = gemm.toF32(T, x.*);
+    }
+    for (cot, cot_wide, 0..) |*x, *w, i| {
+        x.* = gemm.fromF32(T, @as(f32, @floatFromInt((i * 5 + 1) % 13)) / 6 - 1);
+        w.* = gemm.toF32(T, x.*);
+    }
+    var strides: [spatial_max + 2]i64 = undefined;
+    strides[g.spatial + 1] = 1;
+    var stride: i64 = @intCast(g.outChannels());
+    var axis = g.spatial;
+    while (axis > 0) : (axis -= 1) {
+        strides[axis] = stride;
+        stride *= @intCast(g.out_size[axis - 1]);
+    }
+    strides[0] = stride;
+    const got = try gpa.alloc(T, out_count);
+    defer gpa.free(got);
+    const want = try gpa.alloc(f64, out_count);
+    defer gpa.free(want);
+    try runWeightGrad(T, g, input.ptr, cot.ptr, 0, strides, got.ptr);
+    try runWeightGrad(f64, g, input_wide.ptr, cot_wide.ptr, 0, strides, want.ptr);
+    const tolerance: f64 = if (T == f32) 1e-5 else 1e-2;
+    const depth: f64 = @floatFromInt(pixels);
+    for (got, want) |x, expected| {
+        const value: f64 = gemm.toF32(T, x);
+        try std.testing.expect(@abs(value - expected) <= tolerance * @sqrt(depth) * @max(1, @abs(expected)));
+    }
+}
+
+/// Both directions of `T` against the loops.
+fn checkBoth(comptime T: type, g: *const Geometry) !void {
+    try checkAgainstLoop(T, g);
+    try checkWeightGradAgainstLoop(T, g);
+}
+
+test "the direct convolution kernels (forward, weight gradient) match the loops across parameters and dtypes" {
     var g = testGeometry(2, 2, .{ 9, 7, 1 }, .{ 3, 2, 1 }, 1, 5, 37);
     g.stride = .{ 2, 1, 1 };
     g.padding_lo = .{ 1, 2, 0 };
     fitOutput(&g);
-    inline for (.{ f32, f16, dtype_mod.BFloat16 }) |T| try checkAgainstLoop(T, &g);
+    inline for (.{ f32, f16, dtype_mod.BFloat16 }) |T| try checkBoth(T, &g);
 
     g = testGeometry(2, 1, .{ 6, 5, 1 }, .{ 3, 3, 1 }, 3, 2, 4);
     g.kernel_dilation = .{ 2, 1, 1 };
@@ -448,24 +443,32 @@ test "the direct convolution kernel matches the loop across parameters and dtype
     g.padding_lo = .{ 2, 1, 0 };
     g.flip = true;
     fitOutput(&g);
-    try checkAgainstLoop(f32, &g);
+    try checkBoth(f32, &g);
 
     // No padding: float32 reads the input in place (strided pixels, two groups, more
     // pixels than one work unit); float16 still pads (converts) it.
     g = testGeometry(2, 2, .{ 31, 29, 1 }, .{ 3, 3, 1 }, 2, 17, 33);
     g.stride = .{ 2, 1, 1 };
     fitOutput(&g);
-    try checkAgainstLoop(f32, &g);
-    try checkAgainstLoop(f16, &g);
+    try checkBoth(f32, &g);
+    try checkBoth(f16, &g);
 
     g = testGeometry(1, 3, .{ 40, 1, 1 }, .{ 1, 1, 1 }, 1, 130, 70);
     fitOutput(&g);
-    try checkAgainstLoop(f32, &g);
+    try checkBoth(f32, &g);
 
     g = testGeometry(3, 1, .{ 4, 3, 5 }, .{ 2, 2, 3 }, 1, 3, 2);
     g.padding_lo = .{ 1, 0, 1 };
     g.stride = .{ 1, 2, 2 };
     g.flip = true;
     fitOutput(&g);
-    try checkAgainstLoop(f32, &g);
+    try checkBoth(f32, &g);
+
+    // Output channels in whole panels: float32 reads the cotangent in place; more pixels
+    // than one block of the weight gradient.
+    g = testGeometry(2, 3, .{ 12, 11, 1 }, .{ 3, 3, 1 }, 1, 3, 64);
+    g.padding_lo = .{ 1, 1, 0 };
+    fitOutput(&g);
+    try checkBoth(f32, &g);
+    try checkBoth(dtype_mod.BFloat16, &g);
 }

@@ -329,3 +329,285 @@ fn tile(comptime T: type, pointers: *const [mr][*]const f32, tap_offsets: []cons
         for (0..columns) |j| out[r * ldc + j] = gemm.fromF32(T, block[r][j]);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The weight gradient: dW[o][w][c] = sum over output pixels p of cot[p][o] * x[p + tap w][c].
+// As a product its rows are the weight's columns j = (tap w, channel c) of a group, its lanes
+// the group's output channels, its depth the pixels: a tile of mr columns by nr output
+// channels broadcasts, per pixel, mr input values (one offset per column from the pixel's
+// patch base) and multiplies them by nr contiguous cotangent values. Pixels are cut into
+// blocks of `grad_block_pixels` (the block's patches and cotangent rows stay in L2) and the
+// blocks into `grad_slots_per_thread * threads` slots, each summing into its own f32 copy of
+// the gradient; the slots are added in order at the end, so the result does not depend on
+// which thread ran what.
+
+/// Pixels per block of the weight gradient.
+const grad_block_pixels = 256;
+/// Partial sums per thread (more slots balance threads better and cost a gradient each).
+const grad_slots_per_thread = 2;
+
+/// Where the kernel reads the cotangent: row p (an output pixel of the chunk) starts at
+/// `base + offsets(p)`, output channels contiguous, group g's at `g * group_stride`, each
+/// group's row readable for a whole number of panels.
+const CotangentLayout = struct {
+    base: [*]const f32,
+    /// In place: the cotangent's own strides; else a copy [pixel, groups, panels * nr].
+    in_place: bool,
+    offset: i64,
+    strides: [conv.spatial_max + 2]i64,
+    group_stride: usize,
+};
+
+/// Computes the weight gradient into `out` (the weight's row-major layout); `g` describes
+/// the forward convolution. OutOfMemory if scratch cannot be had.
+pub fn runWeightGrad(comptime T: type, g: *const conv.Geometry, taps: []const conv.Tap,
+    input: [*]const T, cotangent: [*]const T, cotangent_offset: i64,
+    cotangent_strides: [conv.spatial_max + 2]i64, out: [*]T) errors.Error!void {
+    assert(g.in_channels_per_group > 0 and g.out_channels_per_group > 0 and g.batch > 0);
+    const channels = g.in_channels_per_group;
+    const og = g.out_channels_per_group;
+    const columns = taps.len * channels;
+    const column_tiles = std.math.divCeil(usize, columns, mr) catch unreachable;
+    const panels = std.math.divCeil(usize, og, nr) catch unreachable;
+    const slot_len = g.groups * column_tiles * mr * panels * nr;
+    const slots = grad_slots_per_thread * pool.threadCount();
+    const sums = memory.allocator.alignedAlloc(f32, .@"64", slots * slot_len) catch
+        return memory.outOfMemory(slots * slot_len * @sizeOf(f32));
+    defer memory.allocator.free(sums);
+    @memset(sums, 0);
+
+    // Per column j of a group: its input tap's offset (set per layout) plus its channel.
+    const column_offsets = memory.allocator.alloc(i64, column_tiles * mr) catch
+        return memory.outOfMemory(column_tiles * mr * @sizeOf(i64));
+    defer memory.allocator.free(column_offsets);
+    const tap_offsets = memory.allocator.alloc(i64, taps.len) catch
+        return memory.outOfMemory(taps.len * @sizeOf(i64));
+    defer memory.allocator.free(tap_offsets);
+
+    const out_pixels = g.outPixels();
+    const cot_in_place = T == f32 and cotangent_strides[g.spatial + 1] == 1 and og % nr == 0 and
+        for (cotangent_strides[0 .. g.spatial + 1]) |stride| {
+            if (stride < 0) break false;
+        } else true;
+    var input_layout: Layout = .{ .base = undefined, .image_stride = 0, .strides = @splat(0) };
+    var chunk_images: usize = g.batch;
+    var padded: []f32 = &.{};
+    defer if (padded.len > 0) memory.allocator.free(padded);
+    const input_in_place = T == f32 and readsInPlace(g);
+    if (T == f32 and input_in_place) {
+        input_layout = .{ .base = @as([*]const f32, input) + @as(usize, @intCast(g.in_offset)),
+            .image_stride = g.in_strides[0], .strides = @splat(0) };
+        for (0..g.spatial) |axis| input_layout.strides[axis] = g.in_strides[axis + 1];
+    } else {
+        const elements = paddedLayout(g, &input_layout);
+        chunk_images = std.math.clamp(chunk_bytes_max / @max(1, elements * @sizeOf(f32)), 1, g.batch);
+        padded = memory.allocator.alignedAlloc(f32, .@"64", chunk_images * elements) catch
+            return memory.outOfMemory(chunk_images * elements * @sizeOf(f32));
+        input_layout.base = padded.ptr;
+    }
+    setTapOffsets(g, taps, &input_layout, tap_offsets);
+    const last_tap = taps.len - 1;
+    for (column_offsets, 0..) |*offset, j| {
+        // Columns past the last repeat it (computed, not stored). The weight's tap w meets
+        // input tap w, or its mirror image when flipped.
+        const column = @min(j, columns - 1);
+        const weight_tap = column / channels;
+        const tap = if (g.flip) last_tap - weight_tap else weight_tap;
+        offset.* = tap_offsets[tap] + @as(i64, @intCast(column % channels));
+    }
+
+    var cot_layout: CotangentLayout = .{ .base = undefined, .in_place = cot_in_place,
+        .offset = cotangent_offset, .strides = cotangent_strides, .group_stride = og };
+    var cot_copy: []f32 = &.{};
+    defer if (cot_copy.len > 0) memory.allocator.free(cot_copy);
+    if (T == f32 and cot_in_place) {
+        cot_layout.base = cotangent;
+    } else {
+        cot_layout.group_stride = panels * nr;
+        const row_len = g.groups * cot_layout.group_stride;
+        cot_copy = memory.allocator.alignedAlloc(f32, .@"64", chunk_images * out_pixels * row_len) catch
+            return memory.outOfMemory(chunk_images * out_pixels * row_len * @sizeOf(f32));
+        cot_layout.base = cot_copy.ptr;
+    }
+
+    var image0: usize = 0;
+    while (image0 < g.batch) : (image0 += chunk_images) {
+        const images = @min(chunk_images, g.batch - image0);
+        if (!input_in_place) pad(T, g, input, image0, images, &input_layout, padded);
+        if (!cot_in_place) copyCotangent(T, g, cotangent, cotangent_offset, cotangent_strides,
+            image0, images, &cot_layout, cot_copy);
+        sumWeightGrad(g, &input_layout, &cot_layout, column_offsets, image0, images,
+            sums, slots, slot_len);
+    }
+
+    // out[group * og + o][j] = the slots' sums at [group][j][o], added in slot order.
+    const out_channels_stride = columns;
+    for (0..g.groups) |group| {
+        for (0..og) |o| {
+            for (0..columns) |j| {
+                const index = (group * column_tiles * mr + j) * panels * nr + o;
+                var sum: f32 = 0;
+                for (0..slots) |slot| sum += sums[slot * slot_len + index];
+                out[(group * og + o) * out_channels_stride + j] = gemm.fromF32(T, sum);
+            }
+        }
+    }
+}
+
+/// Sets `layout` to row-major padded images [image, extent..., C] and returns the elements
+/// of one image.
+fn paddedLayout(g: *const conv.Geometry, layout: *Layout) usize {
+    var elements: usize = g.groups * g.in_channels_per_group;
+    var axis = g.spatial;
+    while (axis > 0) {
+        axis -= 1;
+        layout.strides[axis] = @intCast(elements);
+        elements *= extent(g, axis);
+    }
+    layout.image_stride = @intCast(elements);
+    return elements;
+}
+
+/// Copies the cotangent rows of images image0.. into `copy` ([pixel, group, panels * nr],
+/// f32, zero past each group's channels).
+fn copyCotangent(comptime T: type, g: *const conv.Geometry, cotangent: [*]const T,
+    offset: i64, strides: [conv.spatial_max + 2]i64, image0: usize, images: usize,
+    layout: *const CotangentLayout, copy: []f32) void {
+    const og = g.out_channels_per_group;
+    const row_len = g.groups * layout.group_stride;
+    const out_pixels = g.outPixels();
+    for (0..images * out_pixels) |p| {
+        const source = offset + pixelStrided(g, image0 * out_pixels + p, strides);
+        const row = copy[p * row_len ..][0..row_len];
+        @memset(row, 0);
+        for (0..g.groups) |group| {
+            for (0..og) |o| {
+                const channel: i64 = @intCast(group * og + o);
+                row[group * layout.group_stride + o] =
+                    gemm.toF32(T, cotangent[@intCast(source + channel * strides[g.spatial + 1])]);
+            }
+        }
+    }
+}
+
+/// Element offset of output pixel `row` (over the batch) through `strides` (image, out...).
+fn pixelStrided(g: *const conv.Geometry, row: usize, strides: [conv.spatial_max + 2]i64) i64 {
+    const out_pixels = g.outPixels();
+    var rest = row % out_pixels;
+    var offset: i64 = @as(i64, @intCast(row / out_pixels)) * strides[0];
+    var axis = g.spatial;
+    while (axis > 0) {
+        axis -= 1;
+        offset += @as(i64, @intCast(rest % g.out_size[axis])) * strides[axis + 1];
+        rest /= g.out_size[axis];
+    }
+    return offset;
+}
+
+/// Adds the gradient of images image0..image0 + images into the slots' sums.
+fn sumWeightGrad(g: *const conv.Geometry, input_layout: *const Layout,
+    cot_layout: *const CotangentLayout, column_offsets: []const i64, image0: usize,
+    images: usize, sums: []f32, slots: usize, slot_len: usize) void {
+    const Context = struct {
+        g: *const conv.Geometry,
+        input_layout: *const Layout,
+        cot_layout: *const CotangentLayout,
+        column_offsets: []const i64,
+        image0: usize,
+        rows: usize,
+        blocks: usize,
+        slots: usize,
+        sums: []f32,
+        slot_len: usize,
+
+        fn range(context: *const anyopaque, start: usize, end: usize) void {
+            const self: *const @This() = @ptrCast(@alignCast(context));
+            for (start..end) |slot| {
+                const first = slot * self.blocks / self.slots;
+                const last = (slot + 1) * self.blocks / self.slots;
+                const sum = self.sums[slot * self.slot_len ..][0..self.slot_len];
+                for (first..last) |block| self.sumBlock(block, sum);
+            }
+        }
+
+        fn sumBlock(self: *const @This(), block: usize, sum: []f32) void {
+            const geo = self.g;
+            const channels = geo.in_channels_per_group;
+            const og = geo.out_channels_per_group;
+            const panels = std.math.divCeil(usize, og, nr) catch unreachable;
+            const column_tiles = self.column_offsets.len / mr;
+            const p0 = block * grad_block_pixels;
+            const count = @min(grad_block_pixels, self.rows - p0);
+            assert(count > 0);
+            const out_pixels = geo.outPixels();
+            var x_bases: [grad_block_pixels][*]const f32 = undefined;
+            var cot_rows: [grad_block_pixels][*]const f32 = undefined;
+            for (0..count) |i| {
+                const p = p0 + i;
+                x_bases[i] = self.input_layout.base +
+                    @as(usize, @intCast(patchOffset(geo, self.input_layout, p)));
+                const cot_offset: i64 = if (self.cot_layout.in_place)
+                    self.cot_layout.offset + pixelStrided(geo, self.image0 * out_pixels + p, self.cot_layout.strides)
+                else
+                    @intCast(p * geo.groups * self.cot_layout.group_stride);
+                cot_rows[i] = self.cot_layout.base + @as(usize, @intCast(cot_offset));
+            }
+            for (0..geo.groups) |group| {
+                const x_group = group * channels;
+                const cot_group = group * self.cot_layout.group_stride;
+                for (0..column_tiles) |tile_index| {
+                    const offsets = self.column_offsets[tile_index * mr ..][0..mr];
+                    for (0..panels) |panel| {
+                        const acc_base = ((group * column_tiles + tile_index) * mr) * panels * nr + panel * nr;
+                        gradTile(x_bases[0..count], x_group, offsets, cot_rows[0..count],
+                            cot_group + panel * nr, sum[acc_base..].ptr, panels * nr);
+                    }
+                }
+            }
+        }
+    };
+    const rows = images * g.outPixels();
+    const context: Context = .{ .g = g, .input_layout = input_layout, .cot_layout = cot_layout,
+        .column_offsets = column_offsets, .image0 = image0, .rows = rows,
+        .blocks = std.math.divCeil(usize, rows, grad_block_pixels) catch unreachable,
+        .slots = slots, .sums = sums, .slot_len = slot_len };
+    pool.parallelFor(slots, 1, &context, Context.range);
+}
+
+/// Element offset in `layout` of the patch base of output pixel `row` of the chunk.
+fn patchOffset(g: *const conv.Geometry, layout: *const Layout, row: usize) i64 {
+    const out_pixels = g.outPixels();
+    var rest = row % out_pixels;
+    var offset: i64 = @as(i64, @intCast(row / out_pixels)) * layout.image_stride;
+    var axis = g.spatial;
+    while (axis > 0) {
+        axis -= 1;
+        const position: i64 = @intCast(rest % g.out_size[axis]);
+        rest /= g.out_size[axis];
+        offset += position * g.stride[axis] * layout.strides[axis];
+    }
+    return offset;
+}
+
+/// acc[r][0..nr] (row stride `ldc`) += sum over pixels i of
+/// x_bases[i][x_channel + offsets[r]] * cot_rows[i][cot_channel..][0..nr].
+fn gradTile(x_bases: []const [*]const f32, x_channel: usize, offsets: *const [mr]i64,
+    cot_rows: []const [*]const f32, cot_channel: usize, acc_out: [*]f32, ldc: usize) void {
+    var acc: [mr][row_vectors]V = undefined;
+    inline for (0..mr) |r| {
+        inline for (0..row_vectors) |v| acc[r][v] = acc_out[r * ldc + v * lanes ..][0..lanes].*;
+    }
+    var column: [mr]usize = undefined;
+    inline for (0..mr) |r| column[r] = x_channel + @as(usize, @intCast(offsets[r]));
+    for (x_bases, cot_rows) |x, cot| {
+        var cv: [row_vectors]V = undefined;
+        inline for (0..row_vectors) |v| cv[v] = cot[cot_channel + v * lanes ..][0..lanes].*;
+        inline for (0..mr) |r| {
+            const av: V = @splat(x[column[r]]);
+            inline for (0..row_vectors) |v| acc[r][v] = simd.mulAdd(V, av, cv[v], acc[r][v]);
+        }
+    }
+    inline for (0..mr) |r| {
+        inline for (0..row_vectors) |v| acc_out[r * ldc + v * lanes ..][0..lanes].* = acc[r][v];
+    }
+}
