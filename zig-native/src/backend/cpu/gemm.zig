@@ -330,6 +330,7 @@ fn Gemv(comptime T: type) type {
         const V = @Vector(lanes, f32);
         const row_tile = gemv_row_tile;
         const column_tile = 4;
+        const pair_dot = T == dtype_mod.BFloat16 and pairs.available;
 
         fn run(problem: *const Problem(T)) void {
             assert(gemvFits(T, problem));
@@ -379,6 +380,17 @@ fn Gemv(comptime T: type) type {
             }
             var acc: [rows][columns]V = @splat(@splat(@splat(0)));
             var kk: usize = 0;
+            if (pair_dot) {
+                // bfloat16 on AVX512-BF16: 32 depth indices (16 pairs) per instruction.
+                while (kk + 2 * lanes <= p.k) : (kk += 2 * lanes) {
+                    var wv: [columns]pairs.Lanes = undefined;
+                    inline for (0..columns) |c| wv[c] = pairs.load(w[c] + kk);
+                    inline for (0..rows) |r| {
+                        const xv = pairs.load(x[r] + kk);
+                        inline for (0..columns) |c| acc[r][c] = pairs.dot(acc[r][c], xv, wv[c]);
+                    }
+                }
+            }
             while (kk + lanes <= p.k) : (kk += lanes) {
                 var wv: [columns]V = undefined;
                 inline for (0..columns) |c| wv[c] = load(w[c] + kk);

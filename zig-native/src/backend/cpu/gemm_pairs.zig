@@ -35,6 +35,14 @@ pub fn steps(depth: usize) usize {
 const lanes = 16;
 const V = @Vector(lanes, f32);
 const U = @Vector(lanes, u32);
+/// 16 lanes of pairs.
+pub const Lanes = U;
+
+/// The 32 bfloat16 values at `p` as 16 lanes of pairs.
+pub inline fn load(p: [*]const BFloat16) U {
+    const words: *align(2) const [lanes]u32 = @ptrCast(p);
+    return words.*;
+}
 /// Vectors of B per micro-kernel row: the f32 kernel's nr columns.
 const row_vectors = gemm.nr / lanes;
 
@@ -113,7 +121,7 @@ pub fn pack(comptime width: usize, operand: *const gemm.Operand(BFloat16), batch
 
 /// acc += the pairwise products of `a` and `b`, summed per lane. The self-hosted backend
 /// (Debug unit tests) takes no such assembly and runs the same sum in f32 vectors.
-inline fn dot(acc: V, a: U, b: U) V {
+pub inline fn dot(acc: V, a: U, b: U) V {
     if (builtin.zig_backend != .stage2_llvm) {
         const low_mask: U = @splat(0xffff);
         const a_low: V = @bitCast(a << @splat(16));
