@@ -119,6 +119,15 @@ fn outPosition(g: *const Geometry, row: usize) OutPosition {
     return at;
 }
 
+/// Element offset of output pixel `row` (over the batch) through `strides` (image, out...,
+/// channel), channel 0.
+pub fn stridedPixel(g: *const Geometry, row: usize, strides: [spatial_max + 2]i64) i64 {
+    const at = outPosition(g, row);
+    var offset = at.image * strides[0];
+    for (0..g.spatial) |axis| offset += at.position[axis] * strides[axis + 1];
+    return offset;
+}
+
 fn pixelAt(g: *const Geometry, row: usize) Pixel {
     const at = outPosition(g, row);
     var pixel: Pixel = .{ .image_offset = g.in_offset + at.image * g.in_strides[0], .corner = @splat(0) };
@@ -226,10 +235,8 @@ fn runWeightGradLoop(comptime T: type, g: *const Geometry, taps: []const Tap, in
                 for (0..geo.batch * geo.outPixels()) |row| {
                     const pixel = pixelAt(geo, row);
                     const offset = tapOffset(geo, &pixel, tap) orelse continue;
-                    const at = outPosition(geo, row);
-                    var cot_index = self.cotangent_offset + at.image * self.cotangent_strides[0] +
+                    const cot_index = self.cotangent_offset + stridedPixel(geo, row, self.cotangent_strides) +
                         @as(i64, @intCast(oc)) * self.cotangent_strides[geo.spatial + 1];
-                    for (0..geo.spatial) |axis| cot_index += at.position[axis] * self.cotangent_strides[axis + 1];
                     sum += widen(T, self.input[@intCast(offset + channel * in_cs)]) *
                         widen(T, self.cotangent[@intCast(cot_index)]);
                 }

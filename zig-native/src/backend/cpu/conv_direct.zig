@@ -76,41 +76,59 @@ pub fn run(comptime T: type, g: *const conv.Geometry, taps: []const conv.Tap, in
         return memory.outOfMemory(taps.len * @sizeOf(i64));
     defer memory.allocator.free(tap_offsets);
 
-    if (T == f32 and readsInPlace(g)) {
-        const base: [*]const f32 = input;
-        var layout: Layout = .{ .base = base + @as(usize, @intCast(g.in_offset)),
-            .image_stride = g.in_strides[0], .strides = @splat(0) };
-        for (0..g.spatial) |axis| layout.strides[axis] = g.in_strides[axis + 1];
-        setTapOffsets(g, taps, &layout, tap_offsets);
-        sweepImages(T, g, &layout, tap_offsets, packed_weights, 0, g.batch, out);
-        return;
-    }
-
-    // Padded f32 images, row-major [image, extent..., C].
-    const in_channels = g.groups * channels;
-    var layout: Layout = .{ .base = undefined, .image_stride = 0, .strides = @splat(0) };
-    var elements: usize = in_channels;
-    var axis = g.spatial;
-    while (axis > 0) {
-        axis -= 1;
-        layout.strides[axis] = @intCast(elements);
-        elements *= extent(g, axis);
-    }
-    layout.image_stride = @intCast(elements);
-    const image_bytes = elements * @sizeOf(f32);
-    const chunk_images = std.math.clamp(chunk_bytes_max / @max(1, image_bytes), 1, g.batch);
-    const padded = memory.allocator.alignedAlloc(f32, .@"64", chunk_images * elements) catch
-        return memory.outOfMemory(chunk_images * image_bytes);
-    defer memory.allocator.free(padded);
-    layout.base = padded.ptr;
-    setTapOffsets(g, taps, &layout, tap_offsets);
+    const source = try Input.prepare(T, g, input);
+    defer source.deinit();
+    setTapOffsets(g, taps, &source.layout, tap_offsets);
     var image0: usize = 0;
-    while (image0 < g.batch) : (image0 += chunk_images) {
-        const images = @min(chunk_images, g.batch - image0);
-        pad(T, g, input, image0, images, &layout, padded);
-        sweepImages(T, g, &layout, tap_offsets, packed_weights, image0, images, out);
+    while (image0 < g.batch) : (image0 += source.chunk_images) {
+        const images = @min(source.chunk_images, g.batch - image0);
+        source.fill(T, g, input, image0, images);
+        sweepImages(T, g, &source.layout, tap_offsets, packed_weights, image0, images, out);
     }
 }
+
+/// The input as the kernels read it: in place (a float32 input needing no padding: one
+/// chunk, the whole batch), or padded f32 images [image, extent..., C], `chunk_images` at a
+/// time in `padded`.
+const Input = struct {
+    layout: Layout,
+    chunk_images: usize,
+    padded: []f32,
+
+    fn prepare(comptime T: type, g: *const conv.Geometry, input: [*]const T) errors.Error!Input {
+        if (T == f32 and readsInPlace(g)) {
+            var layout: Layout = .{ .base = input + @as(usize, @intCast(g.in_offset)),
+                .image_stride = g.in_strides[0], .strides = @splat(0) };
+            for (0..g.spatial) |axis| layout.strides[axis] = g.in_strides[axis + 1];
+            return .{ .layout = layout, .chunk_images = g.batch, .padded = &.{} };
+        }
+        var layout: Layout = .{ .base = undefined, .image_stride = 0, .strides = @splat(0) };
+        var elements: usize = g.groups * g.in_channels_per_group;
+        var axis = g.spatial;
+        while (axis > 0) {
+            axis -= 1;
+            layout.strides[axis] = @intCast(elements);
+            elements *= extent(g, axis);
+        }
+        layout.image_stride = @intCast(elements);
+        const image_bytes = elements * @sizeOf(f32);
+        const chunk_images = std.math.clamp(chunk_bytes_max / @max(1, image_bytes), 1, g.batch);
+        const padded = memory.allocator.alignedAlloc(f32, .@"64", chunk_images * elements) catch
+            return memory.outOfMemory(chunk_images * image_bytes);
+        layout.base = padded.ptr;
+        return .{ .layout = layout, .chunk_images = chunk_images, .padded = padded };
+    }
+
+    fn deinit(self: *const Input) void {
+        if (self.padded.len > 0) memory.allocator.free(self.padded);
+    }
+
+    /// Pads images image0.. into the chunk (nothing to do in place).
+    fn fill(self: *const Input, comptime T: type, g: *const conv.Geometry, input: [*]const T,
+        image0: usize, images: usize) void {
+        if (self.padded.len > 0) pad(T, g, input, image0, images, &self.layout, self.padded);
+    }
+};
 
 /// Element offset of each tap's reach in `layout`.
 fn setTapOffsets(g: *const conv.Geometry, taps: []const conv.Tap, layout: *const Layout,
@@ -256,8 +274,8 @@ fn sweepImages(comptime T: type, g: *const conv.Geometry, layout: *const Layout,
             var bases: [tiles_per_unit * mr][*]const f32 = undefined;
             const unit_rows = row_end - row_first;
             for (&bases, 0..) |*base, i| {
-                const row = self.image0 * geo.outPixels() + row_first + @min(i, unit_rows - 1);
-                base.* = self.layout.base + @as(usize, @intCast(self.pixelOffset(row))) + group_channel;
+                const row = row_first + @min(i, unit_rows - 1);
+                base.* = self.layout.base + @as(usize, @intCast(patchOffset(geo, self.layout, row))) + group_channel;
             }
             for (0..panels) |panel| {
                 const weights = self.packed_weights[(group * panels + panel) * depth * nr ..][0 .. depth * nr];
@@ -272,22 +290,6 @@ fn sweepImages(comptime T: type, g: *const conv.Geometry, layout: *const Layout,
                         weights.ptr, target, out_channels, rows, columns);
                 }
             }
-        }
-
-        /// Element offset in the layout of output pixel `row`'s first tap (channel 0).
-        fn pixelOffset(self: *const @This(), row: usize) i64 {
-            const geo = self.g;
-            const out_pixels = geo.outPixels();
-            var rest = row % out_pixels;
-            var offset: i64 = @as(i64, @intCast(row / out_pixels - self.image0)) * self.layout.image_stride;
-            var axis = geo.spatial;
-            while (axis > 0) {
-                axis -= 1;
-                const position: i64 = @intCast(rest % geo.out_size[axis]);
-                rest /= geo.out_size[axis];
-                offset += position * geo.stride[axis] * self.layout.strides[axis];
-            }
-            return offset;
         }
     };
     const rows = images * g.outPixels();
@@ -325,9 +327,7 @@ fn tile(comptime T: type, pointers: *const [mr][*]const f32, tap_offsets: []cons
     }
     var block: [mr][nr]f32 = undefined;
     gemm.storeTile(f32, &acc, @ptrCast(&block), nr, mr, nr, false);
-    for (0..rows) |r| {
-        for (0..columns) |j| out[r * ldc + j] = gemm.fromF32(T, block[r][j]);
-    }
+    for (0..rows) |r| gemm.storeRow(T, out + r * ldc, block[r][0..columns]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -389,23 +389,10 @@ pub fn runWeightGrad(comptime T: type, g: *const conv.Geometry, taps: []const co
         for (cotangent_strides[0 .. g.spatial + 1]) |stride| {
             if (stride < 0) break false;
         } else true;
-    var input_layout: Layout = .{ .base = undefined, .image_stride = 0, .strides = @splat(0) };
-    var chunk_images: usize = g.batch;
-    var padded: []f32 = &.{};
-    defer if (padded.len > 0) memory.allocator.free(padded);
-    const input_in_place = T == f32 and readsInPlace(g);
-    if (T == f32 and input_in_place) {
-        input_layout = .{ .base = @as([*]const f32, input) + @as(usize, @intCast(g.in_offset)),
-            .image_stride = g.in_strides[0], .strides = @splat(0) };
-        for (0..g.spatial) |axis| input_layout.strides[axis] = g.in_strides[axis + 1];
-    } else {
-        const elements = paddedLayout(g, &input_layout);
-        chunk_images = std.math.clamp(chunk_bytes_max / @max(1, elements * @sizeOf(f32)), 1, g.batch);
-        padded = memory.allocator.alignedAlloc(f32, .@"64", chunk_images * elements) catch
-            return memory.outOfMemory(chunk_images * elements * @sizeOf(f32));
-        input_layout.base = padded.ptr;
-    }
-    setTapOffsets(g, taps, &input_layout, tap_offsets);
+    const source = try Input.prepare(T, g, input);
+    defer source.deinit();
+    const chunk_images = source.chunk_images;
+    setTapOffsets(g, taps, &source.layout, tap_offsets);
     const last_tap = taps.len - 1;
     for (column_offsets, 0..) |*offset, j| {
         // Columns past the last repeat it (computed, not stored). The weight's tap w meets
@@ -433,10 +420,10 @@ pub fn runWeightGrad(comptime T: type, g: *const conv.Geometry, taps: []const co
     var image0: usize = 0;
     while (image0 < g.batch) : (image0 += chunk_images) {
         const images = @min(chunk_images, g.batch - image0);
-        if (!input_in_place) pad(T, g, input, image0, images, &input_layout, padded);
+        source.fill(T, g, input, image0, images);
         if (!cot_in_place) copyCotangent(T, g, cotangent, cotangent_offset, cotangent_strides,
             image0, images, &cot_layout, cot_copy);
-        sumWeightGrad(g, &input_layout, &cot_layout, column_offsets, image0, images,
+        sumWeightGrad(g, &source.layout, &cot_layout, column_offsets, image0, images,
             sums, slots, slot_len);
     }
 
@@ -454,20 +441,6 @@ pub fn runWeightGrad(comptime T: type, g: *const conv.Geometry, taps: []const co
     }
 }
 
-/// Sets `layout` to row-major padded images [image, extent..., C] and returns the elements
-/// of one image.
-fn paddedLayout(g: *const conv.Geometry, layout: *Layout) usize {
-    var elements: usize = g.groups * g.in_channels_per_group;
-    var axis = g.spatial;
-    while (axis > 0) {
-        axis -= 1;
-        layout.strides[axis] = @intCast(elements);
-        elements *= extent(g, axis);
-    }
-    layout.image_stride = @intCast(elements);
-    return elements;
-}
-
 /// Copies the cotangent rows of images image0.. into `copy` ([pixel, group, panels * nr],
 /// f32, zero past each group's channels).
 fn copyCotangent(comptime T: type, g: *const conv.Geometry, cotangent: [*]const T,
@@ -477,7 +450,7 @@ fn copyCotangent(comptime T: type, g: *const conv.Geometry, cotangent: [*]const 
     const row_len = g.groups * layout.group_stride;
     const out_pixels = g.outPixels();
     for (0..images * out_pixels) |p| {
-        const source = offset + pixelStrided(g, image0 * out_pixels + p, strides);
+        const source = offset + conv.stridedPixel(g, image0 * out_pixels + p, strides);
         const row = copy[p * row_len ..][0..row_len];
         @memset(row, 0);
         for (0..g.groups) |group| {
@@ -488,20 +461,6 @@ fn copyCotangent(comptime T: type, g: *const conv.Geometry, cotangent: [*]const 
             }
         }
     }
-}
-
-/// Element offset of output pixel `row` (over the batch) through `strides` (image, out...).
-fn pixelStrided(g: *const conv.Geometry, row: usize, strides: [conv.spatial_max + 2]i64) i64 {
-    const out_pixels = g.outPixels();
-    var rest = row % out_pixels;
-    var offset: i64 = @as(i64, @intCast(row / out_pixels)) * strides[0];
-    var axis = g.spatial;
-    while (axis > 0) {
-        axis -= 1;
-        offset += @as(i64, @intCast(rest % g.out_size[axis])) * strides[axis + 1];
-        rest /= g.out_size[axis];
-    }
-    return offset;
 }
 
 /// Adds the gradient of images image0..image0 + images into the slots' sums.
@@ -547,7 +506,7 @@ fn sumWeightGrad(g: *const conv.Geometry, input_layout: *const Layout,
                 x_bases[i] = self.input_layout.base +
                     @as(usize, @intCast(patchOffset(geo, self.input_layout, p)));
                 const cot_offset: i64 = if (self.cot_layout.in_place)
-                    self.cot_layout.offset + pixelStrided(geo, self.image0 * out_pixels + p, self.cot_layout.strides)
+                    self.cot_layout.offset + conv.stridedPixel(geo, self.image0 * out_pixels + p, self.cot_layout.strides)
                 else
                     @intCast(p * geo.groups * self.cot_layout.group_stride);
                 cot_rows[i] = self.cot_layout.base + @as(usize, @intCast(cot_offset));

@@ -563,7 +563,7 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
 }
 
 /// Rounds a row of f32 accumulators into `T`.
-fn storeRow(comptime T: type, out: [*]T, values: []const f32) void {
+pub fn storeRow(comptime T: type, out: [*]T, values: []const f32) void {
     const lanes = 16;
     var j: usize = 0;
     while (j + lanes <= values.len) : (j += lanes) {
