@@ -132,58 +132,62 @@ test("matmul() of 513x1025 @ 1025x257 float32 matches a float64 product within 1
   b.array.dispose();
 });
 
-test("matmul() of bfloat16 at an odd depth rounds the float64 product of its inputs, in every operand layout", () => {
-  // 130 rows and untransposed or strided operands take the blocked kernel (on AVX512-BF16
-  // hosts its pair panels, where an odd depth leaves a half-empty last pair).
-  const [m, k, n] = [130, 301, 70];
-  const a = randomMatrix(m, 2 * k, 5);
-  const b = randomMatrix(k, n, 6);
-  using a16 = mx.astype(a.array, mx.bfloat16);
-  using b16 = mx.astype(b.array, mx.bfloat16);
-  // A: every other column of a wider matrix (strided along the depth and the rows).
-  using aStrided = mx.index(a16, ":", "::2");
-  using aDense = mx.add(aStrided, 0);
-  using aT = mx.transpose(aDense);
-  using aTStored = mx.add(aT, 0);
-  using aTView = mx.transpose(aTStored);
-  using bT = mx.transpose(b16);
-  using bTStored = mx.add(bT, 0);
-  using bTView = mx.transpose(bTStored);
-  using a64 = mx.astype(aDense, mx.float64);
-  using b64 = mx.astype(b16, mx.float64);
-  const x = a64.toTypedArray() as Float64Array;
-  const y = b64.toTypedArray() as Float64Array;
-  const want = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let p = 0; p < k; p++) {
-      for (let j = 0; j < n; j++) want[i * n + j]! += x[i * k + p]! * y[p * n + j]!;
-    }
-  }
-  const layouts: [string, mx.MxArray, mx.MxArray][] = [
-    ["dense @ dense", aDense, b16],
-    ["transposed views", aTView, bTView],
-    ["strided @ dense", aStrided, b16],
-  ];
-  for (const [label, left, right] of layouts) {
-    using product = mx.matmul(left, right);
-    using wide = mx.astype(product, mx.float64);
-    const got = wide.toTypedArray() as Float64Array;
+for (const [m, k, n] of [[130, 301, 70], [290, 1059, 300]] as const) {
+  test(`matmul() of bfloat16 ${m}x${k} @ ${k}x${n} rounds the float64 product of its inputs, in every operand layout`, () => {
+    // More than 64 rows and untransposed or strided operands take the blocked kernel: on
+    // AVX512-BF16 hosts its pair panels, where an odd depth leaves a half-empty last pair; on
+    // AMX hosts its tiles, where the larger case crosses the row chunk, the column block and
+    // two depth slices, each with a partial tile.
+    const a = randomMatrix(m, 2 * k, 5);
+    const b = randomMatrix(k, n, 6);
+    using a16 = mx.astype(a.array, mx.bfloat16);
+    using b16 = mx.astype(b.array, mx.bfloat16);
+    // A: every other column of a wider matrix (strided along the depth and the rows).
+    using aStrided = mx.index(a16, ":", "::2");
+    using aDense = mx.add(aStrided, 0);
+    using aT = mx.transpose(aDense);
+    using aTStored = mx.add(aT, 0);
+    using aTView = mx.transpose(aTStored);
+    using bT = mx.transpose(b16);
+    using bTStored = mx.add(bT, 0);
+    using bTView = mx.transpose(bTStored);
+    using a64 = mx.astype(aDense, mx.float64);
+    using b64 = mx.astype(b16, mx.float64);
+    const x = a64.toTypedArray() as Float64Array;
+    const y = b64.toTypedArray() as Float64Array;
+    const want = new Float64Array(m * n);
     for (let i = 0; i < m; i++) {
-      let norm = 0;
-      for (let j = 0; j < n; j++) norm += want[i * n + j]! ** 2;
-      const rms = Math.sqrt(norm / n);
-      for (let j = 0; j < n; j++) {
-        const e = want[i * n + j]!;
-        // One bfloat16 rounding of an f32 sum (half an ulp: 2^-8 of the value), plus f32 sums.
-        const bound = 2 ** -8 * Math.abs(e) + 1e-5 * rms;
-        const error = Math.abs(got[i * n + j]! - e);
-        if (error > bound) assert(false, `${label}: element (${i}, ${j}) is ${got[i * n + j]}, want ${e}`);
+      for (let p = 0; p < k; p++) {
+        for (let j = 0; j < n; j++) want[i * n + j]! += x[i * k + p]! * y[p * n + j]!;
       }
     }
-  }
-  a.array.dispose();
-  b.array.dispose();
-});
+    const layouts: [string, mx.MxArray, mx.MxArray][] = [
+      ["dense @ dense", aDense, b16],
+      ["transposed views", aTView, bTView],
+      ["strided @ dense", aStrided, b16],
+      ["dense @ transposed view", aDense, bTView],
+    ];
+    for (const [label, left, right] of layouts) {
+      using product = mx.matmul(left, right);
+      using wide = mx.astype(product, mx.float64);
+      const got = wide.toTypedArray() as Float64Array;
+      for (let i = 0; i < m; i++) {
+        let norm = 0;
+        for (let j = 0; j < n; j++) norm += want[i * n + j]! ** 2;
+        const rms = Math.sqrt(norm / n);
+        for (let j = 0; j < n; j++) {
+          const e = want[i * n + j]!;
+          // One bfloat16 rounding of an f32 sum (half an ulp: 2^-8 of the value), plus f32 sums.
+          const bound = 2 ** -8 * Math.abs(e) + 1e-5 * rms;
+          const error = Math.abs(got[i * n + j]! - e);
+          if (error > bound) assert(false, `${label}: element (${i}, ${j}) is ${got[i * n + j]}, want ${e}`);
+        }
+      }
+    }
+    a.array.dispose();
+    b.array.dispose();
+  });
+}
 
 test("matmul() throws on mismatched inner dimensions, naming both shapes", () => {
   using a = mx.zeros([2, 3]);

@@ -21,6 +21,7 @@ const dtype_mod = @import("../../dtype.zig");
 const pool = @import("pool.zig");
 const simd = @import("simd.zig");
 const pairs = @import("gemm_pairs.zig");
+const amx = @import("gemm_amx.zig");
 
 /// The accumulator (and packing) type of a product in `T`.
 pub fn Acc(comptime T: type) type {
@@ -130,7 +131,7 @@ pub fn Problem(comptime T: type) type {
         pub fn packA(self: *const Self, batch: usize, row0: usize, depth0: usize, rows: usize,
             depth: usize, out: []Packed) void {
             if (Packed == pairs.Pair) {
-                pairs.pack(mr, &self.a, batch, row0, depth0, rows, depth, .rows, out);
+                pairs.pack(mr, &self.a, batch, row0, depth0, rows, depth, pairs.steps(depth), .rows, out);
             } else {
                 packPanels(T, mr, &self.a, batch, row0, depth0, rows, depth, .rows, out);
             }
@@ -140,7 +141,7 @@ pub fn Problem(comptime T: type) type {
         pub fn packB(self: *const Self, batch: usize, depth0: usize, column0: usize,
             depth: usize, columns: usize, out: []Packed) void {
             if (Packed == pairs.Pair) {
-                pairs.pack(nr, &self.b, batch, column0, depth0, columns, depth, .columns, out);
+                pairs.pack(nr, &self.b, batch, column0, depth0, columns, depth, pairs.steps(depth), .columns, out);
             } else {
                 packPanels(T, nrOf(Acc(T)), &self.b, batch, column0, depth0, columns, depth, .columns, out);
             }
@@ -470,11 +471,18 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
             assert(self.columns_per_part * column_parts >= problem.n);
             const units = problem.batch * row_parts * column_parts;
             pool.parallelFor(units, 1, &self, runRange);
-            if (self.failed.load(.acquire)) return memory.outOfMemory(scratch_len * @sizeOf(A));
+            if (self.failed.load(.acquire)) {
+                const bytes: usize = if (tiles and amx.enabled()) amx.scratchWords(problem.k) * 4 else scratch_len * @sizeOf(A);
+                return memory.outOfMemory(bytes);
+            }
         }
+
+        /// bfloat16 products of plain operands run on AMX tiles where the host has them.
+        const tiles = amx.available and Source == Problem(dtype_mod.BFloat16);
 
         fn runRange(context: *const anyopaque, start: usize, end: usize) void {
             const self: *Self = @ptrCast(@alignCast(@constCast(context)));
+            if (tiles and amx.enabled()) return self.runTiles(start, end);
             const scratch = memory.allocator.alignedAlloc(A, alignment, scratch_len) catch {
                 self.failed.store(true, .release);
                 return;
@@ -490,6 +498,27 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
                 const column0 = column_part * self.columns_per_part;
                 if (row0 >= p.m or column0 >= p.n) continue;
                 self.block(scratch, batch, row0, @min(p.m, row0 + self.rows_per_part), column0,
+                    @min(p.n, column0 + self.columns_per_part));
+            }
+        }
+
+        /// `runRange` on AMX tiles (gemm_amx.zig).
+        fn runTiles(self: *Self, start: usize, end: usize) void {
+            const scratch = memory.allocator.alignedAlloc(u32, alignment, amx.scratchWords(self.problem.k)) catch {
+                self.failed.store(true, .release);
+                return;
+            };
+            defer memory.allocator.free(scratch);
+            amx.configure();
+            defer amx.release();
+            const p = self.problem;
+            const per_batch = self.row_parts * self.column_parts;
+            for (start..end) |unit| {
+                const batch = unit / per_batch;
+                const row0 = ((unit % per_batch) / self.column_parts) * self.rows_per_part;
+                const column0 = (unit % self.column_parts) * self.columns_per_part;
+                if (row0 >= p.m or column0 >= p.n) continue;
+                amx.block(p, scratch, batch, row0, @min(p.m, row0 + self.rows_per_part), column0,
                     @min(p.n, column0 + self.columns_per_part));
             }
         }

@@ -53,22 +53,25 @@ comptime {
 }
 
 /// Packs `count` rows (A, `along` .rows) or columns (B, .columns) of `operand` from `first`,
-/// over depth `depth0..depth0 + depth`, into panels of `width` lines: panel q holds, for
-/// each step s, the `width` pairs (2s, 2s + 1) of lines q*width.. (zero past `count` and
-/// past `depth`). The loop runs along whichever direction is contiguous in memory.
+/// over depth `depth0..depth0 + depth`, into panels of `width` lines and `panel_steps`
+/// steps (at least `steps(depth)`): panel q holds, for each step s, the `width` pairs
+/// (2s, 2s + 1) of lines q*width.. (zero past `count` and past `depth`). The loop runs
+/// along whichever direction is contiguous in memory.
 pub fn pack(comptime width: usize, operand: *const gemm.Operand(BFloat16), batch: usize,
-    first: usize, depth0: usize, count: usize, depth: usize, comptime along: gemm.Along,
-    out: []Pair) void {
+    first: usize, depth0: usize, count: usize, depth: usize, panel_steps: usize,
+    comptime along: gemm.Along, out: []Pair) void {
     const line_stride = if (along == .rows) operand.row_stride else operand.column_stride;
     const depth_stride = if (along == .rows) operand.column_stride else operand.row_stride;
     const base: [*]const u16 = @ptrCast(operand.base + @as(usize, @intCast(operand.offsets[batch])));
     const pairs = steps(depth);
     const full_pairs = depth / 2;
-    assert(out.len >= (std.math.divCeil(usize, count, width) catch unreachable) * width * pairs);
+    assert(panel_steps >= pairs);
+    assert(out.len >= (std.math.divCeil(usize, count, width) catch unreachable) * width * panel_steps);
     const words: [*]u32 = @ptrCast(out.ptr);
     var panel_first: usize = 0;
     while (panel_first < count) : (panel_first += width) {
-        const panel = words + panel_first * pairs;
+        const panel = words + panel_first * panel_steps;
+        @memset(panel[pairs * width .. panel_steps * width], 0);
         const lines = @min(width, count - panel_first);
         const start: i64 = @as(i64, @intCast(first + panel_first)) * line_stride +
             @as(i64, @intCast(depth0)) * depth_stride;
@@ -161,7 +164,7 @@ pub fn microKernel(pair_steps: usize, a: [*]const Pair, b: [*]const Pair, c: [*]
 fn expectPacked(comptime width: usize, values: []const BFloat16, operand: *const gemm.Operand(BFloat16),
     first: usize, depth0: usize, count: usize, depth: usize, comptime along: gemm.Along) !void {
     var out: [4 * width * 8]Pair = undefined;
-    pack(width, operand, 0, first, depth0, count, depth, along, &out);
+    pack(width, operand, 0, first, depth0, count, depth, steps(depth), along, &out);
     const words: []const u32 = @ptrCast(&out);
     const panels = std.math.divCeil(usize, count, width) catch unreachable;
     for (0..panels) |q| for (0..steps(depth)) |s| for (0..width) |l| {
