@@ -5,8 +5,8 @@
 //! The blocked driver (gemm.zig `Blocked`) hands each thread's output block here when
 //! `enabled()`. Per block of `chunk_rows` x `block_columns` outputs the f32 sums live in a
 //! scratch block; per `block_depth` slice A is packed as rows of pairs (a tile row is 32
-//! consecutive depth indices of one row) and B as 16-column panels of pairs (a tile row is
-//! one depth pair of 16 columns: gemm_pairs.zig's layout), both zero-padded to whole tiles,
+//! consecutive depth indices of one row) and B as 32-column panels of pairs (gemm_pairs.zig's
+//! layout; a tile row is one depth pair of 16 columns), both zero-padded to whole tiles,
 //! and a 32 x 32 register block (four accumulator tiles, two of A, two of B) sweeps them.
 //!
 //! Numerics (the instruction's definition): bfloat16 denormal inputs read as zero, products
@@ -173,8 +173,7 @@ pub fn block(p: *const gemm.Problem(BFloat16), scratch: []u32, batch: usize, row
                 while (ir < rows_padded) : (ir += block_rows) {
                     var jr: usize = 0;
                     while (jr < columns_padded) : (jr += block_width) {
-                        const b = b_block + jr * steps * 4;
-                        registerBlock(a_slice + ir * steps * 4, steps * 4, b, b + tile_rows * steps * 4,
+                        registerBlock(a_slice + ir * steps * 4, steps * 4, b_block + jr * steps * 4,
                             steps / tile_steps, sums + ir * block_columns + jr, depth0 > 0);
                     }
                 }
@@ -208,24 +207,22 @@ fn packA(p: *const gemm.Problem(BFloat16), batch: usize, row0: usize, rows: usiz
     @memset(words[rows * steps .. rows_padded * steps], 0);
 }
 
-/// Columns column0..column0 + columns of B over depth0..depth0 + depth as 16-column panels
-/// of `steps` pairs (zero past the depth and for columns up to `columns_padded`).
+/// Columns column0..column0 + columns of B over depth0..depth0 + depth as 32-column panels
+/// of `steps` pairs (zero past the depth and the columns): a step's pairs are one 128-byte
+/// row, a tile row of each of the register block's two B tiles.
 fn packB(p: *const gemm.Problem(BFloat16), batch: usize, depth0: usize, depth: usize,
     steps: usize, column0: usize, columns: usize, columns_padded: usize, out: []pairs.Pair) void {
     assert(columns_padded * steps <= out.len);
-    pairs.pack(tile_rows, &p.b, batch, column0, depth0, columns, depth, steps, .columns, out);
-    const packed_columns = std.mem.alignForward(usize, columns, tile_rows);
-    const words: [*]u32 = @ptrCast(out.ptr);
-    @memset(words[packed_columns * steps .. columns_padded * steps], 0);
+    pairs.pack(block_width, &p.b, batch, column0, depth0, columns, depth, steps, .columns, out);
 }
 
 /// sums[0..32, 0..32] (+)= A @ B over `tile_blocks` x 32 depth indices: A is 32 rows of
-/// pairs at address `a`, `a_stride_bytes` apart; B two 16-column panels at `b0` and `b1`.
-inline fn registerBlock(a: usize, a_stride_bytes: usize, b0: usize, b1: usize,
-    tile_blocks: usize, sums: [*]f32, accumulate: bool) void {
+/// pairs at address `a`, `a_stride_bytes` apart; B a 32-column panel at `b`.
+inline fn registerBlock(a: usize, a_stride_bytes: usize, b: usize, tile_blocks: usize,
+    sums: [*]f32, accumulate: bool) void {
     const sums_stride_bytes: usize = block_columns * 4;
     const sums_low = sums + tile_rows * block_columns;
-    const b_stride_bytes: usize = tile_row_bytes;
+    const b_stride_bytes: usize = 2 * tile_row_bytes;
     if (accumulate) {
         asm volatile (
             \\tileloadd (%[c0], %[ldc], 1), %%tmm0
@@ -262,8 +259,8 @@ inline fn registerBlock(a: usize, a_stride_bytes: usize, b0: usize, b1: usize,
             :
             : [a0] "r" (a + t * tile_row_bytes),
               [a1] "r" (a_low + t * tile_row_bytes),
-              [b0] "r" (b0 + t * tile_rows * tile_row_bytes),
-              [b1] "r" (b1 + t * tile_rows * tile_row_bytes),
+              [b0] "r" (b + t * tile_rows * b_stride_bytes),
+              [b1] "r" (b + t * tile_rows * b_stride_bytes + tile_row_bytes),
               [lda] "r" (a_stride_bytes),
               [ldb] "r" (b_stride_bytes),
             : .{ .memory = true });
