@@ -257,6 +257,11 @@ pub fn run(comptime T: type, problem: *const Problem(T)) errors.Error!void {
     assert(problem.a.offsets.len == problem.batch);
     assert(problem.b.offsets.len == problem.batch);
     if (problem.batch == 0 or problem.m == 0 or problem.n == 0) return;
+    if (T == dtype_mod.BFloat16 and amx.available and problem.m > gemv_row_tile and amx.enabled()) {
+        // bfloat16 on AMX tiles; up to one Gemv row tile (a decoding step) reads the weights
+        // at memory speed without them.
+        return amx.run(problem);
+    }
     if (T != f64 and gemvFits(T, problem)) {
         // A few rows times transposed weights (a decoding step, a small batch): every column
         // of B is a contiguous row of the weights.
@@ -471,18 +476,11 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
             assert(self.columns_per_part * column_parts >= problem.n);
             const units = problem.batch * row_parts * column_parts;
             pool.parallelFor(units, 1, &self, runRange);
-            if (self.failed.load(.acquire)) {
-                const bytes: usize = if (tiles and amx.enabled()) amx.scratchWords(problem.k) * 4 else scratch_len * @sizeOf(A);
-                return memory.outOfMemory(bytes);
-            }
+            if (self.failed.load(.acquire)) return memory.outOfMemory(scratch_len * @sizeOf(A));
         }
-
-        /// bfloat16 products of plain operands run on AMX tiles where the host has them.
-        const tiles = amx.available and Source == Problem(dtype_mod.BFloat16);
 
         fn runRange(context: *const anyopaque, start: usize, end: usize) void {
             const self: *Self = @ptrCast(@alignCast(@constCast(context)));
-            if (tiles and amx.enabled()) return self.runTiles(start, end);
             const scratch = memory.allocator.alignedAlloc(A, alignment, scratch_len) catch {
                 self.failed.store(true, .release);
                 return;
@@ -498,27 +496,6 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
                 const column0 = column_part * self.columns_per_part;
                 if (row0 >= p.m or column0 >= p.n) continue;
                 self.block(scratch, batch, row0, @min(p.m, row0 + self.rows_per_part), column0,
-                    @min(p.n, column0 + self.columns_per_part));
-            }
-        }
-
-        /// `runRange` on AMX tiles (gemm_amx.zig).
-        fn runTiles(self: *Self, start: usize, end: usize) void {
-            const scratch = memory.allocator.alignedAlloc(u32, alignment, amx.scratchWords(self.problem.k)) catch {
-                self.failed.store(true, .release);
-                return;
-            };
-            defer memory.allocator.free(scratch);
-            amx.configure();
-            defer amx.release();
-            const p = self.problem;
-            const per_batch = self.row_parts * self.column_parts;
-            for (start..end) |unit| {
-                const batch = unit / per_batch;
-                const row0 = ((unit % per_batch) / self.column_parts) * self.rows_per_part;
-                const column0 = (unit % self.column_parts) * self.columns_per_part;
-                if (row0 >= p.m or column0 >= p.n) continue;
-                amx.block(p, scratch, batch, row0, @min(p.m, row0 + self.rows_per_part), column0,
                     @min(p.n, column0 + self.columns_per_part));
             }
         }

@@ -22,8 +22,11 @@ const std = @import("std");
 const builtin = @import("builtin");
 const assert = std.debug.assert;
 const dtype_mod = @import("../../dtype.zig");
+const errors = @import("../../errors.zig");
+const memory = @import("../../memory.zig");
 const gemm = @import("gemm.zig");
 const pairs = @import("gemm_pairs.zig");
+const pool = @import("pool.zig");
 
 const BFloat16 = dtype_mod.BFloat16;
 
@@ -101,8 +104,7 @@ comptime {
 }
 
 /// Configures this thread's tiles; pair with `release`.
-pub fn configure() void {
-    comptime assert(available);
+fn configure() void {
     const config: Config = .{};
     asm volatile ("ldtilecfg (%[config])"
         :
@@ -111,14 +113,93 @@ pub fn configure() void {
 }
 
 /// Returns this thread's tile state to the OS's initial state.
-pub fn release() void {
-    comptime assert(available);
+fn release() void {
     asm volatile ("tilerelease" ::: .{ .memory = true });
+}
+
+/// The product as the tiles compute it: `problem` itself, or, where B's columns are
+/// contiguous along the depth (a product with transposed weights, `x @ w.T`), its transpose
+/// `b.T @ a.T`: then the weights are the rows packed by copying and the output is written
+/// transposed.
+const Job = struct {
+    a: gemm.Operand(BFloat16),
+    b: gemm.Operand(BFloat16),
+    out: [*]BFloat16,
+    batch: usize,
+    m: usize,
+    n: usize,
+    k: usize,
+    /// Whether output element (i, j) of the job is element (j, i) of the product.
+    transposed: bool,
+    /// The product's output: rows `out_row_stride` apart, matrices `out_batch_stride`.
+    out_row_stride: usize,
+    out_batch_stride: usize,
+    /// Each matrix is split into row_parts x column_parts blocks, one work unit each.
+    row_parts: usize,
+    column_parts: usize,
+    rows_per_part: usize,
+    columns_per_part: usize,
+    failed: std.atomic.Value(bool) = .init(false),
+};
+
+/// Computes the product on the tiles (`enabled()` has returned true); OutOfMemory if a
+/// thread's scratch cannot be allocated.
+pub fn run(problem: *const gemm.Problem(BFloat16)) errors.Error!void {
+    comptime assert(available);
+    assert(problem.batch > 0 and problem.m > 0 and problem.n > 0);
+    const transposed = problem.b.row_stride == 1 and problem.b.column_stride != 1;
+    var job: Job = if (transposed) .{
+        .a = .{ .base = problem.b.base, .offsets = problem.b.offsets,
+            .row_stride = problem.b.column_stride, .column_stride = problem.b.row_stride },
+        .b = .{ .base = problem.a.base, .offsets = problem.a.offsets,
+            .row_stride = problem.a.column_stride, .column_stride = problem.a.row_stride },
+        .out = problem.out, .batch = problem.batch, .m = problem.n, .n = problem.m, .k = problem.k,
+        .transposed = true, .out_row_stride = problem.n, .out_batch_stride = problem.m * problem.n,
+        .row_parts = 1, .column_parts = 1, .rows_per_part = 0, .columns_per_part = 0,
+    } else .{
+        .a = problem.a, .b = problem.b,
+        .out = problem.out, .batch = problem.batch, .m = problem.m, .n = problem.n, .k = problem.k,
+        .transposed = false, .out_row_stride = problem.n, .out_batch_stride = problem.m * problem.n,
+        .row_parts = 1, .column_parts = 1, .rows_per_part = 0, .columns_per_part = 0,
+    };
+    // Enough blocks for every thread, split along the longer side (the other operand is
+    // packed once per block).
+    const threads = pool.threadCount();
+    const splits = if (job.batch >= threads) 1 else std.math.divCeil(usize, threads, job.batch) catch unreachable;
+    const row_blocks = std.math.divCeil(usize, job.m, block_rows) catch unreachable;
+    const column_blocks = std.math.divCeil(usize, job.n, block_width) catch unreachable;
+    if (job.m <= job.n) job.column_parts = @min(splits, column_blocks) else job.row_parts = @min(splits, row_blocks);
+    job.rows_per_part = block_rows * (std.math.divCeil(usize, row_blocks, job.row_parts) catch unreachable);
+    job.columns_per_part = block_width * (std.math.divCeil(usize, column_blocks, job.column_parts) catch unreachable);
+    assert(job.rows_per_part * job.row_parts >= job.m);
+    assert(job.columns_per_part * job.column_parts >= job.n);
+    pool.parallelFor(job.batch * job.row_parts * job.column_parts, 1, &job, runRange);
+    if (job.failed.load(.acquire)) return memory.outOfMemory(scratchWords(job.k) * 4);
+}
+
+fn runRange(context: *const anyopaque, start: usize, end: usize) void {
+    const job: *Job = @ptrCast(@alignCast(@constCast(context)));
+    const scratch = memory.allocator.alignedAlloc(u32, .@"64", scratchWords(job.k)) catch {
+        job.failed.store(true, .release);
+        return;
+    };
+    defer memory.allocator.free(scratch);
+    configure();
+    defer release();
+    const per_batch = job.row_parts * job.column_parts;
+    for (start..end) |unit| {
+        const batch = unit / per_batch;
+        const row0 = ((unit % per_batch) / job.column_parts) * job.rows_per_part;
+        const column0 = (unit % job.column_parts) * job.columns_per_part;
+        if (row0 >= job.m or column0 >= job.n) continue;
+        block(job, scratch, batch, row0, @min(job.m, row0 + job.rows_per_part), column0,
+            @min(job.n, column0 + job.columns_per_part));
+    }
 }
 
 /// Words of a thread's scratch for products of depth `k`: A packed for every depth slice of
 /// a row chunk, one B block, the f32 sums block.
-pub fn scratchWords(k: usize) usize {
+fn scratchWords(k: usize) usize {
     return packAWords(k) + pack_b_words + sums_words;
 }
 
@@ -126,48 +207,53 @@ fn packAWords(k: usize) usize {
     return chunk_rows * (block_depth / 2) * @max(1, std.math.divCeil(usize, k, block_depth) catch unreachable);
 }
 
-/// Output rows row0..row_end, columns column0..column_end of matrix `batch`; the calling
-/// thread has called `configure`. Per chunk of rows A is packed once, slice by slice (each
-/// slice's rows 1 KiB apart, so a tile's rows fall in distinct cache sets); per block of
-/// columns and slice B is packed and the register blocks run row block by row block (the
-/// row block's A stays in L1 while B's panels stream from L2).
-pub fn block(p: *const gemm.Problem(BFloat16), scratch: []u32, batch: usize, row0: usize,
-    row_end: usize, column0: usize, column_end: usize) void {
-    comptime assert(available);
-    assert(scratch.len >= scratchWords(p.k));
-    assert(row0 < row_end and row_end <= p.m);
-    assert(column0 < column_end and column_end <= p.n);
-    const a_words = packAWords(p.k);
+/// Output rows row0..row_end, columns column0..column_end of matrix `batch` of the job.
+/// Per chunk of rows A is packed once, slice by slice (each slice's rows 1 KiB apart, so a
+/// tile's rows fall in distinct cache sets), or, with one block of columns, each slice just
+/// before its use; per block of columns and slice B is packed and the register blocks run
+/// row block by row block (the row block's A stays in L1 while B's panels stream from L2).
+fn block(job: *const Job, scratch: []u32, batch: usize, row0: usize, row_end: usize,
+    column0: usize, column_end: usize) void {
+    assert(scratch.len >= scratchWords(job.k));
+    assert(row0 < row_end and row_end <= job.m);
+    assert(column0 < column_end and column_end <= job.n);
+    const a_words = packAWords(job.k);
     const pack_a: []pairs.Pair = @ptrCast(scratch[0..a_words]);
     const pack_b: []pairs.Pair = @ptrCast(scratch[a_words..][0..pack_b_words]);
     const sums: [*]f32 = @ptrCast(scratch[a_words + pack_b_words ..].ptr);
     const slice_words = chunk_rows * (block_depth / 2);
-    const out_row_stride = p.outRowStride();
-    const out_base = p.outOffset(batch);
+    // With more than one block of columns each packed slice of A is used again.
+    const a_reused = column_end - column0 > block_columns;
+    const out = job.out + batch * job.out_batch_stride;
     var chunk0 = row0;
     while (chunk0 < row_end) : (chunk0 += chunk_rows) {
         const rows = @min(chunk_rows, row_end - chunk0);
         const rows_padded = std.mem.alignForward(usize, rows, block_rows);
         var depth0: usize = 0;
-        while (depth0 < p.k) : (depth0 += block_depth) {
-            const depth = @min(block_depth, p.k - depth0);
+        while (a_reused and depth0 < job.k) : (depth0 += block_depth) {
+            const depth = @min(block_depth, job.k - depth0);
             const steps = std.mem.alignForward(usize, pairs.steps(depth), tile_steps);
             const slice = pack_a[(depth0 / block_depth) * slice_words ..][0..slice_words];
-            packA(p, batch, chunk0, rows, rows_padded, depth0, depth, steps, slice);
+            packA(&job.a, batch, chunk0, rows, rows_padded, depth0, depth, steps, slice);
         }
         var jc = column0;
         while (jc < column_end) : (jc += block_columns) {
             const columns = @min(block_columns, column_end - jc);
             const columns_padded = std.mem.alignForward(usize, columns, block_width);
-            if (p.k == 0) {
+            if (job.k == 0) {
                 for (0..rows) |i| @memset(sums[i * block_columns ..][0..columns], 0);
             }
             depth0 = 0;
-            while (depth0 < p.k) : (depth0 += block_depth) {
-                const depth = @min(block_depth, p.k - depth0);
+            while (depth0 < job.k) : (depth0 += block_depth) {
+                const depth = @min(block_depth, job.k - depth0);
                 const steps = std.mem.alignForward(usize, pairs.steps(depth), tile_steps);
-                packB(p, batch, depth0, depth, steps, jc, columns, columns_padded, pack_b);
-                const a_slice = @intFromPtr(pack_a.ptr) + (depth0 / block_depth) * slice_words * 4;
+                const slice_index = if (a_reused) depth0 / block_depth else 0;
+                if (!a_reused) {
+                    packA(&job.a, batch, chunk0, rows, rows_padded, depth0, depth, steps,
+                        pack_a[0..slice_words]);
+                }
+                packB(&job.b, batch, depth0, depth, steps, jc, columns, columns_padded, pack_b);
+                const a_slice = @intFromPtr(pack_a.ptr) + slice_index * slice_words * 4;
                 const b_block = @intFromPtr(pack_b.ptr);
                 var ir: usize = 0;
                 while (ir < rows_padded) : (ir += block_rows) {
@@ -178,9 +264,17 @@ pub fn block(p: *const gemm.Problem(BFloat16), scratch: []u32, batch: usize, row
                     }
                 }
             }
-            for (0..rows) |i| {
-                const out_row = p.out + out_base + (chunk0 + i) * out_row_stride + jc;
-                gemm.storeRow(BFloat16, out_row, sums[i * block_columns ..][0..columns]);
+            if (job.transposed) {
+                // Job row i is product column chunk0 + i: write product rows jc.. in order.
+                for (0..columns) |j| {
+                    const out_row = out + (jc + j) * job.out_row_stride + chunk0;
+                    for (0..rows) |i| out_row[i] = BFloat16.fromF32(sums[i * block_columns + j]);
+                }
+            } else {
+                for (0..rows) |i| {
+                    const out_row = out + (chunk0 + i) * job.out_row_stride + jc;
+                    gemm.storeRow(BFloat16, out_row, sums[i * block_columns ..][0..columns]);
+                }
             }
         }
     }
@@ -188,21 +282,21 @@ pub fn block(p: *const gemm.Problem(BFloat16), scratch: []u32, batch: usize, row
 
 /// Rows row0..row0 + rows of A over depth0..depth0 + depth as rows of `steps` pairs (zero
 /// past the depth and for rows up to `rows_padded`).
-fn packA(p: *const gemm.Problem(BFloat16), batch: usize, row0: usize, rows: usize,
+fn packA(a: *const gemm.Operand(BFloat16), batch: usize, row0: usize, rows: usize,
     rows_padded: usize, depth0: usize, depth: usize, steps: usize, out: []pairs.Pair) void {
     assert(rows_padded * steps <= out.len);
     const words: [*]u32 = @ptrCast(out.ptr);
-    if (p.a.column_stride == 1) {
+    if (a.column_stride == 1) {
         // Rows contiguous along the depth: a row of pairs is the row's bytes.
-        const base = p.a.base + @as(usize, @intCast(p.a.offsets[batch]));
+        const base = a.base + @as(usize, @intCast(a.offsets[batch]));
         for (0..rows) |i| {
-            const start: i64 = @as(i64, @intCast(row0 + i)) * p.a.row_stride + @as(i64, @intCast(depth0));
+            const start: i64 = @as(i64, @intCast(row0 + i)) * a.row_stride + @as(i64, @intCast(depth0));
             const halves: [*]BFloat16 = @ptrCast(words + i * steps);
             @memcpy(halves[0..depth], base[@intCast(start)..][0..depth]);
             @memset(halves[depth .. 2 * steps], BFloat16{ .bits = 0 });
         }
     } else {
-        pairs.pack(1, &p.a, batch, row0, depth0, rows, depth, steps, .rows, out);
+        pairs.pack(1, a, batch, row0, depth0, rows, depth, steps, .rows, out);
     }
     @memset(words[rows * steps .. rows_padded * steps], 0);
 }
@@ -210,10 +304,10 @@ fn packA(p: *const gemm.Problem(BFloat16), batch: usize, row0: usize, rows: usiz
 /// Columns column0..column0 + columns of B over depth0..depth0 + depth as 32-column panels
 /// of `steps` pairs (zero past the depth and the columns): a step's pairs are one 128-byte
 /// row, a tile row of each of the register block's two B tiles.
-fn packB(p: *const gemm.Problem(BFloat16), batch: usize, depth0: usize, depth: usize,
+fn packB(b: *const gemm.Operand(BFloat16), batch: usize, depth0: usize, depth: usize,
     steps: usize, column0: usize, columns: usize, columns_padded: usize, out: []pairs.Pair) void {
     assert(columns_padded * steps <= out.len);
-    pairs.pack(block_width, &p.b, batch, column0, depth0, columns, depth, steps, .columns, out);
+    pairs.pack(block_width, b, batch, column0, depth0, columns, depth, steps, .columns, out);
 }
 
 /// sums[0..32, 0..32] (+)= A @ B over `tile_blocks` x 32 depth indices: A is 32 rows of
