@@ -9,6 +9,7 @@ import { native, runtime } from "../ffi/loader.ts";
 import {
   bool,
   type Dtype,
+  dtypeCode,
   dtypeFromCode,
   float16,
   float32,
@@ -341,6 +342,7 @@ export type ArrayData = NestedList | bigint | TypedArray | MxArray | readonly Ar
  * ```
  */
 export function array(data: ArrayData, dtype?: Dtype): MxArray {
+  if (dtype !== undefined) dtypeCode("array", dtype);
   if (data instanceof MxArray) return ops.astype(data, dtype ?? data.dtype);
   if (ArrayBuffer.isView(data)) {
     const typed = data as TypedArray;
@@ -433,6 +435,6 @@ export function fromBytes(data: ArrayBufferView, dtype: Dtype, shape: readonly n
     }
   }
   const dims = int32Arg("array", shape, "dimensions");
-  const handle = native.array_from_bytes(data, BigInt(data.byteLength), dtype.code, dims, shape.length);
+  const handle = native.array_from_bytes(data, BigInt(data.byteLength), dtypeCode("array", dtype), dims, shape.length);
   return new MxArray(checkHandle(handle));
 }

@@ -7,7 +7,7 @@
 
 import { native } from "../ffi/loader.ts";
 import { array, type ArrayLike, MxArray } from "./array.ts";
-import { type Dtype, float32, int32 } from "./dtype.ts";
+import { type Dtype, dtypeCode, float32, int32 } from "./dtype.ts";
 import { add, divide, equal, greaterEqual, multiply, subtract } from "./elementwise.ts";
 import { checkHandle, MxError } from "./errors.ts";
 import { astype, where } from "./ops.ts";
@@ -28,6 +28,7 @@ import { checkStream, type OpOptions, type StreamOrDevice } from "./device.ts";
  */
 export function full(shape: ShapeLike, value: ArrayLike, dtype?: Dtype, options: OpOptions = {}): MxArray {
   checkStream("full", options.stream);
+  if (dtype !== undefined) dtypeCode("full", dtype);
   using source = value instanceof MxArray ? astype(value, dtype ?? value.dtype) : array(value, dtype);
   using broadcast = broadcastTo(source, shape);
   return copy(broadcast);
@@ -44,6 +45,7 @@ export function full(shape: ShapeLike, value: ArrayLike, dtype?: Dtype, options:
  */
 export function zeros(shape: ShapeLike, dtype: Dtype = float32, options: OpOptions = {}): MxArray {
   checkStream("zeros", options.stream);
+  dtypeCode("zeros", dtype);
   return full(shape, 0, dtype);
 }
 
@@ -58,6 +60,7 @@ export function zeros(shape: ShapeLike, dtype: Dtype = float32, options: OpOptio
  */
 export function ones(shape: ShapeLike, dtype: Dtype = float32, options: OpOptions = {}): MxArray {
   checkStream("ones", options.stream);
+  dtypeCode("ones", dtype);
   return full(shape, 1, dtype);
 }
 
@@ -141,7 +144,7 @@ export function arange(start: number, stopOrOptions?: number | ArangeOptions, op
   }
   const integral = Number.isInteger(from) && Number.isInteger(to) && Number.isInteger(step);
   const dtype = options.dtype ?? (integral ? int32 : float32);
-  return new MxArray(checkHandle(native.arange(from, to, step, dtype.code)));
+  return new MxArray(checkHandle(native.arange(from, to, step, dtypeCode("arange", dtype))));
 }
 
 /**

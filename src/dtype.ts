@@ -4,6 +4,8 @@
  * @module
  */
 
+import { MxError } from "./errors.ts";
+
 /** The name of a dtype, as MLX prints it. */
 export type DtypeName =
   | "bool"
@@ -88,6 +90,17 @@ export const dtypes: readonly Dtype[] = Object.freeze([
   bfloat16,
   complex64,
 ]);
+
+/**
+ * @internal The native code of `dtype`, checked: a value that is not one of this module's
+ * dtypes (a string such as `"float32"`, a typed-array constructor) is a clear error.
+ */
+export function dtypeCode(op: string, dtype: unknown): number {
+  if (dtype instanceof Dtype) return dtype.code;
+  const shown = typeof dtype === "string" ? `the string "${dtype}"` : String(dtype);
+  const hint = typeof dtype === "string" && dtypes.some((d) => d.name === dtype) ? ` (use mx.${dtype})` : "";
+  throw new MxError("invalid_argument", `[${op}] dtype must be an mx dtype such as mx.float32; got ${shown}${hint}`);
+}
 
 /** @internal The dtype with a native code. */
 export function dtypeFromCode(code: number): Dtype {

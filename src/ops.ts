@@ -7,7 +7,7 @@
 
 import { native } from "../ffi/loader.ts";
 import { array, type ArrayLike, MxArray } from "./array.ts";
-import { type Dtype, float32, int32 } from "./dtype.ts";
+import { type Dtype, dtypeCode, float32, int32 } from "./dtype.ts";
 import { checkHandle, checkStatus, MxError } from "./errors.ts";
 import { handlesArg, int32Arg } from "./native_args.ts";
 import { binaryOpNames, unaryOpNames } from "./op_codes.ts";
@@ -109,7 +109,7 @@ export function where(condition: ArrayLike, x: ArrayLike, y: ArrayLike, options:
  */
 export function astype(a: MxArray, dtype: Dtype, options: OpOptions = {}): MxArray {
   checkStream("astype", options.stream);
-  return new MxArray(checkHandle(native.astype(a.handle("astype"), dtype.code)));
+  return new MxArray(checkHandle(native.astype(a.handle("astype"), dtypeCode("astype", dtype))));
 }
 
 /**

@@ -13,7 +13,7 @@ import { checkStream, type OpOptions } from "./device.ts";
 import type { Dtype } from "./dtype.ts";
 import { checkHandle, MxError } from "./errors.ts";
 import { arange } from "./creation.ts";
-import { uint32 } from "./dtype.ts";
+import { dtypeCode, uint32 } from "./dtype.ts";
 import { take } from "./indexing.ts";
 import { tidy } from "./scope.ts";
 import { broadcastArrays, reshape } from "./shapes.ts";
@@ -136,7 +136,7 @@ export function dequantize(
     p.groupSize,
     p.bits,
     p.mode,
-    options.dtype === undefined ? -1 : options.dtype.code,
+    options.dtype === undefined ? -1 : dtypeCode("dequantize", options.dtype),
   );
   return new MxArray(checkHandle(handle));
 }

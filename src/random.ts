@@ -101,7 +101,11 @@ function nextKey(): MxArray {
 }
 
 /** The given key, or a new one from the global sequence (which the caller disposes). */
-function keyOrNext(options: KeyOptions): { key: MxArray; drawn: MxArray | undefined } {
+function keyOrNext(op: string, options: KeyOptions): { key: MxArray; drawn: MxArray | undefined } {
+  if (typeof options !== "object" || options === null || Array.isArray(options) || options instanceof MxArray) {
+    const shown = Array.isArray(options) ? `the array [${options}]` : String(options);
+    throw new MxError("invalid_argument", `[${op}] takes an options object, e.g. { shape: [2, 3] }; got ${shown}`);
+  }
   if (options.key !== undefined) return { key: options.key, drawn: undefined };
   const drawn = nextKey();
   return { key: drawn, drawn };
@@ -237,7 +241,7 @@ export function bits(shape: ShapeLike, options: BitsOptions = {}): MxArray {
   if (dims.some((dim) => dim < 0)) {
     throw new MxError("invalid_argument", "[bits] Negative dimensions not allowed.");
   }
-  const { key, drawn } = keyOrNext(options);
+  const { key, drawn } = keyOrNext("bits", options);
   using _drawn = drawn;
   return bitsImpl(dims, options.width ?? 4, key);
 }
@@ -358,7 +362,7 @@ export interface UniformOptions extends KeyOptions {
  */
 export function uniform(options: UniformOptions = {}): MxArray {
   checkStream("uniform", options.stream);
-  const { key, drawn } = keyOrNext(options);
+  const { key, drawn } = keyOrNext("uniform", options);
   using _drawn = drawn;
   const dtype = options.dtype ?? float32;
   const shape = shapeArg("uniform", options.shape ?? []);
@@ -408,7 +412,7 @@ function parameterArray(value: ArrayLike, dtype: Dtype): MxArray {
  */
 export function normal(options: NormalOptions = {}): MxArray {
   checkStream("normal", options.stream);
-  const { key, drawn } = keyOrNext(options);
+  const { key, drawn } = keyOrNext("normal", options);
   using _drawn = drawn;
   const dtype = options.dtype ?? float32;
   const shape = shapeArg("normal", options.shape ?? []);
@@ -490,7 +494,7 @@ export interface ShapedOptions extends KeyOptions {
  */
 export function randint(low: ArrayLike, high: ArrayLike, options: ShapedOptions = {}): MxArray {
   checkStream("randint", options.stream);
-  const { key, drawn } = keyOrNext(options);
+  const { key, drawn } = keyOrNext("randint", options);
   using _drawn = drawn;
   const dtype = options.dtype ?? int32;
   const shape = shapeArg("randint", options.shape ?? []);
@@ -538,7 +542,7 @@ export interface BernoulliOptions extends KeyOptions {
  */
 export function bernoulli(options: BernoulliOptions = {}): MxArray {
   checkStream("bernoulli", options.stream);
-  const { key, drawn } = keyOrNext(options);
+  const { key, drawn } = keyOrNext("bernoulli", options);
   using _drawn = drawn;
   const given = options.p ?? 0.5;
   using p = typeof given === "number" ? array(given, float32) : scalarArray(given);
@@ -579,7 +583,7 @@ export function bernoulli(options: BernoulliOptions = {}): MxArray {
  */
 export function truncatedNormal(lower: ArrayLike, upper: ArrayLike, options: ShapedOptions = {}): MxArray {
   checkStream("truncated_normal", options.stream);
-  const { key, drawn } = keyOrNext(options);
+  const { key, drawn } = keyOrNext("truncated_normal", options);
   using _drawn = drawn;
   const dtype = options.dtype ?? float32;
   using lowerArray = scalarArray(lower);
@@ -626,7 +630,7 @@ export interface GumbelOptions extends KeyOptions {
  */
 export function gumbel(options: GumbelOptions = {}): MxArray {
   checkStream("gumbel", options.stream);
-  const { key, drawn } = keyOrNext(options);
+  const { key, drawn } = keyOrNext("gumbel", options);
   using _drawn = drawn;
   const shape = shapeArg("gumbel", options.shape ?? []);
   return gumbelImpl(shape, options.dtype ?? float32, key);
@@ -674,7 +678,7 @@ export interface CategoricalOptions extends KeyOptions {
  */
 export function categorical(logits: MxArray, options: CategoricalOptions = {}): MxArray {
   checkStream("categorical", options.stream);
-  const { key, drawn } = keyOrNext(options);
+  const { key, drawn } = keyOrNext("categorical", options);
   using _drawn = drawn;
   if (options.shape !== undefined && options.numSamples !== undefined) {
     throw new MxError(
@@ -789,7 +793,7 @@ export interface LaplaceOptions extends GumbelOptions {
  */
 export function laplace(options: LaplaceOptions = {}): MxArray {
   checkStream("laplace", options.stream);
-  const { key, drawn } = keyOrNext(options);
+  const { key, drawn } = keyOrNext("laplace", options);
   using _drawn = drawn;
   const dtype = options.dtype ?? float32;
   const shape = shapeArg("laplace", options.shape ?? []);
@@ -851,7 +855,7 @@ export interface PermutationOptions extends KeyOptions {
  */
 export function permutation(x: number | MxArray, options: PermutationOptions = {}): MxArray {
   checkStream("permutation", options.stream);
-  const { key, drawn } = keyOrNext(options);
+  const { key, drawn } = keyOrNext("permutation", options);
   using _drawn = drawn;
   if (typeof x === "number") {
     if (!Number.isInteger(x)) {

@@ -110,6 +110,18 @@ test("astype() saturates out-of-range floats and maps NaN to 0", () => {
   assertEquals(mx.astype(a, mx.bool).tolist(), [true, true, true, true, true, true, true]);
 });
 
+test("a dtype given as a string is a clear error in astype, array, arange and zeros", () => {
+  using a = mx.array([1, 2]);
+  // @ts-expect-error: a string is not a Dtype.
+  assertThrows(() => a.astype("float32"), mx.MxError, '[astype] dtype must be an mx dtype such as mx.float32; got the string "float32" (use mx.float32)');
+  // @ts-expect-error: as above.
+  assertThrows(() => mx.array([1], "int8"), mx.MxError, '[array] dtype must be an mx dtype such as mx.float32; got the string "int8" (use mx.int8)');
+  // @ts-expect-error: as above.
+  assertThrows(() => mx.arange(3, { dtype: "f4" }), mx.MxError, '[arange] dtype must be an mx dtype such as mx.float32; got the string "f4"');
+  // @ts-expect-error: a typed-array constructor is not a Dtype either.
+  assertThrows(() => mx.zeros([2], Float32Array), mx.MxError, "[zeros] dtype must be an mx dtype");
+});
+
 test("ops are lazy until a value is read or eval() runs", () => {
   using a = mx.array([1, 2, 3]);
   using b = mx.multiply(a, a);

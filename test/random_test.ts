@@ -311,6 +311,18 @@ test("random samplers with a disposed key name the op", () => {
   assertThrows(() => mx.random.uniform({ key: k }), mx.MxError, "used after dispose()");
 });
 
+test("random samplers given an array where the options object belongs throw (not a scalar)", () => {
+  // @ts-expect-error: MLX Python's positional shape, a common slip in TypeScript.
+  assertThrows(() => mx.random.normal([4, 4]), mx.MxError, "[normal] takes an options object, e.g. { shape: [2, 3] }; got the array [4,4]");
+  // @ts-expect-error: as above.
+  assertThrows(() => mx.random.uniform([3]), mx.MxError, "[uniform] takes an options object");
+  // @ts-expect-error: as above.
+  assertThrows(() => mx.random.randint(0, 5, [2]), mx.MxError, "[randint] takes an options object");
+  // An MxArray type-checks as options (every option is optional) and is refused too.
+  using x = mx.array(0);
+  assertThrows(() => mx.random.gumbel(x), mx.MxError, "[gumbel] takes an options object");
+});
+
 test("our bernoulli accepts a number p of 0 or 1 (MLX rejects a Python int p)", () => {
   // knownDifference: JavaScript numbers have no int form; a number p is float32.
   using k = mx.random.key(0);
