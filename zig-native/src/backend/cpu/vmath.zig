@@ -10,6 +10,7 @@
 //! NaN, infinities, zeros and subnormals handled exactly.
 
 const std = @import("std");
+const builtin = @import("builtin");
 const assert = std.debug.assert;
 const simd = @import("simd.zig");
 
@@ -131,18 +132,52 @@ inline fn pow2(comptime V: type, n: Ints(V)) V {
     return @bitCast(biased << @splat(23));
 }
 
-/// p * 2^n for n in [-252, 254] in two steps: the first is exact (its result stays normal),
-/// so the second rounds once, and results in the subnormal range are correctly rounded.
-inline fn scale(comptime V: type, p: V, n: Ints(V)) V {
-    const half = n >> @splat(1);
-    return p * pow2(V, half) * pow2(V, n - half);
+/// Whether `scale` is AVX-512's `vscalefps` (x * 2^floor(n) rounded once, with IEEE
+/// overflow and subnormals): one instruction where the portable form takes eight. Both
+/// round once, so they give the same bits. (The self-hosted Debug backend takes no such
+/// assembly; the portable form serves it.)
+const has_scalef = builtin.cpu.arch == .x86_64 and builtin.zig_backend == .stage2_llvm and
+    std.Target.x86.featureSetHas(builtin.cpu.features, .avx512f);
+
+/// p * 2^n for integral n in [-252, 254], rounded once: in the portable form in two steps,
+/// the first exact (its result stays normal), so results in the subnormal range are
+/// correctly rounded.
+inline fn scale(comptime V: type, p: V, n: V) V {
+    if (has_scalef) {
+        const lanes = @typeInfo(V).vector.len;
+        if (lanes == 16) {
+            return asm ("vscalefps %[n], %[p], %[out]"
+                : [out] "=v" (-> V),
+                : [p] "v" (p),
+                  [n] "v" (n),
+            );
+        }
+        if (lanes == 1) {
+            const one: f32 = asm ("vscalefss %[n], %[p], %[out]"
+                : [out] "=v" (-> f32),
+                : [p] "v" (p[0]),
+                  [n] "v" (n[0]),
+            );
+            return @splat(one);
+        }
+    }
+    const whole: Ints(V) = @intFromFloat(n);
+    const half = whole >> @splat(1);
+    return p * pow2(V, half) * pow2(V, whole - half);
 }
 
-/// x = n ln2 + r with |r| <= ln2/2, for |x| below about 2^15.
-inline fn reduceLn2(comptime V: type, x: V) struct { n: Ints(V), r: V } {
-    const n = @round(x * splat(V, log2e));
+/// x rounded to an integer, ties to even, for |x| < 2^22: two additions (`@round` rounds
+/// ties away from zero in three instructions).
+inline fn roundNearest(comptime V: type, x: V) V {
+    const magic = splat(V, 0x1.8p23);
+    return (x + magic) - magic;
+}
+
+/// x = n ln2 + r with |r| <= ln2/2 and n integral, for |x| below about 2^15.
+inline fn reduceLn2(comptime V: type, x: V) struct { n: V, r: V } {
+    const n = roundNearest(V, x * splat(V, log2e));
     const r = mulAdd(V, n, splat(V, -ln2_lo), mulAdd(V, n, splat(V, -ln2_hi), x));
-    return .{ .n = @intFromFloat(n), .r = r };
+    return .{ .n = n, .r = r };
 }
 
 /// (e^r - 1 - r) / r^2 on |r| <= ln2/2 (1/2 + r/6 + ...): Cephes expf's minimax polynomial.
@@ -178,7 +213,7 @@ inline fn expSplit(comptime V: type, x: V) struct { hi: V, lo: V } {
 fn expm1Vector(comptime V: type, x: V) V {
     // Below -20, e^x - 1 rounds to -1; above 89 it overflows.
     const clamped = @min(@max(x, splat(V, -20.0)), splat(V, 89.0));
-    const n_float = @round(clamped * splat(V, log2e));
+    const n_float = roundNearest(V, clamped * splat(V, log2e));
     const n: Ints(V) = @intFromFloat(n_float);
     // r = r_hi + r_lo unrounded (r_hi is exact), so e^r - 1 = r_hi + (r_lo + t).
     const r_hi = mulAdd(V, n_float, splat(V, -ln2_hi), clamped);
@@ -191,7 +226,7 @@ fn expm1Vector(comptime V: type, x: V) V {
     // Past that, 2^n ((p - 2^-n) + 1), scaled in two steps for n = 128.
     const p = r + t;
     const tiny = pow2(V, -@min(n, @as(Ints(V), @splat(100))));
-    const large_n = scale(V, (p - tiny) + splat(V, 1.0), n);
+    const large_n = scale(V, (p - tiny) + splat(V, 1.0), n_float);
     const result = @select(f32, n > @as(Ints(V), @splat(24)), large_n, small_n);
     // x itself for NaN and for +-0 (the sum above would turn -0 into +0).
     return @select(f32, (x != x) | (x == splat(V, 0.0)), x, result);
