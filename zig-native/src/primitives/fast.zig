@@ -21,6 +21,7 @@ const grad_ops = @import("../transforms/grad_ops.zig");
 const norm_cpu = @import("../backend/cpu/norm.zig");
 const rope_cpu = @import("../backend/cpu/rope.zig");
 const attention_cpu = @import("../backend/cpu/attention.zig");
+const attention_tiled_cpu = @import("../backend/cpu/attention_tiled.zig");
 
 pub const NormKind = norm_cpu.Kind;
 
@@ -452,7 +453,12 @@ pub fn evalAttention(params: AttentionParams, out: *Array, backward: bool) error
                 const g = owned.add(try astype.rowMajor(out.inputs[4]));
                 (attention_cpu.Backward(T){ .problem = &problem, .o = o.dataPtr(T), .g = g.dataPtr(T), .out = out.dataPtr(f32) }).run();
             } else {
-                (attention_cpu.Forward(T){ .problem = &problem, .out = out.dataPtr(T) }).run();
+                if (problem.length >= attention_tiled_cpu.rows_min) {
+                    var forward: attention_tiled_cpu.Forward(T) = .{ .problem = &problem, .out = out.dataPtr(T) };
+                    try forward.run();
+                } else {
+                    (attention_cpu.Forward(T){ .problem = &problem, .out = out.dataPtr(T) }).run();
+                }
             }
         },
         else => unreachable,

@@ -29,7 +29,7 @@ pub fn Operand(comptime T: type) type {
         /// Strides of the three leading axes (the last axis is contiguous).
         strides: [3]i64,
 
-        fn row(self: @This(), b: usize, h: usize, i: usize) [*]const T {
+        pub fn row(self: @This(), b: usize, h: usize, i: usize) [*]const T {
             const at = self.offset + @as(i64, @intCast(b)) * self.strides[0] +
                 @as(i64, @intCast(h)) * self.strides[1] + @as(i64, @intCast(i)) * self.strides[2];
             assert(at >= 0);
@@ -82,17 +82,25 @@ pub fn Problem(comptime T: type) type {
         }
 
         /// The score of query row l against key j before the softmax.
-        inline fn masked(self: *const @This(), b: usize, h: usize, l: usize, j: usize, score: f32) f32 {
+        pub inline fn masked(self: *const @This(), b: usize, h: usize, l: usize, j: usize, score: f32) f32 {
             return switch (self.mask) {
-                .none => score,
-                .causal => if (j + self.length <= l + self.keys) score else masked_score,
-                .boolean => |m| if (m.at(b, h, l, j) != 0) score else masked_score,
                 .additive => |m| score + m.at(b, h, l, j),
+                else => if (self.hidden(b, h, l, j)) masked_score else score,
+            };
+        }
+
+        /// Whether the mask replaces the score of query row l against key j by a constant
+        /// (causal or boolean false): the score then depends on neither q nor k.
+        inline fn hidden(self: *const @This(), b: usize, h: usize, l: usize, j: usize) bool {
+            return switch (self.mask) {
+                .none, .additive => false,
+                .causal => j + self.length > l + self.keys,
+                .boolean => |m| m.at(b, h, l, j) == 0,
             };
         }
 
         /// One past the last key any of rows `l0 .. l0 + rows` may see.
-        fn keyEnd(self: *const @This(), l0: usize, rows: usize) usize {
+        pub fn keyEnd(self: *const @This(), l0: usize, rows: usize) usize {
             // With more queries than keys, early causal rows see nothing and so weigh every
             // key alike (as MLX's reference): no key may be skipped.
             if (self.mask != .causal or self.length > self.keys) return self.keys;
@@ -135,7 +143,7 @@ fn dot4(comptime T: type, a: [*]const f32, rows: [4][*]const T, dim: usize) [4]f
 }
 
 /// scores[j] = e^(scores[j] - max), 16 at a time; returns their sum.
-fn expShifted(scores: []f32, max: f32) f32 {
+pub fn expShifted(scores: []f32, max: f32) f32 {
     const shift: V = @splat(max);
     var sums: V = @splat(0);
     var j: usize = 0;
@@ -269,7 +277,8 @@ pub fn Forward(comptime T: type) type {
     };
 }
 
-fn roundTo(comptime T: type, value: f32) f32 {
+/// value rounded to T and back.
+pub fn roundTo(comptime T: type, value: f32) f32 {
     if (T == f32) return value;
     var staged: [1]T = undefined;
     simd.storeF32(T, 1, &staged, .{value});
@@ -341,6 +350,8 @@ pub fn Backward(comptime T: type) type {
                             const prob = vmath.exp(s - running_max) / total;
                             if (prob == 0) continue;
                             axpy(f32, dv + j * p.dim, prob, &grad, p.dim);
+                            // A row that sees no key weighs them all alike, through constants.
+                            if (p.hidden(b, h, l, j)) continue;
                             const ds = prob * (dot(T, &grad, v, p.dim) - delta) * p.scale;
                             axpy(T, dq, ds, k, p.dim);
                             // d(score)/dk = scale * q (the unscaled query).

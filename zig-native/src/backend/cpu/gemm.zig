@@ -606,7 +606,7 @@ pub fn storeRow(comptime T: type, out: [*]T, values: []const f32) void {
 
 /// c[0..rows, 0..columns] (+)= a_panel @ b_panel over `depth`; a full mr x nr block in
 /// registers.
-fn microKernel(comptime A: type, depth: usize, a: [*]const A, b: [*]const A, c: [*]A, ldc: usize,
+pub fn microKernel(comptime A: type, depth: usize, a: [*]const A, b: [*]const A, c: [*]A, ldc: usize,
     rows: usize, columns: usize, accumulate: bool) void {
     const lanes = lanesOf(A);
     const nr_t = nrOf(A);
