@@ -14,6 +14,10 @@ const cast = @import("cast.zig");
 const DType = dtype_mod.DType;
 const Storage = dtype_mod.Storage;
 
+fn isF32OrHalf(dtype: DType) bool {
+    return dtype == .float32 or dtype == .float16 or dtype == .bfloat16;
+}
+
 fn Kernel(comptime in_dtype: DType, comptime out_dtype: DType) type {
     const In = Storage(in_dtype);
     const Out = Storage(out_dtype);
@@ -21,6 +25,10 @@ fn Kernel(comptime in_dtype: DType, comptime out_dtype: DType) type {
         loop: strided.Loop(2),
         input: [*]const In,
         out: [*]Out,
+
+        /// A conversion between two of float32, float16 and bfloat16.
+        const floating_pair = in_dtype != out_dtype and isF32OrHalf(in_dtype) and isF32OrHalf(out_dtype);
+        const lanes = 16;
 
         fn runRange(context: *const anyopaque, start: usize, end: usize) void {
             const self: *const @This() = @ptrCast(@alignCast(context));
@@ -41,6 +49,16 @@ fn Kernel(comptime in_dtype: DType, comptime out_dtype: DType) type {
                 } else if (in_dtype == out_dtype and stride == 1) {
                     const out = strided.ptrAt(Out, self.out, offsets[0] + col)[0..count];
                     @memcpy(out, strided.ptrAt(In, @constCast(self.input), first)[0..count]);
+                } else if (floating_pair and stride == 1) {
+                    // Float to float through f32 vectors (the scalar loop's bfloat16 rounding
+                    // does not vectorize): simd's conversions round as cast.convert does.
+                    const out = strided.ptrAt(Out, self.out, offsets[0] + col);
+                    const in = strided.ptrAt(In, @constCast(self.input), first);
+                    var i: usize = 0;
+                    while (i + lanes <= count) : (i += lanes) {
+                        simd.storeF32(Out, lanes, out + i, simd.loadF32(In, lanes, in + i));
+                    }
+                    for (i..count) |tail| out[tail] = cast.convert(out_dtype, in_dtype, in[tail]);
                 } else {
                     const out = strided.ptrAt(Out, self.out, offsets[0] + col)[0..count];
                     for (out, 0..) |*slot, i| {
