@@ -132,12 +132,13 @@ test("matmul() of 513x1025 @ 1025x257 float32 matches a float64 product within 1
   b.array.dispose();
 });
 
-for (const [m, k, n] of [[130, 301, 70], [290, 1059, 300]] as const) {
+for (const [m, k, n] of [[130, 301, 70], [290, 1059, 300], [8, 1024, 96]] as const) {
   test(`matmul() of bfloat16 ${m}x${k} @ ${k}x${n} rounds the float64 product of its inputs, in every operand layout`, () => {
     // More than 64 rows and untransposed or strided operands take the blocked kernel: on
     // AVX512-BF16 hosts its pair panels, where an odd depth leaves a half-empty last pair; on
     // AMX hosts its tiles, where the larger case crosses the row chunk, the column block and
-    // two depth slices, each with a partial tile.
+    // two depth slices, each with a partial tile. Eight rows against transposed weights of
+    // whole tiles read the weights' tiles in place there.
     const a = randomMatrix(m, 2 * k, 5);
     const b = randomMatrix(k, n, 6);
     using a16 = mx.astype(a.array, mx.bfloat16);

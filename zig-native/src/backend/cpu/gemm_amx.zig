@@ -224,13 +224,18 @@ fn block(job: *const Job, scratch: []u32, batch: usize, row0: usize, row_end: us
     const slice_words = chunk_rows * (block_depth / 2);
     // With more than one block of columns each packed slice of A is used again.
     const a_reused = column_end - column0 > block_columns;
+    // Against one register block of columns (the weights of a few rows' product, computed
+    // transposed) each A tile is read once: straight from A's rows, which must then hold
+    // whole tiles (no padding to supply).
+    const a_direct = job.a.column_stride == 1 and job.a.row_stride > 0 and column_end - column0 <= block_width and
+        job.k % (2 * tile_steps) == 0 and job.m % block_rows == 0;
     const out = job.out + batch * job.out_batch_stride;
     var chunk0 = row0;
     while (chunk0 < row_end) : (chunk0 += chunk_rows) {
         const rows = @min(chunk_rows, row_end - chunk0);
         const rows_padded = std.mem.alignForward(usize, rows, block_rows);
         var depth0: usize = 0;
-        while (a_reused and depth0 < job.k) : (depth0 += block_depth) {
+        while (a_reused and !a_direct and depth0 < job.k) : (depth0 += block_depth) {
             const depth = @min(block_depth, job.k - depth0);
             const steps = std.mem.alignForward(usize, pairs.steps(depth), tile_steps);
             const slice = pack_a[(depth0 / block_depth) * slice_words ..][0..slice_words];
@@ -248,18 +253,23 @@ fn block(job: *const Job, scratch: []u32, batch: usize, row0: usize, row_end: us
                 const depth = @min(block_depth, job.k - depth0);
                 const steps = std.mem.alignForward(usize, pairs.steps(depth), tile_steps);
                 const slice_index = if (a_reused) depth0 / block_depth else 0;
-                if (!a_reused) {
+                if (!a_reused and !a_direct) {
                     packA(&job.a, batch, chunk0, rows, rows_padded, depth0, depth, steps,
                         pack_a[0..slice_words]);
                 }
                 packB(&job.b, batch, depth0, depth, steps, jc, columns, columns_padded, pack_b);
-                const a_slice = @intFromPtr(pack_a.ptr) + slice_index * slice_words * 4;
+                const a_row_bytes: usize = if (a_direct) @intCast(job.a.row_stride * 2) else steps * 4;
+                const a_slice = if (a_direct)
+                    @intFromPtr(job.a.base + @as(usize, @intCast(job.a.offsets[batch] +
+                        @as(i64, @intCast(chunk0)) * job.a.row_stride + @as(i64, @intCast(depth0)))))
+                else
+                    @intFromPtr(pack_a.ptr) + slice_index * slice_words * 4;
                 const b_block = @intFromPtr(pack_b.ptr);
                 var ir: usize = 0;
                 while (ir < rows_padded) : (ir += block_rows) {
                     var jr: usize = 0;
                     while (jr < columns_padded) : (jr += block_width) {
-                        registerBlock(a_slice + ir * steps * 4, steps * 4, b_block + jr * steps * 4,
+                        registerBlock(a_slice + ir * a_row_bytes, a_row_bytes, b_block + jr * steps * 4,
                             steps / tile_steps, sums + ir * block_columns + jr, depth0 > 0);
                     }
                 }
