@@ -427,6 +427,13 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
+/** @internal Throws unless `value` is an MxArray: `[op] what must be an MxArray; got ...`. */
+export function checkArray(op: string, value: unknown, what: string): asserts value is MxArray {
+  if (!(value instanceof MxArray)) {
+    throw new MxError("invalid_argument", `[${op}] ${what} must be an MxArray; got ${typeof value}`);
+  }
+}
+
 /** @internal An evaluated array with a copy of a typed array's bytes. */
 export function fromBytes(data: ArrayBufferView, dtype: Dtype, shape: readonly number[]): MxArray {
   for (const dim of shape) {

@@ -8,7 +8,7 @@
  */
 
 import { native } from "../ffi/loader.ts";
-import { MxArray } from "./array.ts";
+import { checkArray, MxArray } from "./array.ts";
 import { checkStream, type OpOptions } from "./device.ts";
 import { checkHandle, MxError } from "./errors.ts";
 
@@ -50,12 +50,6 @@ export interface ConvGeneralOptions extends OpOptions {
 }
 
 const paramBuffer = new Int32Array(5 * 3);
-
-function checkArray(op: string, value: unknown, what: string): asserts value is MxArray {
-  if (!(value instanceof MxArray)) {
-    throw new MxError("invalid_argument", `[${op}] ${what} must be an MxArray; got ${typeof value}`);
-  }
-}
 
 function checkInt(op: string, what: string, value: number): number {
   if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {

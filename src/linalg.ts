@@ -9,7 +9,7 @@
  */
 
 import { native } from "../ffi/loader.ts";
-import { array, MxArray } from "./array.ts";
+import { array, checkArray, MxArray } from "./array.ts";
 import { checkStream, type OpOptions } from "./device.ts";
 import { type Dtype, float32, uint32 } from "./dtype.ts";
 import { checkHandle, MxError } from "./errors.ts";
@@ -49,10 +49,9 @@ import { diagonal, takeAlongAxis } from "./indexing.ts";
 import { matmul } from "./linalg_basic.ts";
 import { svd } from "./linalg_spectral.ts";
 
-function checkArray(op: string, value: unknown, what: string): asserts value is MxArray {
-  if (!(value instanceof MxArray)) {
-    throw new MxError("invalid_argument", `[linalg::${op}] ${what} must be an MxArray; got ${typeof value}`);
-  }
+/** MLX names the linalg ops `linalg::op` in its messages. */
+function checkLinalgArray(op: string, value: unknown, what: string): asserts value is MxArray {
+  checkArray(`linalg::${op}`, value, what);
 }
 
 const shapeText = (shape: readonly number[]) => `(${shape.join(",")})`;
@@ -223,7 +222,7 @@ function matrixNorm(a: MxArray, ord: NormOrder, axes: number[], keepdims: boolea
  */
 export function norm(a: MxArray, ord?: NormOrder | null, options: NormOptions = {}): MxArray {
   checkStream("linalg::norm", options.stream);
-  checkArray("norm", a, "a");
+  checkLinalgArray("norm", a, "a");
   const keepdims = options.keepdims ?? false;
   const given = options.axis === undefined
     ? undefined
@@ -286,8 +285,8 @@ export function norm(a: MxArray, ord?: NormOrder | null, options: NormOptions = 
  */
 export function cross(a: MxArray, b: MxArray, options: { axis?: number } & OpOptions = {}): MxArray {
   checkStream("linalg::cross", options.stream);
-  checkArray("cross", a, "a");
-  checkArray("cross", b, "b");
+  checkLinalgArray("cross", a, "a");
+  checkLinalgArray("cross", b, "b");
   const axis = options.axis ?? -1;
   for (const x of [a, b]) {
     if (!Number.isInteger(axis) || axis < -x.ndim || axis >= x.ndim) {
@@ -379,7 +378,7 @@ export interface TriangleOptions extends OpOptions {
  */
 export function inv(a: MxArray, options: OpOptions = {}): MxArray {
   checkStream("linalg::inv", options.stream);
-  checkArray("inv", a, "a");
+  checkLinalgArray("inv", a, "a");
   return new MxArray(checkHandle(native.linalg_inverse(a.handle("linalg::inv"), 0, 0)));
 }
 
@@ -401,7 +400,7 @@ export function inv(a: MxArray, options: OpOptions = {}): MxArray {
  */
 export function triInv(a: MxArray, options: TriangleOptions = {}): MxArray {
   checkStream("linalg::tri_inv", options.stream);
-  checkArray("tri_inv", a, "a");
+  checkLinalgArray("tri_inv", a, "a");
   return new MxArray(
     checkHandle(native.linalg_inverse(a.handle("linalg::tri_inv"), 1, options.upper ? 1 : 0)),
   );
@@ -426,7 +425,7 @@ export function triInv(a: MxArray, options: TriangleOptions = {}): MxArray {
  */
 export function cholesky(a: MxArray, options: TriangleOptions = {}): MxArray {
   checkStream("linalg::cholesky", options.stream);
-  checkArray("cholesky", a, "a");
+  checkLinalgArray("cholesky", a, "a");
   return new MxArray(
     checkHandle(native.linalg_cholesky(a.handle("linalg::cholesky"), options.upper ? 1 : 0)),
   );
@@ -450,7 +449,7 @@ export function cholesky(a: MxArray, options: TriangleOptions = {}): MxArray {
  */
 export function choleskyInv(l: MxArray, options: TriangleOptions = {}): MxArray {
   checkStream("linalg::cholesky_inv", options.stream);
-  checkArray("cholesky_inv", l, "a");
+  checkLinalgArray("cholesky_inv", l, "a");
   checkFloatMatrices("cholesky_inv", l);
   if (l.shape[l.ndim - 1] !== l.shape[l.ndim - 2]) {
     throw new MxError(
@@ -500,7 +499,7 @@ function luParts(a: MxArray): [MxArray, MxArray, MxArray] {
  */
 export function luFactor(a: MxArray, options: OpOptions = {}): [MxArray, MxArray] {
   checkStream("linalg::lu_factor", options.stream);
-  checkArray("lu_factor", a, "a");
+  checkLinalgArray("lu_factor", a, "a");
   const [factors, pivots, rows] = luParts(a);
   rows.dispose();
   return [factors, pivots];
@@ -524,7 +523,7 @@ export function luFactor(a: MxArray, options: OpOptions = {}): [MxArray, MxArray
  */
 export function lu(a: MxArray, options: OpOptions = {}): [MxArray, MxArray, MxArray] {
   checkStream("linalg::lu", options.stream);
-  checkArray("lu", a, "a");
+  checkLinalgArray("lu", a, "a");
   checkFloatMatrices("lu", a);
   const [factors, pivots, rows] = luParts(a);
   pivots.dispose();
@@ -543,8 +542,8 @@ export function lu(a: MxArray, options: OpOptions = {}): [MxArray, MxArray, MxAr
 
 /** MLX's validate_solve. */
 function checkSolve(op: string, a: MxArray, b: MxArray): void {
-  checkArray(op, a, "a");
-  checkArray(op, b, "b");
+  checkLinalgArray(op, a, "a");
+  checkLinalgArray(op, b, "b");
   if (a.ndim < 2) {
     throw new MxError(
       "invalid_argument",
@@ -663,7 +662,7 @@ export function solve(a: MxArray, b: MxArray, options: OpOptions = {}): MxArray 
 
 /** MLX's validate_det. */
 function checkDet(op: string, a: MxArray): void {
-  checkArray(op, a, "a");
+  checkLinalgArray(op, a, "a");
   if (a.dtype.category === "complexfloating") {
     throw new MxError("dtype_mismatch", `[linalg::${op}] Complex inputs are not supported.`);
   }

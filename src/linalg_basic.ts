@@ -6,19 +6,13 @@
  */
 
 import { native } from "../ffi/loader.ts";
-import { fromBytes, MxArray } from "./array.ts";
+import { checkArray, fromBytes, MxArray } from "./array.ts";
 import { checkStream, type OpOptions } from "./device.ts";
 import { complex64 } from "./dtype.ts";
 import { add, imag, multiply, real, subtract } from "./elementwise.ts";
 import { astype } from "./ops.ts";
 import { checkHandle, MxError } from "./errors.ts";
 import { normalizeAxis, reshape, transpose } from "./shapes.ts";
-
-function checkArray(op: string, value: unknown, what: string): asserts value is MxArray {
-  if (!(value instanceof MxArray)) {
-    throw new MxError("invalid_argument", `[${op}] ${what} must be an MxArray; got ${typeof value}`);
-  }
-}
 
 /** The native matmul; `op` names the caller in errors about disposed arrays. A complex64
  * product is four float32 products of the real and imaginary parts. */

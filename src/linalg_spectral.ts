@@ -12,7 +12,7 @@
  */
 
 import { native } from "../ffi/loader.ts";
-import { MxArray } from "./array.ts";
+import { checkArray, MxArray } from "./array.ts";
 import { checkStream, type OpOptions } from "./device.ts";
 import { float32, float64 } from "./dtype.ts";
 import { greater, multiply, reciprocal } from "./elementwise.ts";
@@ -28,15 +28,9 @@ const kinds = { qr: 0, svd: 1, svdValues: 2, eigh: 3, eigvalsh: 4, eig: 5, eigva
 
 const outputHandles = new Uint32Array(3);
 
-function checkArray(op: string, value: unknown): asserts value is MxArray {
-  if (!(value instanceof MxArray)) {
-    throw new MxError("invalid_argument", `[${op}] a must be an MxArray; got ${typeof value}`);
-  }
-}
-
 /** Runs decomposition `kind` of `a` natively; returns its outputs (new arrays). */
 function decompose(op: string, kind: number, a: MxArray, upper = false): MxArray[] {
-  checkArray(op, a);
+  checkArray(op, a, "a");
   checkStatus(native.linalg_decompose(kind, a.handle(op), upper ? 1 : 0, outputHandles, 3));
   const outputs: MxArray[] = [];
   for (const handle of outputHandles) {
@@ -249,7 +243,7 @@ export function eigvals(a: MxArray, options: OpOptions = {}): MxArray {
 export function pinv(a: MxArray, options: OpOptions = {}): MxArray {
   const op = "linalg.pinv";
   checkStream(op, options.stream);
-  checkArray(op, a);
+  checkArray(op, a, "a");
   if (a.dtype !== float32 && a.dtype !== float64) {
     throw new MxError(
       "dtype_mismatch",

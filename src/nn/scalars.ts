@@ -4,9 +4,8 @@
  * @module
  */
 
-import { array, MxArray } from "../array.ts";
+import { array, checkArray as checkMxArray, type MxArray } from "../array.ts";
 import { float32 } from "../dtype.ts";
-import { MxError } from "../errors.ts";
 
 /**
  * A Python float literal next to `like`, as MLX types it: `like`'s dtype when that is
@@ -22,9 +21,7 @@ export function pyFloat(value: number, like: MxArray): MxArray {
 
 /** Throws unless `value` is an MxArray, naming the op and the argument. @internal */
 export function checkArray(op: string, value: unknown, name: string): asserts value is MxArray {
-  if (!(value instanceof MxArray)) {
-    throw new MxError("invalid_argument", `[${op}] ${name} must be an MxArray; got ${typeof value}`);
-  }
+  checkMxArray(op, value, name);
   value.handle(op);
 }
 
