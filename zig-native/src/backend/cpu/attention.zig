@@ -76,7 +76,7 @@ pub fn Problem(comptime T: type) type {
         dim: usize,
         scale: f32,
 
-        fn check(self: *const @This()) void {
+        pub fn check(self: *const @This()) void {
             assert(self.dim > 0 and self.dim <= head_dim_max);
             assert(self.kv_heads > 0 and self.heads % self.kv_heads == 0);
         }

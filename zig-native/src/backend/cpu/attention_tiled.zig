@@ -35,8 +35,7 @@ pub fn Forward(comptime T: type) type {
         /// OutOfMemory if a thread's scratch cannot be allocated.
         pub fn run(self: *Self) errors.Error!void {
             const p = self.problem;
-            assert(p.dim > 0 and p.dim <= attention.head_dim_max);
-            assert(p.kv_heads > 0 and p.heads % p.kv_heads == 0);
+            p.check();
             const blocks = std.math.divCeil(usize, p.length, query_block) catch unreachable;
             pool.parallelFor(p.batch * p.heads * blocks, 1, self, range);
             if (self.failed.load(.acquire)) return memory.outOfMemory(Scratch.words(p.dim) * 4);
@@ -87,14 +86,7 @@ pub fn Forward(comptime T: type) type {
                 const key_panels = std.math.divCeil(usize, count, gemm.nr) catch unreachable;
                 packKeys(p, s.keys, b, kvh, j0, count, key_panels);
                 // scores[r][c] = q_r . k_c
-                for (0..row_panels) |ip| {
-                    const tile_rows = @min(gemm.mr, rows - ip * gemm.mr);
-                    for (0..key_panels) |jp| {
-                        gemm.microKernel(f32, dim, s.queries[ip * gemm.mr * dim ..].ptr,
-                            s.keys[jp * gemm.nr * dim ..].ptr, s.scores[ip * gemm.mr * key_block + jp * gemm.nr ..].ptr,
-                            key_block, tile_rows, @min(gemm.nr, count - jp * gemm.nr), false);
-                    }
-                }
+                gemm.sweep(f32, f32, dim, s.queries, s.keys, s.scores.ptr, key_block, rows, count, false);
                 // The online softmax: weights e^(score - running max) into the P panels.
                 @memset(s.weights[0 .. row_panels * gemm.mr * count], 0);
                 for (0..rows) |r| {
@@ -119,14 +111,7 @@ pub fn Forward(comptime T: type) type {
                 }
                 packValues(p, s.values, b, kvh, j0, count, dim_panels);
                 // acc[r] += sum over c of weight[r][c] v_c
-                for (0..row_panels) |ip| {
-                    const tile_rows = @min(gemm.mr, rows - ip * gemm.mr);
-                    for (0..dim_panels) |dp| {
-                        gemm.microKernel(f32, count, s.weights[ip * gemm.mr * count ..].ptr,
-                            s.values[dp * gemm.nr * count ..].ptr, s.acc[ip * gemm.mr * dim + dp * gemm.nr ..].ptr,
-                            dim, tile_rows, @min(gemm.nr, dim - dp * gemm.nr), true);
-                    }
-                }
+                gemm.sweep(f32, f32, count, s.weights, s.values, s.acc.ptr, dim, rows, dim, true);
             }
             for (0..rows) |r| {
                 const out = self.out + ((b * p.heads + h) * p.length + l0 + r) * dim;

@@ -609,7 +609,7 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
                         while (ic < chunk_rows) : (ic += mc) {
                             const rows = @min(mc, chunk_rows - ic);
                             p.packA(batch, chunk0 + ic, depth0, rows, depth, pack_a);
-                            sweep(depth, pack_a, pack_b, c + ic * ldc, ldc, rows, columns, depth0 > 0);
+                            sweep(A, P, depth, pack_a, pack_b, c + ic * ldc, ldc, rows, columns, depth0 > 0);
                         }
                     }
                     if (!direct) {
@@ -621,30 +621,33 @@ pub fn Blocked(comptime T: type, comptime Source: type) type {
                 }
             }
         }
+    };
+}
 
-        /// The micro-kernel over every mr x nr block of a packed A block and B block.
-        fn sweep(depth: usize, pack_a: []const P, pack_b: []const P, c: [*]A, ldc: usize,
-            rows: usize, columns: usize, accumulate: bool) void {
-            const panel_steps = packedSteps(P, depth);
-            var jr: usize = 0;
-            while (jr < columns) : (jr += nr_t) {
-                var ir: usize = 0;
-                while (ir < rows) : (ir += mr) {
-                    const a = pack_a[ir * panel_steps ..].ptr;
-                    const b = pack_b[jr * panel_steps ..].ptr;
-                    const tile_rows = @min(mr, rows - ir);
-                    const tile_columns = @min(nr_t, columns - jr);
-                    if (P == pairs.Pair) {
-                        pairs.microKernel(panel_steps, a, b, c + ir * ldc + jr, ldc, tile_rows,
-                            tile_columns, accumulate);
-                    } else {
-                        microKernel(A, depth, a, b, c + ir * ldc + jr, ldc, tile_rows,
-                            tile_columns, accumulate);
-                    }
-                }
+/// c[0..rows, 0..columns] (+)= the packed A block @ the packed B block over `depth`: the
+/// micro-kernel over every mr x nr tile. A's panel of rows ir.. starts at ir * steps, B's
+/// panel of columns jr.. at jr * steps (steps: `depth`, or its pairs for bfloat16 pairs).
+pub fn sweep(comptime A: type, comptime P: type, depth: usize, pack_a: []const P, pack_b: []const P,
+    c: [*]A, ldc: usize, rows: usize, columns: usize, accumulate: bool) void {
+    const nr_t = nrOf(A);
+    const panel_steps = packedSteps(P, depth);
+    var jr: usize = 0;
+    while (jr < columns) : (jr += nr_t) {
+        var ir: usize = 0;
+        while (ir < rows) : (ir += mr) {
+            const a = pack_a[ir * panel_steps ..].ptr;
+            const b = pack_b[jr * panel_steps ..].ptr;
+            const tile_rows = @min(mr, rows - ir);
+            const tile_columns = @min(nr_t, columns - jr);
+            if (P == pairs.Pair) {
+                pairs.microKernel(panel_steps, a, b, c + ir * ldc + jr, ldc, tile_rows,
+                    tile_columns, accumulate);
+            } else {
+                microKernel(A, depth, a, b, c + ir * ldc + jr, ldc, tile_rows,
+                    tile_columns, accumulate);
             }
         }
-    };
+    }
 }
 
 /// Rounds a row of f32 accumulators into `T`.
@@ -659,7 +662,7 @@ pub fn storeRow(comptime T: type, out: [*]T, values: []const f32) void {
 
 /// c[0..rows, 0..columns] (+)= a_panel @ b_panel over `depth`; a full mr x nr block in
 /// registers.
-pub fn microKernel(comptime A: type, depth: usize, a: [*]const A, b: [*]const A, c: [*]A, ldc: usize,
+fn microKernel(comptime A: type, depth: usize, a: [*]const A, b: [*]const A, c: [*]A, ldc: usize,
     rows: usize, columns: usize, accumulate: bool) void {
     const lanes = lanesOf(A);
     const nr_t = nrOf(A);
