@@ -394,8 +394,8 @@ function parameterArray(value: ArrayLike, dtype: Dtype): MxArray {
  * Normal samples: `loc + scale * sqrt(2) * erfinv(u)` with u uniform in (-1, 1) (MLX's
  * recipe). complex64 gives independent real and imaginary parts of variance 1/2 each.
  *
- * Our float32 `erfinv` is accurate to float64 rounding where MLX's is a float32 polynomial, so
- * values may differ from MLX's in the last one or two ulp.
+ * Our float32 `erfinv` is within 1 ulp of the correctly rounded value where MLX's is a float32
+ * polynomial, so values may differ from MLX's in the last one or two ulp.
  *
  * @param options `shape`, `dtype`, `loc`, `scale`, `key`, `stream`.
  * @returns The samples (lazy).

@@ -186,7 +186,7 @@ test("nn layers draw MLX's initial parameters for the same seed", () => {
     for (const [key, expected] of Object.entries(c.params)) {
       // The fixture stores the shortest decimal of each float32: round it back exactly.
       // knownDifference: normal draws (Embedding) may differ from MLX's in the last 2 ulp
-      // (our erfinv is float64-accurate); uniform draws are bit-equal.
+      // (our erfinv is within 1 ulp of correctly rounded); uniform draws are bit-equal.
       const tol = c.id === "Embedding" ? { rtol: 3e-7, atol: 0 } : { rtol: 0, atol: 0 };
       assertArray(ours[key]!, { ...expected, data: expected.data.map(Math.fround) }, `${c.id}.${key}`, tol);
     }

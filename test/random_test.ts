@@ -4,9 +4,9 @@
  * and memory returning to its baseline.
  *
  * Integer, bool and uniform results must equal MLX's exactly. Results that go through erfinv,
- * log or log1p may differ in the last bits: our float32 erfinv is accurate to float64 rounding
- * where MLX's is a float32 polynomial (about 2 ulp), and our log/log1p differ from MLX's by up
- * to an ulp; those compare within a few ulp of the result dtype.
+ * log or log1p may differ in the last bits: our float32 erfinv is within 1 ulp of the
+ * correctly rounded value where MLX's is a float32 polynomial (about 2 ulp), and our log/log1p
+ * differ from MLX's by up to an ulp; those compare within a few ulp of the result dtype.
  */
 
 import * as mx from "mlx-ts";

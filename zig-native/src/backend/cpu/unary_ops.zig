@@ -127,7 +127,8 @@ fn plainVector(op: UnaryOp) bool {
 /// Ops whose float32 math is `vmath.zig`'s.
 fn simdMath(op: UnaryOp) bool {
     return switch (op) {
-        .exp, .expm1, .log, .log2, .log10, .log1p, .sin, .cos, .tanh, .sigmoid, .erf => true,
+        .exp, .expm1, .log, .log2, .log10, .log1p, .sin, .cos, .tanh, .sigmoid, .erf, .erfinv,
+        => true,
         else => false,
     };
 }
@@ -188,6 +189,7 @@ fn floating(comptime op: UnaryOp, comptime out: DType, x: anytype) Out(out, @Typ
         .cos => vmath.cos(x),
         .sigmoid => vmath.sigmoid(x),
         .erf => vmath.erf(x),
+        .erfinv => vmath.erfinv(x),
         else => comptime unreachable,
     };
     return reference(op, out, x);

@@ -77,6 +77,11 @@ pub fn erf(x: anytype) @TypeOf(x) {
     return lift(erfVector, x);
 }
 
+/// The inverse error function: +-inf at +-1, NaN beyond.
+pub fn erfinv(x: anytype) @TypeOf(x) {
+    return lift(erfinvVector, x);
+}
+
 /// log(e^a + e^b), without overflow.
 pub fn logAddExp(a: anytype, b: @TypeOf(a)) @TypeOf(a) {
     const X = @TypeOf(a);
@@ -116,7 +121,7 @@ inline fn splat(comptime V: type, value: f32) V {
 const mulAdd = simd.mulAdd;
 
 /// c[0] + c[1] x + c[2] x^2 + ... by Horner's rule.
-inline fn polynomial(comptime V: type, x: V, comptime c: []const f32) V {
+inline fn polynomial(comptime V: type, x: V, comptime c: []const @typeInfo(V).vector.child) V {
     var result: V = @splat(c[c.len - 1]);
     comptime var i = c.len - 1;
     inline while (i > 0) {
@@ -485,6 +490,81 @@ fn erfVector(comptime V: type, x: V) V {
     return @select(f32, x != x, x, result);
 }
 
+/// erfinv(y) = y P(w) with w = -log(1 - y^2), computed in float64: P is a polynomial in w
+/// below w = 5 (|y| < 0.9966), and in sqrt(w) from there to 16 (float32's largest w below
+/// |y| = 1 is 15.9). scripts/fit_erfinv.py fits both (Chebyshev interpolation, degree 14);
+/// their relative error is 1.5e-12 and 5.5e-12, so float32 results are the correctly rounded
+/// ones except where erfinv falls within that of a rounding boundary.
+const erfinv_w_split = 5.0;
+const erfinv_s_low = 2.23606797749978969641; // sqrt(5)
+const erfinv_s_high = 4.0;
+const erfinv_central_coefficients = [_]f64{
+    0x1.805c5cfcedef5p+0,  0x1.3bb315fc2bb3bp-1,  -0x1.abc1e0b7410aep-6,
+    -0x1.40b175c870d75p-6, 0x1.175c3ff073a6ep-7,  -0x1.ff9cfb6170b9dp-12,
+    -0x1.b55454f286b48p-11, 0x1.3274a4fb19af8p-12, 0x1.57ca2d1c70f62p-16,
+    -0x1.5d0352e7ac81bp-15, 0x1.20cbd42da1955p-17, 0x1.9f7032af4baddp-19,
+    -0x1.e1f5211a1b1dap-20, -0x1.b1c4c5c0405bep-25, 0x1.5eccb43892d93p-23,
+};
+const erfinv_tail_coefficients = [_]f64{
+    0x1.79c52285ddef5p+1,  0x1.c5337e2e6d068p-1,  0x1.6cfdec18df086p-8,
+    -0x1.e64bab566e1a0p-9, 0x1.33f64b22ec77dp-9,  -0x1.67eb848f2c98fp-10,
+    0x1.3b003cb329e49p-11, -0x1.1a1b69ecd7832p-13, -0x1.2cd96f4ad651cp-15,
+    0x1.81165919dd599p-15, -0x1.1dc0f109a8c28p-16, -0x1.15e7ccc7f219ap-21,
+    0x1.8f08a0d267976p-19, -0x1.7c94eab92eea6p-21, -0x1.86949716df4e7p-24,
+};
+
+fn erfinvVector(comptime V: type, y: V) V {
+    const W = @Vector(@typeInfo(V).vector.len, f64);
+    const one: W = @splat(1.0);
+    // NaN fails the comparison too; those lanes compute on 0 and are replaced at the end.
+    const inside = @abs(y) < splat(V, 1.0);
+    const wide: W = @select(f32, inside, y, splat(V, 0.0));
+    // 1 - y and 1 + y are exact in float64, and so is their product.
+    const w = -logWide(W, (one - wide) * (one + wide));
+    const central_t = mulAdd(W, w, @splat(2.0 / erfinv_w_split), -one);
+    var ratio = polynomial(W, central_t, &erfinv_central_coefficients);
+    const is_tail = w >= @as(W, @splat(erfinv_w_split));
+    if (@reduce(.Or, is_tail)) {
+        const s = @sqrt(@min(w, @as(W, @splat(erfinv_s_high * erfinv_s_high))));
+        const half_width = (erfinv_s_high - erfinv_s_low) / 2.0;
+        const middle = (erfinv_s_high + erfinv_s_low) / 2.0;
+        const tail_t = (s - @as(W, @splat(middle))) * @as(W, @splat(1.0 / half_width));
+        ratio = @select(f64, is_tail, polynomial(W, tail_t, &erfinv_tail_coefficients), ratio);
+    }
+    const result: V = @floatCast(wide * ratio);
+    const sign = @as(Bits(V), @bitCast(y)) & @as(Bits(V), @splat(0x80000000));
+    const signed_inf: V = @bitCast(@as(Bits(V), @bitCast(splat(V, std.math.inf(f32)))) | sign);
+    const edge = @select(f32, @abs(y) == splat(V, 1.0), signed_inf, splat(V, std.math.nan(f32)));
+    return @select(f32, inside, result, edge);
+}
+
+/// Natural logarithm of float64 lanes that are normal and positive: t = 2^e m with m in
+/// [sqrt(1/2), sqrt(2)), and log(m) = 2 atanh(s) with s = (m - 1) / (m + 1), |s| < 0.1716, by
+/// its series to s^17 (the first term left out is below 3e-16).
+inline fn logWide(comptime W: type, t: W) W {
+    const U = @Vector(@typeInfo(W).vector.len, u64);
+    const I = @Vector(@typeInfo(W).vector.len, i64);
+    const bits: U = @bitCast(t);
+    const mantissa_bits: U = (bits & @as(U, @splat(0x000f_ffff_ffff_ffff))) |
+        @as(U, @splat(0x3ff0_0000_0000_0000));
+    const in_one_two: W = @bitCast(mantissa_bits);
+    const high = in_one_two > @as(W, @splat(std.math.sqrt2));
+    const m = @select(f64, high, in_one_two * @as(W, @splat(0.5)), in_one_two);
+    const biased: I = @intCast(bits >> @splat(52));
+    const exponent: W = @floatFromInt(biased - @as(I, @splat(1023)) +
+        @select(i64, high, @as(I, @splat(1)), @as(I, @splat(0))));
+    const f = m - @as(W, @splat(1.0));
+    const s = f / (f + @as(W, @splat(2.0)));
+    const z = s * s;
+    const series = comptime blk: {
+        var c: [8]f64 = undefined;
+        for (&c, 0..) |*term, k| term.* = 2.0 / @as(f64, @floatFromInt(2 * k + 3));
+        break :blk c;
+    };
+    const log_m = mulAdd(W, s * z, polynomial(W, z, &series), s + s);
+    return mulAdd(W, exponent, @splat(std.math.ln2), log_m);
+}
+
 fn logAddExpVector(comptime V: type, a: V, b: V) V {
     comptime assert(@typeInfo(V).vector.child == f32);
     const high = @max(a, b);
@@ -648,6 +728,9 @@ fn referenceCos(x: f64) f64 {
 fn referenceErf(x: f64) f64 {
     return @import("special.zig").erf(x);
 }
+fn referenceErfinv(x: f64) f64 {
+    return @import("special.zig").erfinv(x);
+}
 fn referenceSigmoid(x: f64) f64 {
     return 1.0 / (1.0 + @exp(-x));
 }
@@ -688,6 +771,12 @@ test "sin and cos are within 2 ulp" {
 test "erf is within 2 ulp" {
     try sweep(case("erf", erf, referenceErf, -5, 5));
     try sweep(case("erf near 0", erf, referenceErf, -1, 1));
+}
+
+test "erfinv is within 2 ulp" {
+    try sweep(case("erfinv", erfinv, referenceErfinv, -1, 1));
+    try sweep(case("erfinv near 1", erfinv, referenceErfinv, 0.99, 1));
+    try sweep(case("erfinv near 0", erfinv, referenceErfinv, -0x1p-10, 0x1p-10));
 }
 
 test "logAddExp is within 2 ulp of its larger input's scale" {
@@ -736,7 +825,7 @@ test "edge cases are exact" {
     const inf = std.math.inf(f32);
     const nan = std.math.nan(f32);
     const max = std.math.floatMax(f32);
-    inline for (.{ exp, expm1, log, log2, log10, log1p, tanh, sigmoid, sin, cos, erf }) |f| {
+    inline for (.{ exp, expm1, log, log2, log10, log1p, tanh, sigmoid, sin, cos, erf, erfinv }) |f| {
         try testing.expect(std.math.isNan(at(f, nan)));
         try testing.expect(std.math.isNan(at(f, -nan)));
     }
@@ -782,6 +871,11 @@ test "edge cases are exact" {
     try expectSame(1, at(erf, inf));
     try expectSame(-1, at(erf, -inf));
     try expectSame(-1, at(erf, -4.5));
+    try expectSame(inf, at(erfinv, 1));
+    try expectSame(-inf, at(erfinv, -1));
+    try expectSame(-0.0, at(erfinv, -0.0));
+    try testing.expect(std.math.isNan(at(erfinv, 1.0000001)));
+    try testing.expect(std.math.isNan(at(erfinv, -inf)));
 }
 
 test "every power of 2 has an exact log2" {
