@@ -22,6 +22,8 @@ export type Spec =
   /** `a + b`, or the chain `a * b + a`, on `n` float32 values. */
   | { kind: "binary"; op: "add" | "multiplyAdd"; n: number }
   | { kind: "astype"; n: number; dtype: BenchDtype }
+  /** `n` float32 samples of the standard normal or of uniform [0, 1), from a fixed key or seed. */
+  | { kind: "random"; dist: "normal" | "uniform"; n: number }
   /** A contiguous copy of the transpose of a float32 `[n, n]` matrix. */
   | { kind: "transpose"; n: number }
   /** `sum`/`max` of a float32 array over `axis` (null: all), or `cumsum` of a vector. */
@@ -121,6 +123,8 @@ function elementwise(): BenchCase[] {
     unary("log", 2),
     unary("sin"),
     unary("erf"),
+    { group, name: "random normal f32 16M", kind: "random", dist: "normal", n: n16, bytes: 4 * n16 },
+    { group, name: "random uniform f32 16M", kind: "random", dist: "uniform", n: n16, bytes: 4 * n16 },
     { group, name: "astype f32->f16 16M", kind: "astype", n: n16, dtype: "float16", bytes: 6 * n16 },
     { group, name: "astype f32->bf16 16M", kind: "astype", n: n16, dtype: "bfloat16", bytes: 6 * n16 },
     { group, name: "transpose copy f32 4096x4096", kind: "transpose", n: 4096, bytes: 8 * n16 },

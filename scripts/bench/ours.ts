@@ -106,6 +106,11 @@ function kernel(c: BenchCase): Bench {
       const x = wave([c.n], 1);
       return evaluated([x], () => mx.astype(x, dtypes[c.dtype]));
     }
+    case "random": {
+      const key = mx.random.key(7);
+      const sample = c.dist === "normal" ? mx.random.normal : mx.random.uniform;
+      return evaluated([key], () => sample({ shape: [c.n], key }));
+    }
     case "transpose": {
       const x = wave([c.n, c.n], 1);
       return evaluated([x], () => mx.copy(mx.transpose(x)));

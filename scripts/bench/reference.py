@@ -102,6 +102,11 @@ def numpy_bench(c):
     if kind == "astype":
         x = wave([c["n"]], 1)
         return lambda: x.astype(np.float16)
+    if kind == "random":
+        rng = np.random.default_rng(7)
+        if c["dist"] == "normal":
+            return lambda: rng.standard_normal(c["n"], dtype=np.float32)
+        return lambda: rng.random(c["n"], dtype=np.float32)
     if kind == "transpose":
         x = wave([c["n"], c["n"]], 1)
         return lambda: np.ascontiguousarray(x.T)
@@ -170,6 +175,10 @@ def mlx_bench(c):
     if kind == "astype":
         x = array([c["n"]], 1)
         return evaluated(lambda: x.astype(dtype))
+    if kind == "random":
+        key = mx.random.key(7)
+        sample = mx.random.normal if c["dist"] == "normal" else mx.random.uniform
+        return evaluated(lambda: sample(shape=[c["n"]], key=key))
     if kind == "transpose":
         x = array([c["n"], c["n"]], 1)
         return evaluated(lambda: mx.contiguous(x.T))
@@ -346,6 +355,10 @@ def torch_bench(c):
     if kind == "astype":
         x = tensor([c["n"]], 1)
         return lambda: x.to(dtype)
+    if kind == "random":
+        generator = torch.Generator().manual_seed(7)
+        sample = torch.randn if c["dist"] == "normal" else torch.rand
+        return lambda: sample(c["n"], generator=generator)
     if kind == "transpose":
         x = tensor([c["n"], c["n"]], 1)
         return lambda: x.T.contiguous()
