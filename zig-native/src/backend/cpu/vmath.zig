@@ -4,8 +4,9 @@
 //! so a kernel's scalar tail computes exactly what its vector body does.
 //!
 //! The schemes are Cephes' (S. L. Moshier): reduce the argument (by multiples of ln 2 with a
-//! two-constant split, into mantissa and exponent, or by multiples of pi/4 in float64), then
-//! a short polynomial; erf's polynomials are fitted for this file. Over every float32 input
+//! two-constant split, into mantissa and exponent, or by multiples of pi/2 in float32 with
+//! FMA, in float64 past |x| = 65536), then a short polynomial; erf's and erfinv's polynomials
+//! are fitted for this file. Over every float32 input
 //! the results are within 1 ulp of the correctly rounded ones (2 is the tests' bound), with
 //! NaN, infinities, zeros and subnormals handled exactly.
 
@@ -383,6 +384,31 @@ const cos_coefficients = [_]f32{
 
 const Trig = enum { sin, cos };
 
+/// Below this |x| (and with FMA) the reduction is float32's (`reduceHalfPi`); the tests check
+/// every float32 up to it.
+const trig_fast_max = 65536.0;
+/// pi/2 in three float32 parts (from comptime's 113-bit pi).
+const pio2_1: f32 = std.math.pi / 2.0;
+const pio2_2: f32 = std.math.pi / 2.0 - @as(comptime_float, pio2_1);
+const pio2_3: f32 = std.math.pi / 2.0 - @as(comptime_float, pio2_1) - @as(comptime_float, pio2_2);
+
+/// a = q pi/2 + (r + r_lo) for 0 <= a <= trig_fast_max, in float32 with FMA: a - q pio2_1 is
+/// exact (a multiple of 2^-23 below 1, or a - pio2_1 by Sterbenz), q pio2_2 is split exactly,
+/// and the difference takes a Fast2Sum (the first term is 0 or larger, as a multiple of
+/// ulp(a) > q |pio2_2|).
+inline fn reduceHalfPi(comptime V: type, a: V) struct { q: Ints(V), r: V, r_lo: V } {
+    comptime assert(simd.has_fma);
+    const q = roundNearest(V, a * splat(V, 2.0 / std.math.pi));
+    const r1 = @mulAdd(V, -q, splat(V, pio2_1), a);
+    const p = q * splat(V, pio2_2);
+    const p_err = @mulAdd(V, q, splat(V, pio2_2), -p);
+    const s = r1 - p;
+    const e = (r1 - s) - p;
+    const lo = @mulAdd(V, -q, splat(V, pio2_3), e - p_err);
+    const r = s + lo;
+    return .{ .q = @intFromFloat(q), .r = r, .r_lo = lo - (r - s) };
+}
+
 fn SinCos(comptime which: Trig) type {
     return struct {
         fn f(comptime V: type, x: V) V {
@@ -390,16 +416,34 @@ fn SinCos(comptime which: Trig) type {
             const magnitude = @abs(x);
             const in_range = magnitude <= splat(V, trig_reduction_max);
             const a = @select(f32, in_range, magnitude, splat(V, 0.0));
-            // The even multiple j of pi/4 nearest a, and r = a - j pi/4 in [-pi/4, pi/4] (to
-            // rounding), computed in float64 (f32 values near multiples of pi/2 leave r down to
-            // 2^-23 of a) and kept as r_hi + r_lo.
-            const odd_j: Ints(V) = @intFromFloat(a * splat(V, 4.0 / std.math.pi));
-            const j = (odd_j + @as(Ints(V), @splat(1))) & @as(Ints(V), @splat(~@as(i32, 1)));
-            const y: W = @floatFromInt(j);
-            const a_wide: W = a;
-            const r_wide = (a_wide - y * @as(W, @splat(pio4_hi))) - y * @as(W, @splat(pio4_lo));
-            const r: V = @floatCast(r_wide);
-            const r_lo: V = @floatCast(r_wide - @as(W, r));
+            // j: the even multiple of pi/4 nearest a; r + r_lo = a - j pi/4 in [-pi/4, pi/4]
+            // (to rounding).
+            var j: Ints(V) = undefined;
+            var r: V = undefined;
+            var r_lo: V = undefined;
+            const fast = magnitude <= splat(V, trig_fast_max);
+            if (simd.has_fma) {
+                const reduced = reduceHalfPi(V, @select(f32, fast, magnitude, splat(V, 0.0)));
+                j = reduced.q << @splat(1);
+                r = reduced.r;
+                r_lo = reduced.r_lo;
+            }
+            if (!simd.has_fma or !@reduce(.And, fast)) {
+                // In float64 (float32 values near multiples of pi/2 leave r down to 2^-23 of
+                // a); each lane's result depends on its own value only, so a scalar matches
+                // its vector.
+                const odd_j: Ints(V) = @intFromFloat(a * splat(V, 4.0 / std.math.pi));
+                const wide_j = (odd_j + @as(Ints(V), @splat(1))) & @as(Ints(V), @splat(~@as(i32, 1)));
+                const y: W = @floatFromInt(wide_j);
+                const a_wide: W = a;
+                const r_wide = (a_wide - y * @as(W, @splat(pio4_hi))) - y * @as(W, @splat(pio4_lo));
+                const wide_r: V = @floatCast(r_wide);
+                const wide_r_lo: V = @floatCast(r_wide - @as(W, wide_r));
+                const keep = if (simd.has_fma) fast else @as(@Vector(@typeInfo(V).vector.len, bool), @splat(false));
+                j = @select(i32, keep, j, wide_j);
+                r = @select(f32, keep, r, wide_r);
+                r_lo = @select(f32, keep, r_lo, wide_r_lo);
+            }
             const z = r * r;
             const half_z = splat(V, 0.5) * z;
             // sin(r + r_lo) ~ r + (r^3 P(r^2) + r_lo (1 - r^2/2))
@@ -763,6 +807,8 @@ fn at(comptime f: anytype, x: f32) f32 {
 
 test "sin and cos are within 2 ulp" {
     try sweep(case("sin", sin, referenceSin, -10, 10));
+    try sweep(case("sin to the float32 reduction's bound", sin, referenceSin, -trig_fast_max, trig_fast_max));
+    try sweep(case("cos to the float32 reduction's bound", cos, referenceCos, -trig_fast_max, trig_fast_max));
     try sweep(case("sin far", sin, referenceSin, -1e6, 1e6));
     try sweep(case("cos", cos, referenceCos, -10, 10));
     try sweep(case("cos far", cos, referenceCos, -1e6, 1e6));
