@@ -59,6 +59,15 @@ fn Kernel(comptime in_dtype: DType, comptime out_dtype: DType) type {
                         simd.storeF32(Out, lanes, out + i, simd.loadF32(In, lanes, in + i));
                     }
                     for (i..count) |tail| out[tail] = cast.convert(out_dtype, in_dtype, in[tail]);
+                } else if (stride == 1) {
+                    // Contiguous: a plain loop LLVM vectorizes (bool and integer to float).
+                    const out = strided.ptrAt(Out, self.out, offsets[0] + col)[0..count];
+                    const in = strided.ptrAt(In, @constCast(self.input), first)[0..count];
+                    for (out, in) |*slot, element| slot.* = cast.convert(out_dtype, in_dtype, element);
+                } else if (stride == 0) {
+                    const out = strided.ptrAt(Out, self.out, offsets[0] + col)[0..count];
+                    const element = strided.at(In, @constCast(self.input), first).*;
+                    @memset(out, cast.convert(out_dtype, in_dtype, element));
                 } else {
                     const out = strided.ptrAt(Out, self.out, offsets[0] + col)[0..count];
                     for (out, 0..) |*slot, i| {
