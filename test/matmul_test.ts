@@ -232,6 +232,46 @@ test("matmul() of broadcast (stride 0) and transposed batch views, and the metho
   assertEquals(gram.tolist(), [[[20, 26], [26, 35]], [[200, 224], [224, 251]]]);
 });
 
+test("grad() of matmul through transposed operands (x @ w.T, x.T @ w, batched) matches the product rule", () => {
+  // f(x, w) = sum((x @ w.T) * c): df/dw = c.T @ x and df/dx = c @ w, computed here in float64
+  // from small integers (exact in float32).
+  const [m, k, n] = [5, 7, 3];
+  const values = (count: number, seed: number) => Array.from({ length: count }, (_, i) => ((i * seed + 3) % 11) - 5);
+  const [xv, wv, cv] = [values(m * k, 3), values(n * k, 5), values(m * n, 7)];
+  using x = mx.reshape(mx.array(xv), [m, k]);
+  using w = mx.reshape(mx.array(wv), [n, k]);
+  using c = mx.reshape(mx.array(cv), [m, n]);
+  const f = (a: mx.MxArray, b: mx.MxArray) => mx.sum(mx.multiply(mx.matmul(a, mx.transpose(b)), c));
+  const [gx, gw] = mx.grad(f, { argnums: [0, 1] })(x, w) as mx.MxArray[];
+  const wantW = Array.from({ length: n * k }, (_, i) => {
+    const [j, p] = [Math.floor(i / k), i % k];
+    let total = 0;
+    for (let r = 0; r < m; r++) total += cv[r * n + j]! * xv[r * k + p]!;
+    return total;
+  });
+  const wantX = Array.from({ length: m * k }, (_, i) => {
+    const [r, p] = [Math.floor(i / k), i % k];
+    let total = 0;
+    for (let j = 0; j < n; j++) total += cv[r * n + j]! * wv[j * k + p]!;
+    return total;
+  });
+  assertEquals(Array.from(gw!.toTypedArray() as Float32Array), wantW);
+  assertEquals(Array.from(gx!.toTypedArray() as Float32Array), wantX);
+  // g(a, w) = sum((a.T @ w.T) * c) with a = x.T: both operands transposed.
+  using xT = mx.add(mx.transpose(x), 0);
+  const g = (a: mx.MxArray, b: mx.MxArray) => mx.sum(mx.multiply(mx.matmul(mx.transpose(a), mx.transpose(b)), c));
+  const [ga, gw2] = mx.grad(g, { argnums: [0, 1] })(xT, w) as mx.MxArray[];
+  const wantA = Array.from({ length: k * m }, (_, i) => wantX[(i % m) * k + Math.floor(i / m)]!);
+  assertEquals(Array.from(ga!.toTypedArray() as Float32Array), wantA);
+  assertEquals(Array.from(gw2!.toTypedArray() as Float32Array), wantW);
+  // Batched, with a broadcast weight: its gradient sums over the batch.
+  using xb = mx.stack([x, mx.multiply(x, 2)]);
+  const h = (a: mx.MxArray, b: mx.MxArray) => mx.sum(mx.multiply(mx.matmul(a, mx.transpose(b)), c));
+  using gwb = mx.grad(h, { argnums: 1 })(xb, w) as mx.MxArray;
+  assertEquals(Array.from(gwb.toTypedArray() as Float32Array), wantW.map((v) => 3 * v));
+  mx.dispose([gx!, gw!, ga!, gw2!]);
+});
+
 test("matmul() allocates only its output and frees its scratch", () => {
   const a = randomMatrix(200, 300, 3);
   const b = randomMatrix(300, 100, 4);

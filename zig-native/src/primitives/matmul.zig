@@ -203,19 +203,39 @@ pub fn vjp(out: *Array, cotangent: *Array, argnum: usize) errors.Error!*Array {
     const c2 = try view.createReshape(cotangent, try shape_mod.Shape.init(dims[0 .. batch + 2]));
     defer c2.release();
     const input = if (argnum == 0) a else b;
-    const full = if (argnum == 0) blk: {
-        const bt = try grad_ops.swapLastTwo(b2);
-        defer bt.release();
-        break :blk try create(c2, bt);
-    } else blk: {
-        const at = try grad_ops.swapLastTwo(a2);
-        defer at.release();
-        break :blk try create(at, c2);
-    };
+    const other = if (argnum == 0) b2 else a2;
+    const other_t = try grad_ops.swapLastTwo(other);
+    defer other_t.release();
+    // An operand that is a transposed matrix (a Linear layer's weight.T) gets its gradient as
+    // the transpose of the swapped product, (c^T a)^T for b: the same sums, laid out so that
+    // the weight's own gradient (one more transpose) is row-major for the optimizer to read.
+    const full = if (swapsLastTwo(if (argnum == 0) a2 else b2)) blk: {
+        const c2_t = try grad_ops.swapLastTwo(c2);
+        defer c2_t.release();
+        const swapped = try if (argnum == 0) create(other, c2_t) else create(c2_t, other);
+        defer swapped.release();
+        break :blk try grad_ops.swapLastTwo(swapped);
+    } else if (argnum == 0) try create(c2, other_t) else try create(other_t, c2);
     defer full.release();
     const summed = try grad_ops.unbroadcast(full, (if (argnum == 0) a2 else b2).shape);
     defer summed.release();
     return view.createReshape(summed, input.shape);
+}
+
+/// Whether `x` is its input with the last two axes swapped: a transpose node that does only
+/// that, or evaluated data laid out column-major in its last two axes.
+fn swapsLastTwo(x: *const Array) bool {
+    const ndim = x.shape.ndim;
+    if (ndim < 2) return false;
+    return switch (x.primitive) {
+        .transpose => |permutation| blk: {
+            for (0..ndim - 2) |axis| if (permutation.axes[axis] != axis) break :blk false;
+            break :blk permutation.axes[ndim - 2] == ndim - 1 and permutation.axes[ndim - 1] == ndim - 2;
+        },
+        .none => x.buffer != null and x.shape.dims[ndim - 2] > 1 and x.shape.dims[ndim - 1] > 1 and
+            x.strides[ndim - 2] == 1 and x.strides[ndim - 1] == x.shape.dims[ndim - 2],
+        else => false,
+    };
 }
 
 /// A 1-D operand as a matrix: a row (`row`) or a column; matrices as they are.

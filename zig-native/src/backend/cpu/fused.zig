@@ -59,53 +59,57 @@ const Kernel = struct {
 
     fn runRange(context: *const anyopaque, start: usize, end: usize) void {
         const self: *const Kernel = @ptrCast(@alignCast(context));
-        var registers: [inputs_max + instructions_max][block]f32 align(64) = undefined;
+        // Block storage for broadcast or strided inputs and for the intermediates; an input
+        // contiguous along the row is read in place, and the last instruction writes the
+        // output directly.
+        var storage: [inputs_max + instructions_max][block]f32 align(64) = undefined;
+        var registers: [inputs_max + instructions_max][*]const f32 = undefined;
         const row_length: usize = @intCast(self.loop.rowLength());
+        const n = self.program.input_count;
+        const instruction_count = self.program.instruction_count;
         var index = start;
         while (index < end) {
             const row_index = index / row_length;
             const column: usize = index % row_length;
             const count = @min(row_length - column, end - index, block);
             const offsets = self.loop.rowOffsets(@intCast(row_index));
-            const n = self.program.input_count;
             for (0..n) |k| {
                 const step = self.loop.rowStride(k + 1);
                 const first = offsets[k + 1] + @as(i64, @intCast(column)) * step;
-                load(&registers[k], self.inputs[k], first, step, count);
+                const base = @constCast(self.inputs[k]);
+                if (step == 1) {
+                    registers[k] = strided.ptrAt(f32, base, first);
+                } else {
+                    load(&storage[k], base, first, step, count);
+                    registers[k] = &storage[k];
+                }
             }
-            const result = self.execute(&registers, count);
             const out = strided.ptrAt(f32, self.out, offsets[0] + @as(i64, @intCast(column)));
-            @memcpy(out[0..count], registers[result][0..count]);
+            for (self.program.instructions[0..instruction_count], 0..) |instruction, i| {
+                const target: [*]f32 = if (i + 1 == instruction_count) out else &storage[n + i];
+                switch (instruction.op) {
+                    .unary => |op| applyUnary(op, registers[instruction.a], target, count),
+                    .binary => |op| applyBinary(op, registers[instruction.a], registers[instruction.b], target, count),
+                }
+                registers[n + i] = target;
+            }
             index += count;
         }
-    }
-
-    /// Runs the instructions over `count` elements; returns the result register.
-    fn execute(self: *const Kernel, registers: *[inputs_max + instructions_max][block]f32, count: usize) usize {
-        const n = self.program.input_count;
-        for (self.program.instructions[0..self.program.instruction_count], 0..) |instruction, i| {
-            const out = &registers[n + i];
-            switch (instruction.op) {
-                .unary => |op| applyUnary(op, &registers[instruction.a], out, count),
-                .binary => |op| applyBinary(op, &registers[instruction.a], &registers[instruction.b], out, count),
-            }
-        }
-        return n + self.program.instruction_count - 1;
     }
 };
 
 fn load(register: *[block]f32, base: [*]const f32, first: i64, step: i64, count: usize) void {
-    if (step == 1) {
-        @memcpy(register[0..count], strided.ptrAt(f32, @constCast(base), first)[0..count]);
-    } else if (step == 0) {
+    assert(step != 1);
+    if (step == 0) {
         @memset(register[0..count], strided.at(f32, @constCast(base), first).*);
     } else {
         for (0..count) |i| register[i] = strided.at(f32, @constCast(base), first + @as(i64, @intCast(i)) * step).*;
     }
 }
 
-fn applyUnary(op: unary_ops.UnaryOp, x: *const [block]f32, out: *[block]f32, count: usize) void {
+fn applyUnary(op: unary_ops.UnaryOp, x: [*]const f32, out: [*]f32, count: usize) void {
     @setEvalBranchQuota(100_000);
+    assert(count <= block);
     switch (op) {
         inline else => |o| {
             if (comptime !unaryFusableComptime(o)) unreachable;
@@ -121,8 +125,9 @@ fn applyUnary(op: unary_ops.UnaryOp, x: *const [block]f32, out: *[block]f32, cou
     }
 }
 
-fn applyBinary(op: binary_ops.BinaryOp, a: *const [block]f32, b: *const [block]f32, out: *[block]f32, count: usize) void {
+fn applyBinary(op: binary_ops.BinaryOp, a: [*]const f32, b: [*]const f32, out: [*]f32, count: usize) void {
     @setEvalBranchQuota(100_000);
+    assert(count <= block);
     switch (op) {
         inline else => |o| {
             if (comptime !binaryFusableComptime(o)) unreachable;
