@@ -99,6 +99,15 @@ pub fn Problem(comptime T: type) type {
             };
         }
 
+        /// Whether `masked` leaves every score of row l against keys j0 .. j0 + count as it is.
+        pub fn unmasked(self: *const @This(), l: usize, j0: usize, count: usize) bool {
+            return switch (self.mask) {
+                .none => true,
+                .causal => j0 + count + self.length <= l + self.keys + 1,
+                .boolean, .additive => false,
+            };
+        }
+
         /// One past the last key any of rows `l0 .. l0 + rows` may see.
         pub fn keyEnd(self: *const @This(), l0: usize, rows: usize) usize {
             // With more queries than keys, early causal rows see nothing and so weigh every
@@ -140,6 +149,16 @@ fn dot4(comptime T: type, a: [*]const f32, rows: [4][*]const T, dim: usize) [4]f
         for (i..dim) |tail| sum.* += a[tail] * simd.loadF32(T, 1, row + tail)[0];
     }
     return sums;
+}
+
+/// The largest of `row` (-inf for none), as the scalar loop's @max would find it.
+pub fn rowMax(row: []const f32) f32 {
+    var maxima: V = @splat(-std.math.inf(f32));
+    var j: usize = 0;
+    while (j + lanes <= row.len) : (j += lanes) maxima = @max(maxima, @as(V, row[j..][0..lanes].*));
+    var max = @reduce(.Max, maxima);
+    for (row[j..]) |score| max = @max(max, score);
+    return max;
 }
 
 /// scores[j] = e^(scores[j] - max), 16 at a time; returns their sum.

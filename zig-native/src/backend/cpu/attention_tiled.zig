@@ -66,16 +66,10 @@ pub fn Forward(comptime T: type) type {
             const kvh = h / (p.heads / p.kv_heads);
             const row_panels = std.math.divCeil(usize, rows, gemm.mr) catch unreachable;
             const dim_panels = std.math.divCeil(usize, dim, gemm.nr) catch unreachable;
-            // Queries as mr-row panels over the depth `dim`, zero past the rows.
-            @memset(s.queries[0 .. row_panels * gemm.mr * dim], 0);
-            for (0..rows) |r| {
-                const q = p.q.row(b, h, l0 + r);
-                const panel = s.queries[(r / gemm.mr) * gemm.mr * dim ..];
-                for (0..dim) |d| {
-                    // MLX scales the queries in their own type before the product.
-                    panel[d * gemm.mr + r % gemm.mr] = attention.roundTo(T, simd.loadF32(T, 1, q + d)[0] * p.scale);
-                }
-            }
+            // Queries as mr-row panels over the depth `dim` (zero past the rows), scaled and
+            // rounded in their own type before the product as MLX does.
+            packLines(gemm.mr, p.q, b, h, l0, rows, dim, s.queries);
+            for (s.queries[0 .. row_panels * gemm.mr * dim]) |*x| x.* = attention.roundTo(T, x.* * p.scale);
             @memset(s.acc[0 .. query_block * dim], 0);
             var running_max: [query_block]f32 = @splat(-std.math.inf(f32));
             var total: [query_block]f32 = @splat(0);
@@ -83,8 +77,7 @@ pub fn Forward(comptime T: type) type {
             var j0: usize = 0;
             while (j0 < key_end) : (j0 += key_block) {
                 const count = @min(key_block, key_end - j0);
-                const key_panels = std.math.divCeil(usize, count, gemm.nr) catch unreachable;
-                packKeys(p, s.keys, b, kvh, j0, count, key_panels);
+                packLines(gemm.nr, p.k, b, kvh, j0, count, dim, s.keys);
                 // scores[r][c] = q_r . k_c
                 gemm.sweep(f32, f32, dim, s.queries, s.keys, s.scores.ptr, key_block, rows, count, false);
                 // The online softmax: weights e^(score - running max) into the P panels.
@@ -92,9 +85,13 @@ pub fn Forward(comptime T: type) type {
                 for (0..rows) |r| {
                     const row = s.scores[r * key_block ..][0..count];
                     var block_max: f32 = -std.math.inf(f32);
-                    for (row, j0..) |*score, j| {
-                        score.* = p.masked(b, h, l0 + r, j, score.*);
-                        block_max = @max(block_max, score.*);
+                    if (p.unmasked(l0 + r, j0, count)) {
+                        block_max = attention.rowMax(row);
+                    } else {
+                        for (row, j0..) |*score, j| {
+                            score.* = p.masked(b, h, l0 + r, j, score.*);
+                            block_max = @max(block_max, score.*);
+                        }
                     }
                     const next_max = @max(running_max[r], block_max);
                     // Every score so far is -inf: nothing to weigh yet (the weights stay 0).
@@ -121,18 +118,27 @@ pub fn Forward(comptime T: type) type {
             }
         }
 
-        /// Keys j0 .. j0 + count of head kvh as nr-column panels over the depth (panel jp,
-        /// step d: keys jp * nr .. of dimension d), zero past the keys.
-        fn packKeys(p: *const attention.Problem(T), out: []f32, b: usize, kvh: usize, j0: usize,
-            count: usize, key_panels: usize) void {
-            const dim = p.dim;
-            assert(key_panels * gemm.nr * dim <= out.len);
-            if (count % gemm.nr != 0) @memset(out[(key_panels - 1) * gemm.nr * dim ..][0 .. gemm.nr * dim], 0);
-            for (0..count) |c| {
-                const key = p.k.row(b, kvh, j0 + c);
-                const panel = out[(c / gemm.nr) * gemm.nr * dim ..];
-                for (0..dim) |d| panel[d * gemm.nr + c % gemm.nr] = simd.loadF32(T, 1, key + d)[0];
+        /// Rows first .. first + count of head h (queries or keys, each contiguous over `dim`) as
+        /// panels of `width` rows over the depth (panel q, step d: rows q * width .. at
+        /// dimension d), zero past the rows: gemm's packing of lines contiguous along the depth.
+        fn packLines(comptime width: usize, operand: attention.Operand(T), b: usize, h: usize,
+            first: usize, count: usize, dim: usize, out: []f32) void {
+            const panels = std.math.divCeil(usize, count, width) catch unreachable;
+            assert(panels * width * dim <= out.len);
+            const row_stride = operand.strides[2];
+            if (row_stride < 0 and count > 1) {
+                // Rows in reverse memory order (a flipped view): element by element.
+                @memset(out[0 .. panels * width * dim], 0);
+                for (0..count) |r| {
+                    const line = operand.row(b, h, first + r);
+                    const panel = out[(r / width) * width * dim ..];
+                    for (0..dim) |d| panel[d * width + r % width] = simd.loadF32(T, 1, line + d)[0];
+                }
+                return;
             }
+            const lines: gemm.Operand(T) = .{ .base = operand.row(b, h, first), .offsets = &.{0},
+                .row_stride = if (count > 1) row_stride else @intCast(dim), .column_stride = 1 };
+            gemm.packPanels(T, width, &lines, 0, 0, 0, count, dim, .rows, out);
         }
 
         /// Values j0 .. j0 + count of head kvh as nr-column panels over the keys (panel dp,
@@ -141,12 +147,17 @@ pub fn Forward(comptime T: type) type {
             count: usize, dim_panels: usize) void {
             const dim = p.dim;
             assert(dim_panels * gemm.nr * count <= out.len);
+            const lanes = 16;
+            comptime assert(gemm.nr % lanes == 0);
             for (0..count) |c| {
                 const value = p.v.row(b, kvh, j0 + c);
                 for (0..dim_panels) |dp| {
                     const step = out[(dp * count + c) * gemm.nr ..][0..gemm.nr];
                     const width = @min(gemm.nr, dim - dp * gemm.nr);
-                    for (0..width) |x| step[x] = simd.loadF32(T, 1, value + dp * gemm.nr + x)[0];
+                    const source = value + dp * gemm.nr;
+                    var x: usize = 0;
+                    while (x + lanes <= width) : (x += lanes) step[x..][0..lanes].* = simd.loadF32(T, lanes, source + x);
+                    for (x..width) |tail| step[tail] = simd.loadF32(T, 1, source + tail)[0];
                     @memset(step[width..], 0);
                 }
             }
