@@ -148,7 +148,6 @@ pub fn Forward(comptime T: type) type {
             const dim = p.dim;
             assert(dim_panels * gemm.nr * count <= out.len);
             const lanes = 16;
-            comptime assert(gemm.nr % lanes == 0);
             for (0..count) |c| {
                 const value = p.v.row(b, kvh, j0 + c);
                 for (0..dim_panels) |dp| {
