@@ -241,10 +241,14 @@ fn expm1Vector(comptime V: type, x: V) V {
 /// Which logarithm `logVector` computes.
 const Base = enum { e, two, ten };
 
-/// x = 2^e (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)), for finite positive x (subnormal too).
-inline fn splitLog(comptime V: type, x: V) struct { e: V, f: V } {
-    const is_subnormal = x < splat(V, f32_min_normal);
-    const normal = @select(f32, is_subnormal, x * splat(V, 0x1p23), x);
+/// x = 2^e (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)), for finite positive x (subnormal too,
+/// unless `may_be_subnormal` is false: then the scaling of subnormals is left out).
+inline fn splitLog(comptime V: type, x: V, comptime may_be_subnormal: bool) struct { e: V, f: V } {
+    const is_subnormal = if (may_be_subnormal)
+        x < splat(V, f32_min_normal)
+    else
+        @as(@Vector(@typeInfo(V).vector.len, bool), @splat(false));
+    const normal = if (may_be_subnormal) @select(f32, is_subnormal, x * splat(V, 0x1p23), x) else x;
     const bits: Bits(V) = @bitCast(normal);
     // The mantissa with the exponent of 0.5: m in [0.5, 1).
     const mantissa: V = @bitCast((bits & @as(Bits(V), @splat(0x007fffff))) |
@@ -308,7 +312,16 @@ inline fn logEdges(comptime V: type, x: V, result: V) V {
 fn LogVector(comptime base: Base) type {
     return struct {
         fn f(comptime V: type, x: V) V {
-            const split = splitLog(V, x);
+            // Every lane normal, positive and finite (the common case): no subnormal scaling
+            // and no edge cases, the same bits.
+            const bits: Bits(V) = @bitCast(x);
+            const min_normal_bits: Bits(V) = @splat(0x00800000);
+            const normal = bits -% min_normal_bits < @as(Bits(V), @splat(0x7f800000 - 0x00800000));
+            if (@reduce(.And, normal)) {
+                const split = splitLog(V, x, false);
+                return logCombine(V, base, split.e, split.f, splat(V, 0.0));
+            }
+            const split = splitLog(V, x, true);
             return logEdges(V, x, logCombine(V, base, split.e, split.f, splat(V, 0.0)));
         }
     };
@@ -323,7 +336,7 @@ fn log1pVector(comptime V: type, x: V) V {
     const lost = @select(f32, x_is_small, x - (u - one), one - (u - x));
     // Keep u positive and finite here; logEdges below handles u = 0, u < 0, inf and NaN.
     const safe_u = @select(f32, (u > splat(V, 0.0)) & (u < splat(V, std.math.inf(f32))), u, one);
-    const split = splitLog(V, safe_u);
+    const split = splitLog(V, safe_u, true);
     const result = logCombine(V, .e, split.e, split.f, lost / safe_u);
     // Below 2^-24 the result rounds to x (this keeps -0 too).
     const tiny = @abs(x) < splat(V, 0x1p-24);
