@@ -203,21 +203,24 @@ pub fn vjp(out: *Array, cotangent: *Array, argnum: usize) errors.Error!*Array {
     const c2 = try view.createReshape(cotangent, try shape_mod.Shape.init(dims[0 .. batch + 2]));
     defer c2.release();
     const input = if (argnum == 0) a else b;
+    const operand = if (argnum == 0) a2 else b2;
     const other = if (argnum == 0) b2 else a2;
-    const other_t = try grad_ops.swapLastTwo(other);
-    defer other_t.release();
     // An operand that is a transposed matrix (a Linear layer's weight.T) gets its gradient as
     // the transpose of the swapped product, (c^T a)^T for b: the same sums, laid out so that
     // the weight's own gradient (one more transpose) is row-major for the optimizer to read.
-    const full = if (swapsLastTwo(if (argnum == 0) a2 else b2)) blk: {
+    const full = if (swapsLastTwo(operand)) blk: {
         const c2_t = try grad_ops.swapLastTwo(c2);
         defer c2_t.release();
         const swapped = try if (argnum == 0) create(other, c2_t) else create(c2_t, other);
         defer swapped.release();
         break :blk try grad_ops.swapLastTwo(swapped);
-    } else if (argnum == 0) try create(c2, other_t) else try create(other_t, c2);
+    } else blk: {
+        const other_t = try grad_ops.swapLastTwo(other);
+        defer other_t.release();
+        break :blk try if (argnum == 0) create(c2, other_t) else create(other_t, c2);
+    };
     defer full.release();
-    const summed = try grad_ops.unbroadcast(full, (if (argnum == 0) a2 else b2).shape);
+    const summed = try grad_ops.unbroadcast(full, operand.shape);
     defer summed.release();
     return view.createReshape(summed, input.shape);
 }

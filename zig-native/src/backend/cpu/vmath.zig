@@ -397,19 +397,25 @@ const cos_coefficients = [_]f32{
 
 const Trig = enum { sin, cos };
 
-/// Below this |x| (and with FMA) the reduction is float32's (`reduceHalfPi`); the tests check
-/// every float32 up to it.
+/// Below this |x| (and with FMA) the reduction is float32's (`reduceHalfPi`). Every float32
+/// up to 70000 was checked against float64 sin and cos once (within 1 ulp, as many 1-ulp
+/// results as the float64 reduction gives); the tests sweep samples up to it.
 const trig_fast_max = 65536.0;
 /// pi/2 in three float32 parts (from comptime's 113-bit pi).
 const pio2_1: f32 = std.math.pi / 2.0;
 const pio2_2: f32 = std.math.pi / 2.0 - @as(comptime_float, pio2_1);
 const pio2_3: f32 = std.math.pi / 2.0 - @as(comptime_float, pio2_1) - @as(comptime_float, pio2_2);
 
-/// a = q pi/2 + (r + r_lo) for 0 <= a <= trig_fast_max, in float32 with FMA: a - q pio2_1 is
-/// exact (a multiple of 2^-23 below 1, or a - pio2_1 by Sterbenz), q pio2_2 is split exactly,
-/// and the difference takes a Fast2Sum (the first term is 0 or larger, as a multiple of
-/// ulp(a) > q |pio2_2|).
-inline fn reduceHalfPi(comptime V: type, a: V) struct { q: Ints(V), r: V, r_lo: V } {
+/// a = j pi/4 + (r + r_lo) with j even and r in [-pi/4, pi/4] (to rounding).
+fn Reduced(comptime V: type) type {
+    return struct { j: Ints(V), r: V, r_lo: V };
+}
+
+/// `Reduced` for 0 <= a <= trig_fast_max, in float32 with FMA (q = j/2 multiples of pi/2):
+/// a - q pio2_1 is exact (a multiple of 2^-23 below 1, or a - pio2_1 by Sterbenz), q pio2_2
+/// is split exactly, and the difference takes a Fast2Sum (the first term is 0 or larger, as
+/// a multiple of ulp(a) > q |pio2_2|).
+inline fn reduceHalfPi(comptime V: type, a: V) Reduced(V) {
     comptime assert(simd.has_fma);
     const q = roundNearest(V, a * splat(V, 2.0 / std.math.pi));
     const r1 = @mulAdd(V, -q, splat(V, pio2_1), a);
@@ -419,44 +425,46 @@ inline fn reduceHalfPi(comptime V: type, a: V) struct { q: Ints(V), r: V, r_lo: 
     const e = (r1 - s) - p;
     const lo = @mulAdd(V, -q, splat(V, pio2_3), e - p_err);
     const r = s + lo;
-    return .{ .q = @intFromFloat(q), .r = r, .r_lo = lo - (r - s) };
+    const whole: Ints(V) = @intFromFloat(q);
+    return .{ .j = whole << @splat(1), .r = r, .r_lo = lo - (r - s) };
+}
+
+/// `Reduced` for 0 <= a <= trig_reduction_max, in float64 (float32 values near multiples of
+/// pi/2 leave r down to 2^-23 of a).
+inline fn reduceWide(comptime V: type, a: V) Reduced(V) {
+    const W = @Vector(@typeInfo(V).vector.len, f64);
+    const odd_j: Ints(V) = @intFromFloat(a * splat(V, 4.0 / std.math.pi));
+    const j = (odd_j + @as(Ints(V), @splat(1))) & @as(Ints(V), @splat(~@as(i32, 1)));
+    const y: W = @floatFromInt(j);
+    const a_wide: W = a;
+    const r_wide = (a_wide - y * @as(W, @splat(pio4_hi))) - y * @as(W, @splat(pio4_lo));
+    const r: V = @floatCast(r_wide);
+    return .{ .j = j, .r = r, .r_lo = @floatCast(r_wide - @as(W, r)) };
 }
 
 fn SinCos(comptime which: Trig) type {
     return struct {
         fn f(comptime V: type, x: V) V {
-            const W = @Vector(@typeInfo(V).vector.len, f64);
             const magnitude = @abs(x);
             const in_range = magnitude <= splat(V, trig_reduction_max);
             const a = @select(f32, in_range, magnitude, splat(V, 0.0));
-            // j: the even multiple of pi/4 nearest a; r + r_lo = a - j pi/4 in [-pi/4, pi/4]
-            // (to rounding).
-            var j: Ints(V) = undefined;
-            var r: V = undefined;
-            var r_lo: V = undefined;
+            // Lanes up to trig_fast_max reduce in float32 where there is FMA, the others in
+            // float64: each lane's result depends on its own value only, so a scalar matches
+            // its vector.
             const fast = magnitude <= splat(V, trig_fast_max);
-            if (simd.has_fma) {
-                const reduced = reduceHalfPi(V, @select(f32, fast, magnitude, splat(V, 0.0)));
-                j = reduced.q << @splat(1);
-                r = reduced.r;
-                r_lo = reduced.r_lo;
-            }
-            if (!simd.has_fma or !@reduce(.And, fast)) {
-                // In float64 (float32 values near multiples of pi/2 leave r down to 2^-23 of
-                // a); each lane's result depends on its own value only, so a scalar matches
-                // its vector.
-                const odd_j: Ints(V) = @intFromFloat(a * splat(V, 4.0 / std.math.pi));
-                const wide_j = (odd_j + @as(Ints(V), @splat(1))) & @as(Ints(V), @splat(~@as(i32, 1)));
-                const y: W = @floatFromInt(wide_j);
-                const a_wide: W = a;
-                const r_wide = (a_wide - y * @as(W, @splat(pio4_hi))) - y * @as(W, @splat(pio4_lo));
-                const wide_r: V = @floatCast(r_wide);
-                const wide_r_lo: V = @floatCast(r_wide - @as(W, wide_r));
-                const keep = if (simd.has_fma) fast else @as(@Vector(@typeInfo(V).vector.len, bool), @splat(false));
-                j = @select(i32, keep, j, wide_j);
-                r = @select(f32, keep, r, wide_r);
-                r_lo = @select(f32, keep, r_lo, wide_r_lo);
-            }
+            const reduced: Reduced(V) = if (!simd.has_fma) reduceWide(V, a) else if (@reduce(.And, fast))
+                reduceHalfPi(V, a)
+            else blk: {
+                const narrow = reduceHalfPi(V, @select(f32, fast, a, splat(V, 0.0)));
+                const wide = reduceWide(V, a);
+                break :blk .{
+                    .j = @select(i32, fast, narrow.j, wide.j),
+                    .r = @select(f32, fast, narrow.r, wide.r),
+                    .r_lo = @select(f32, fast, narrow.r_lo, wide.r_lo),
+                };
+            };
+            const r = reduced.r;
+            const r_lo = reduced.r_lo;
             const z = r * r;
             const half_z = splat(V, 0.5) * z;
             // sin(r + r_lo) ~ r + (r^3 P(r^2) + r_lo (1 - r^2/2))
@@ -466,7 +474,7 @@ fn SinCos(comptime which: Trig) type {
             // cos(r + r_lo) ~ 1 + ((r^4 Q(r^2) - r r_lo) - r^2/2)
             const cos_small = mulAdd(V, polynomial(V, z, &cos_coefficients), z * z, -r * r_lo);
             const cos_r = splat(V, 1.0) + (cos_small - half_z);
-            const result = placeQuadrant(V, which, j, x, sin_r, cos_r);
+            const result = placeQuadrant(V, which, reduced.j, x, sin_r, cos_r);
             if (@reduce(.And, in_range)) return result;
             return trigFallback(V, which, x, in_range, result);
         }
